@@ -1,0 +1,85 @@
+"""The app factory: one place builds the engine, the Slack client, bolt, the handlers and the scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_bolt.async_app import AsyncApp
+
+import handlers
+from bot import middleware
+from bot.config import Settings
+from bot.context import Deps
+from bot.outbox import Outbox
+from bot.slack import build_client
+from bot.texts import Texts
+from schedules.scheduler import Scheduler
+from storage import migrate
+from storage.db import Database
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Yakuba:
+    settings: Settings
+    deps: Deps
+    bolt: AsyncApp
+    scheduler: Scheduler
+
+    async def start(self, *, upgrade: bool = True, schedule: bool = True) -> None:
+        if upgrade:
+            await migrate.upgrade(self.deps.db)
+        await self.identify()
+        if schedule:
+            await self.scheduler.start()
+        self.deps.outbox.kick()
+
+    async def identify(self) -> None:
+        """Learn our team and bot user once (jobs and the outbox need them outside any request)."""
+        if self.deps.team_id:
+            return
+        auth = await self.deps.client.auth_test()
+        self.deps.team_id = auth["team_id"]
+        self.deps.bot_user_id = auth.get("user_id", "")
+
+    async def close(self) -> None:
+        await self.scheduler.shutdown()
+        await self.deps.drain(timeout=10)
+        await self.deps.db.dispose()
+        session = getattr(self.deps.client, "session", None)
+        if session is not None and not session.closed:
+            await session.close()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    team_id: str = "",
+    process_before_response: bool = False,
+) -> Yakuba:
+    """Production, the console, the demo and the tests all come through here."""
+    client = build_client(settings)
+    deps = Deps(
+        settings=settings,
+        db=Database(settings.database_url),
+        client=client,
+        texts=Texts(settings.yakuba_lang),
+        clock=clock,
+        team_id=team_id,
+    )
+    deps.outbox = Outbox(deps)
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        process_before_response=process_before_response,
+        raise_error_for_unhandled_request=False,
+    )
+    middleware.install(bolt, deps)
+    handlers.register_all(bolt)
+    return Yakuba(settings=settings, deps=deps, bolt=bolt, scheduler=Scheduler(deps))

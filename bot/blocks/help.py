@@ -1,0 +1,30 @@
+"""The short help shown for `/yakuba help` and for any input the bot does not understand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.common import context, esc, message, section
+from bot.texts import Texts
+
+# Every slash command of the contract, in the order members meet them.
+COMMANDS = ("register", "faq", "archive", "programs", "kenjinkai", "ka", "members", "announce", "approvals",
+            "mydata", "yakuba")
+
+
+def help_message(texts: Texts, *, unknown: str | None = None) -> dict[str, Any]:
+    lines = [f"`/{name}` — {texts(f'help.commands.{name}.summary')}" for name in COMMANDS]
+    blocks = []
+    if unknown is not None:
+        blocks.append(section(texts("help.unknown", text=esc(unknown[:100]))))
+    blocks += [section("\n".join(lines)), context(texts("help.footer"))]
+    return message(texts("help.title"), blocks)
+
+
+def usage_message(texts: Texts, command: str) -> dict[str, Any]:
+    """One command's usage, for bad input to that command."""
+    return message(
+        texts("help.usage_title", command=command),
+        [section(texts("help.usage", command=command, hint=texts(f"help.commands.{command}.hint"),
+                       summary=texts(f"help.commands.{command}.summary")))],
+    )

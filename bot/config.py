@@ -1,0 +1,73 @@
+"""Settings: every environment variable of the contract, read once at start-up (`.env` honoured)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A one-line, human message about a missing or bad setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = "sqlite+aiosqlite:///yakuba.db"
+    port: int = 3000
+    yakuba_tz: str = "Asia/Tokyo"
+    yakuba_lang: str = "ja"
+    yakuba_organizers: str = ""
+    yakuba_admin_channel: str | None = None
+    yakuba_broadcast_channel: str | None = None
+    # Not part of the public contract: tuning knobs with safe defaults.
+    yakuba_community_name: str = "オンライン市役所"
+    yakuba_catchup_minutes: int = Field(default=30, ge=0)
+    yakuba_slack_timeout: float = Field(default=10.0, gt=0)
+
+    @field_validator("yakuba_lang")
+    @classmethod
+    def _known_lang(cls, value: str) -> str:
+        if value not in ("ja", "en"):
+            raise ValueError("YAKUBA_LANG must be ja or en")
+        return value
+
+    @field_validator("yakuba_tz")
+    @classmethod
+    def _known_tz(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.yakuba_tz)
+
+    @property
+    def organizers(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.yakuba_organizers.split(",") if u.strip())
+
+    def require(self, *names: str) -> None:
+        """Fail with one line naming the first missing variable (for serve/socket)."""
+        for name in names:
+            if not getattr(self, name.lower()):
+                raise ConfigError(f"{name.upper()} is not set; export it or put it in .env")
+
+
+def load_settings(**overrides) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": ("?",), "msg": str(exc)}
+        name = str(first["loc"][0]).upper() if first.get("loc") else "?"
+        raise ConfigError(f"{name}: {first['msg']}") from None

@@ -1,0 +1,74 @@
+"""Sends what the outbox holds: each row exactly once, retried on transient errors, failed on permanent ones."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+
+from storage import outbox as store
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# Errors that no retry will fix: record them and move on.
+PERMANENT = frozenset({
+    "channel_not_found", "is_archived", "not_in_channel", "account_inactive", "user_not_found",
+    "user_disabled", "cannot_dm_bot", "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text",
+    "too_many_attachments", "restricted_action", "invalid_auth", "not_authed", "missing_scope",
+})
+MAX_ATTEMPTS = 8
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
+
+
+class Outbox:
+    def __init__(self, deps) -> None:
+        self.deps = deps
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def kick(self) -> None:
+        """Send what is due soon, after the current handler returns."""
+        self.deps.spawn(self.flush(), name="outbox.flush")
+
+    async def flush(self) -> int:
+        """Send every due row; returns how many were sent. Safe to run in several processes at once."""
+        sent = 0
+        async with self._lock:
+            while rows := await store.claim_due(self.deps.db, team_id=self.deps.team_id, now=self.deps.clock()):
+                for row in rows:
+                    sent += await self._send(row)
+        return sent
+
+    async def _send(self, row: OutboxMessage) -> int:
+        client = self.deps.client
+        try:
+            channel = row.target
+            if row.kind == "dm":
+                opened = await client.conversations_open(users=row.target)
+                channel = opened["channel"]["id"]
+            result = await client.chat_postMessage(channel=channel, **row.payload)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            if error in PERMANENT or row.attempts >= MAX_ATTEMPTS:
+                log.warning("outbox %s failed permanently: %s", row.id, error)
+                await store.mark_failed(self.deps.db, row_id=row.id, error=error)
+            else:
+                await store.mark_retry(self.deps.db, row_id=row.id, error=error,
+                                       at=self.deps.clock() + backoff(row.attempts))
+            return 0
+        except Exception as exc:  # noqa: BLE001 - connection errors, timeouts: try again later
+            log.warning("outbox %s will be retried: %s", row.id, type(exc).__name__)
+            if row.attempts >= MAX_ATTEMPTS:
+                await store.mark_failed(self.deps.db, row_id=row.id, error=type(exc).__name__)
+            else:
+                await store.mark_retry(self.deps.db, row_id=row.id, error=type(exc).__name__,
+                                       at=self.deps.clock() + backoff(row.attempts))
+            return 0
+        await store.mark_sent(self.deps.db, row_id=row.id, channel=result.get("channel"), ts=result.get("ts"))
+        return 1

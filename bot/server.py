@@ -1,0 +1,74 @@
+"""HTTP mode: aiohttp serves Slack's requests at POST /slack/events and a health check at GET /healthz."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot import __version__
+from bot.app import Yakuba, create_app
+from bot.config import Settings
+from storage import outbox
+
+log = logging.getLogger(__name__)
+
+YAKUBA = web.AppKey("yakuba", Yakuba)
+# Slack's payloads are small; a large body is hostile or broken and is refused before parsing.
+MAX_BODY = 512 * 1024
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    yakuba = request.app[YAKUBA]
+    raw = await request.read()
+    body = raw.decode("utf-8", errors="replace")
+    headers = dict(request.headers)
+    try:
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
+    except (ValueError, TypeError, AttributeError, KeyError):
+        # bolt parses before it verifies: answer a forged body 401 and a signed but broken one 400.
+        verifier = SignatureVerifier(yakuba.settings.slack_signing_secret or "")
+        valid = verifier.is_valid_request(body, headers)
+        return web.json_response({"ok": False, "error": "malformed_body"}, status=400 if valid else 401)
+    try:
+        response = await yakuba.bolt.async_dispatch(bolt_request)
+    except (TypeError, AttributeError, KeyError) as exc:
+        # A verified request of a shape bolt cannot read (hand-made or fuzzed): refuse it, plainly.
+        log.warning("unreadable Slack request refused: %s", type(exc).__name__)
+        return web.json_response({"ok": False, "error": "malformed_body"}, status=400)
+    headers = {k: v[0] if isinstance(v, list) else v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return web.Response(status=response.status, body=response.body, headers=headers)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    deps = request.app[YAKUBA].deps
+    db_ok = await deps.db.ping()
+    body = {"ok": db_ok, "database": "ok" if db_ok else "unavailable", "version": __version__}
+    if db_ok and deps.team_id:
+        body["outbox_pending"] = await outbox.pending_count(deps.db, team_id=deps.team_id)
+    return web.json_response(body, status=200 if db_ok else 503)
+
+
+def init_web(yakuba: Yakuba, *, start: bool = True) -> web.Application:
+    """The aiohttp app around a built Yakuba; `start` runs migrations, identity and the scheduler."""
+    web_app = web.Application(client_max_size=MAX_BODY)
+    web_app[YAKUBA] = yakuba
+
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        if start:
+            await yakuba.start()
+        yield
+        await yakuba.close()
+
+    web_app.cleanup_ctx.append(lifecycle)
+    web_app.router.add_post("/slack/events", slack_events)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+def serve(settings: Settings) -> None:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    web.run_app(init_web(create_app(settings)), port=settings.port, access_log=None, print=log.info)

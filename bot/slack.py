@@ -1,0 +1,36 @@
+"""The one Slack Web API client: built from SLACK_API_URL, retrying 429 (Retry-After), 5xx and dropped connections."""
+
+from __future__ import annotations
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+
+
+class AsyncAnyServerErrorRetryHandler(AsyncRetryHandler):
+    """slack_sdk's own handler only retries 500 and 503; gateways answer 502 and 504 too."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        return response is not None and 500 <= response.status_code <= 599
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    return [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+        AsyncAnyServerErrorRetryHandler(max_retry_count=3),
+        AsyncConnectionErrorRetryHandler(max_retry_count=3),
+    ]
+
+
+def build_client(settings: Settings) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=int(settings.yakuba_slack_timeout),
+        retry_handlers=retry_handlers(),
+    )

@@ -1,0 +1,1 @@
+"""Scheduled work: APScheduler only ticks; each occurrence is claimed in the database before it runs."""

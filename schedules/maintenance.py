@@ -1,0 +1,19 @@
+"""Housekeeping every minute: retry the outbox, forget event ids old enough that Slack no longer retries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.context import Deps
+from schedules.job import Job
+from storage import events
+
+
+async def run(deps: Deps, now: datetime) -> str | None:
+    sent = await deps.outbox.flush()
+    if now.minute == 0:
+        await events.prune(deps.db)
+    return f"sent={sent}"
+
+
+JOB = Job(name="maintenance", summary_key="jobs.maintenance", run=run)

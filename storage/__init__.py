@@ -1,0 +1,1 @@
+"""Persistence: the engine, the models, one repository module per aggregate, migrations and reference data."""

@@ -1,0 +1,89 @@
+"""The outbox: messages that must be sent exactly once per key, claimed row by row by whichever process is free."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+from storage.models import OutboxMessage
+from storage.sql import claimed
+from storage.types import utcnow
+
+LEASE = timedelta(seconds=60)
+
+
+async def enqueue(session: AsyncSession, *, team_id: str, key: str, kind: str, target: str,
+                  payload: dict[str, Any]) -> bool:
+    """Queue inside the caller's transaction. False when this key was queued before (nothing is added)."""
+    if kind not in ("dm", "post"):
+        raise ValueError(f"unknown outbox kind {kind!r}")
+    now = utcnow()
+    return await claimed(
+        session, OutboxMessage, team_id=team_id, key=key[:200], kind=kind, target=target, payload=payload,
+        status="pending", attempts=0, next_attempt_at=now, created_at=now,
+    )
+
+
+async def claim_due(db: Database, *, team_id: str, limit: int = 20, now: datetime | None = None) -> list[OutboxMessage]:
+    """Lease due rows; a row whose lease ran out (its sender crashed mid-send) is due again."""
+    now = now or utcnow()
+    due = or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.locked_until < now),
+    )
+    out: list[OutboxMessage] = []
+    async with db.write() as session:
+        ids = (await session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.team_id == team_id, due).order_by(OutboxMessage.id).limit(limit)
+        )).all()
+        for row_id in ids:
+            result = await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row_id, due)
+                .values(status="sending", locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            )
+            if result.rowcount == 1:
+                out.append(await session.get(OutboxMessage, row_id))
+    return out
+
+
+async def mark_sent(db: Database, *, row_id: int, channel: str | None, ts: str | None) -> None:
+    async with db.write() as session:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id)
+            .values(status="sent", channel=channel, ts=ts, sent_at=utcnow(), locked_until=None, last_error=None)
+        )
+
+
+async def mark_retry(db: Database, *, row_id: int, error: str, at: datetime) -> None:
+    async with db.write() as session:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id)
+            .values(status="pending", next_attempt_at=at, locked_until=None, last_error=error[:200])
+        )
+
+
+async def mark_failed(db: Database, *, row_id: int, error: str) -> None:
+    async with db.write() as session:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id)
+            .values(status="failed", locked_until=None, last_error=error[:200])
+        )
+
+
+async def by_key(db: Database, *, team_id: str, key: str) -> OutboxMessage | None:
+    async with db.read() as session:
+        return await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.key == key)
+        )
+
+
+async def pending_count(db: Database, *, team_id: str) -> int:
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.team_id == team_id, OutboxMessage.status.in_(("pending", "sending")))
+        )
+        return len(rows.all())
