@@ -12,8 +12,15 @@ from storage.models import AuditEntry
 from storage.types import utcnow
 
 
-def record(session: AsyncSession, *, team_id: str, actor: str, action: str, subject: str | None = None,
-           detail: dict[str, Any] | None = None) -> None:
+def record(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    actor: str,
+    action: str,
+    subject: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """Add an entry inside the caller's transaction, so the decision and its record commit together."""
     session.add(AuditEntry(team_id=team_id, actor=actor, action=action, subject=subject, detail=detail, at=utcnow()))
 

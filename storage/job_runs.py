@@ -14,14 +14,25 @@ from storage.types import utcnow
 
 async def claim(db: Database, *, team_id: str, job: str, slot: datetime, owner: str, status: str = "running") -> bool:
     async with db.write() as session:
-        return await claimed(session, JobRun, team_id=team_id, job=job, slot=slot, status=status,
-                             claimed_by=owner[:64], claimed_at=utcnow())
+        return await claimed(
+            session,
+            JobRun,
+            team_id=team_id,
+            job=job,
+            slot=slot,
+            status=status,
+            claimed_by=owner[:64],
+            claimed_at=utcnow(),
+        )
 
 
-async def finish(db: Database, *, team_id: str, job: str, slot: datetime, status: str, detail: str | None = None) -> None:
+async def finish(
+    db: Database, *, team_id: str, job: str, slot: datetime, status: str, detail: str | None = None
+) -> None:
     async with db.write() as session:
         await session.execute(
-            update(JobRun).where(JobRun.team_id == team_id, JobRun.job == job, JobRun.slot == slot)
+            update(JobRun)
+            .where(JobRun.team_id == team_id, JobRun.job == job, JobRun.slot == slot)
             .values(status=status, finished_at=utcnow(), detail=detail)
         )
 
@@ -37,6 +48,8 @@ async def runs(db: Database, *, team_id: str, job: str | None = None, limit: int
 async def claimed_slots(db: Database, *, team_id: str, job: str, start: datetime, end: datetime) -> set[datetime]:
     async with db.read() as session:
         rows = await session.scalars(
-            select(JobRun.slot).where(JobRun.team_id == team_id, JobRun.job == job, JobRun.slot > start, JobRun.slot <= end)
+            select(JobRun.slot).where(
+                JobRun.team_id == team_id, JobRun.job == job, JobRun.slot > start, JobRun.slot <= end
+            )
         )
         return set(rows)

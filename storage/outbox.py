@@ -16,15 +16,25 @@ from storage.types import utcnow
 LEASE = timedelta(seconds=60)
 
 
-async def enqueue(session: AsyncSession, *, team_id: str, key: str, kind: str, target: str,
-                  payload: dict[str, Any]) -> bool:
+async def enqueue(
+    session: AsyncSession, *, team_id: str, key: str, kind: str, target: str, payload: dict[str, Any]
+) -> bool:
     """Queue inside the caller's transaction. False when this key was queued before (nothing is added)."""
     if kind not in ("dm", "post"):
         raise ValueError(f"unknown outbox kind {kind!r}")
     now = utcnow()
     return await claimed(
-        session, OutboxMessage, team_id=team_id, key=key[:200], kind=kind, target=target, payload=payload,
-        status="pending", attempts=0, next_attempt_at=now, created_at=now,
+        session,
+        OutboxMessage,
+        team_id=team_id,
+        key=key[:200],
+        kind=kind,
+        target=target,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
     )
 
 
@@ -37,12 +47,18 @@ async def claim_due(db: Database, *, team_id: str, limit: int = 20, now: datetim
     )
     out: list[OutboxMessage] = []
     async with db.write() as session:
-        ids = (await session.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.team_id == team_id, due).order_by(OutboxMessage.id).limit(limit)
-        )).all()
+        ids = (
+            await session.scalars(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.team_id == team_id, due)
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+        ).all()
         for row_id in ids:
             result = await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row_id, due)
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id, due)
                 .values(status="sending", locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
             )
             if result.rowcount == 1:
@@ -53,7 +69,8 @@ async def claim_due(db: Database, *, team_id: str, limit: int = 20, now: datetim
 async def mark_sent(db: Database, *, row_id: int, channel: str | None, ts: str | None) -> None:
     async with db.write() as session:
         await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id)
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
             .values(status="sent", channel=channel, ts=ts, sent_at=utcnow(), locked_until=None, last_error=None)
         )
 
@@ -61,7 +78,8 @@ async def mark_sent(db: Database, *, row_id: int, channel: str | None, ts: str |
 async def mark_retry(db: Database, *, row_id: int, error: str, at: datetime) -> None:
     async with db.write() as session:
         await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id)
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
             .values(status="pending", next_attempt_at=at, locked_until=None, last_error=error[:200])
         )
 
@@ -69,7 +87,8 @@ async def mark_retry(db: Database, *, row_id: int, error: str, at: datetime) -> 
 async def mark_failed(db: Database, *, row_id: int, error: str) -> None:
     async with db.write() as session:
         await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id)
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
             .values(status="failed", locked_until=None, last_error=error[:200])
         )
 
@@ -84,6 +103,8 @@ async def by_key(db: Database, *, team_id: str, key: str) -> OutboxMessage | Non
 async def pending_count(db: Database, *, team_id: str) -> int:
     async with db.read() as session:
         rows = await session.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.team_id == team_id, OutboxMessage.status.in_(("pending", "sending")))
+            select(OutboxMessage.id).where(
+                OutboxMessage.team_id == team_id, OutboxMessage.status.in_(("pending", "sending"))
+            )
         )
         return len(rows.all())

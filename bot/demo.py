@@ -1,0 +1,50 @@
+"""`yakuba demo`: a scripted walk through the journeys of shared/BRIEF.md, printed as a transcript.
+
+It runs the real app against a LocalSlack with a throw-away SQLite database, so it needs no Slack,
+no network and no set-up; each journey is a short script of what a member or organiser does.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Awaitable, Callable
+
+from bot.config import Settings
+from bot.local import LocalWorkspace
+
+Journey = Callable[[LocalWorkspace], Awaitable[None]]
+
+
+def say(ws: LocalWorkspace, key: str, **params: object) -> None:
+    ws.printer("")
+    ws.printer(f"▶ {ws.texts(key, **params)}")
+
+
+async def journey_welcome(ws: LocalWorkspace) -> None:
+    say(ws, "demo.join", name="田中 一郎")
+    await ws.join("tanaka", "田中 一郎")
+    say(ws, "demo.help")
+    await ws.command("/yakuba", "help")
+    say(ws, "demo.unknown")
+    await ws.command("/yakuba", "おしえて")
+
+
+JOURNEYS: list[tuple[str, Journey]] = [
+    ("demo.journey.welcome", journey_welcome),
+]
+
+
+async def run(settings: Settings, *, lang: str | None = None) -> int:
+    with tempfile.TemporaryDirectory(prefix="yakuba-demo-") as tmp:
+        ws = await LocalWorkspace.start(settings, lang=lang, database_url=f"sqlite+aiosqlite:///{tmp}/demo.db")
+        try:
+            ws.printer(ws.texts("demo.title"))
+            for title, journey in JOURNEYS:
+                ws.printer("")
+                ws.printer(f"=== {ws.texts(title)} ===")
+                await journey(ws)
+            ws.printer("")
+            ws.printer(ws.texts("demo.done"))
+        finally:
+            await ws.close()
+    return 0

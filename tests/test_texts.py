@@ -1,0 +1,47 @@
+"""The text catalogue: Japanese and English complete and parallel; no Japanese literal outside it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.texts import LANGUAGES, Texts, catalogue, placeholders
+
+ROOT = Path(__file__).resolve().parent.parent
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def test_every_key_exists_in_every_language():
+    keys = {lang: set(catalogue(lang)) for lang in LANGUAGES}
+    for lang in LANGUAGES:
+        for other in LANGUAGES:
+            missing = sorted(keys[other] - keys[lang])
+            assert not missing, f"{lang} lacks {missing[:10]}"
+
+
+def test_placeholders_match_between_languages():
+    ja, en = catalogue("ja"), catalogue("en")
+    for key, template in ja.items():
+        assert placeholders(template) == placeholders(en[key]), key
+
+
+def test_every_template_formats_with_its_placeholders():
+    for lang in LANGUAGES:
+        texts = Texts(lang)
+        for key, template in catalogue(lang).items():
+            texts(key, **dict.fromkeys(placeholders(template), "x"))
+
+
+def test_missing_key_is_shown_as_the_key_not_a_traceback():
+    assert Texts("ja")("no.such.key") == "no.such.key"
+
+
+def test_no_japanese_literals_in_handlers_or_blocks():
+    offenders = []
+    for folder in ("handlers", "bot/blocks"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+                code = line.split("#", 1)[0]
+                if JAPANESE.search(code) and '"""' not in line:
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not offenders, offenders
