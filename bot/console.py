@@ -80,7 +80,9 @@ async def fill_input(ws: LocalWorkspace, block: dict[str, Any]) -> dict[str, Any
         return {"type": kind, "selected_time": line}
     if kind in ("users_select", "multi_users_select"):
         ids = [_user_id(ws, name) for name in line.split(",")]
-        return {"type": kind, "selected_user": ids[0]} if kind == "users_select" else {"type": kind, "selected_users": ids}
+        return (
+            {"type": kind, "selected_user": ids[0]} if kind == "users_select" else {"type": kind, "selected_users": ids}
+        )
     return {"type": kind, "value": line}
 
 
@@ -108,7 +110,7 @@ async def fill_modal(ws: LocalWorkspace) -> None:
         body = req.view_submission_body(user_id=ws.me, view=view, values=values)
         answer = await ws.dispatch(body)
         if answer and answer.get("response_action") == "errors":
-            for block_id, error in answer.get("errors", {}).items():
+            for error in answer.get("errors", {}).values():
                 ws.printer(f"  ⚠ {error}")
             only = set(answer.get("errors", {}))
             continue
@@ -142,7 +144,7 @@ async def handle(ws: LocalWorkspace, line: str) -> bool:
         except ValueError:
             words = line.split()
         verb, rest = words[0].lower(), words[1:]
-        text = line[len(words[0]):].strip()
+        text = line[len(words[0]) :].strip()
         if verb in ("quit", "exit", "q"):
             return False
         if verb == "help":

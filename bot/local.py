@@ -20,9 +20,20 @@ from bot.app import Yakuba, create_app
 from bot.config import Settings
 from bot.local_slack import Call, LocalSlack
 
-SHOWN_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update", "views.open", "views.push", "views.update",
-                 "views.publish", "response_url", "conversations.invite", "conversations.kick",
-                 "conversations.create", "files.completeUploadExternal"}
+SHOWN_METHODS = {
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.update",
+    "views.open",
+    "views.push",
+    "views.update",
+    "views.publish",
+    "response_url",
+    "conversations.invite",
+    "conversations.kick",
+    "conversations.create",
+    "files.completeUploadExternal",
+}
 
 
 @dataclass
@@ -48,8 +59,14 @@ class LocalWorkspace:
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    async def start(cls, settings: Settings, *, lang: str | None = None, database_url: str | None = None,
-                    printer: Callable[[str], None] = print) -> LocalWorkspace:
+    async def start(
+        cls,
+        settings: Settings,
+        *,
+        lang: str | None = None,
+        database_url: str | None = None,
+        printer: Callable[[str], None] = print,
+    ) -> LocalWorkspace:
         slack = LocalSlack()
         await slack.start()
         organizer = slack.add_user("unei", "運営 花子", admin=True)["id"]
@@ -57,16 +74,30 @@ class LocalWorkspace:
         broadcast = slack.add_channel("chonai-hoso", members=[organizer])["id"]
         general = slack.add_channel("general", members=[organizer])["id"]
         secret = secrets.token_hex(16)
-        local = settings.model_copy(update={
-            "slack_bot_token": "xoxb-local", "slack_signing_secret": secret, "slack_api_url": slack.base_url,
-            "yakuba_organizers": organizer, "yakuba_admin_channel": admin, "yakuba_broadcast_channel": broadcast,
-            "yakuba_lang": lang or settings.yakuba_lang, "database_url": database_url or settings.database_url,
-        })
+        local = settings.model_copy(
+            update={
+                "slack_bot_token": "xoxb-local",
+                "slack_signing_secret": secret,
+                "slack_api_url": slack.base_url,
+                "yakuba_organizers": organizer,
+                "yakuba_admin_channel": admin,
+                "yakuba_broadcast_channel": broadcast,
+                "yakuba_lang": lang or settings.yakuba_lang,
+                "database_url": database_url or settings.database_url,
+            }
+        )
         # Listeners finish before dispatch returns, so each step's output can be shown in order.
         yakuba = create_app(local, process_before_response=True)
         await yakuba.start(schedule=False)
-        ws = cls(slack=slack, yakuba=yakuba, secret=secret, organizer=organizer, general=general, me=organizer,
-                 printer=printer)
+        ws = cls(
+            slack=slack,
+            yakuba=yakuba,
+            secret=secret,
+            organizer=organizer,
+            general=general,
+            me=organizer,
+            printer=printer,
+        )
         slack.on_call(ws._feed.append)
         return ws
 
@@ -130,14 +161,26 @@ class LocalWorkspace:
         target = self.clickables[number - 1]
         el = target.element
         if target.view is not None:
-            body = req.block_actions_body(user_id=self.me, action_id=el["action_id"], value=el.get("value"),
-                                          selected_option=option, view=target.view)
+            body = req.block_actions_body(
+                user_id=self.me,
+                action_id=el["action_id"],
+                value=el.get("value"),
+                selected_option=option,
+                view=target.view,
+            )
         else:
-            url = self.slack.new_response_url(channel=target.channel, user=self.me,
-                                              message_ts=(target.message or {}).get("ts"))
-            body = req.block_actions_body(user_id=self.me, action_id=el["action_id"], value=el.get("value"),
-                                          selected_option=option, channel_id=target.channel,
-                                          message=target.message, response_url=url)
+            url = self.slack.new_response_url(
+                channel=target.channel, user=self.me, message_ts=(target.message or {}).get("ts")
+            )
+            body = req.block_actions_body(
+                user_id=self.me,
+                action_id=el["action_id"],
+                value=el.get("value"),
+                selected_option=option,
+                channel_id=target.channel,
+                message=target.message,
+                response_url=url,
+            )
         await self.dispatch(body)
         self.show()
 
@@ -204,12 +247,16 @@ class LocalWorkspace:
             if view.get("type") == "modal":
                 self.views[user or self.me] = view
             title = render.mrkdwn(str((view.get("title") or {}).get("text", "")))
-            self._print(f"[modal] {title}", render.blocks(view.get("blocks"), names,
-                                                          self._buttons(Clickable(element={}, view=view))))
+            self._print(
+                f"[modal] {title}",
+                render.blocks(view.get("blocks"), names, self._buttons(Clickable(element={}, view=view))),
+            )
         elif call.method == "views.publish":
             view = res.get("view") or {}
-            self._print(f"[home] @{self.name(args.get('user_id', ''))}",
-                        render.blocks(view.get("blocks"), names, self._buttons(Clickable(element={}, view=view))))
+            self._print(
+                f"[home] @{self.name(args.get('user_id', ''))}",
+                render.blocks(view.get("blocks"), names, self._buttons(Clickable(element={}, view=view))),
+            )
         elif call.method in ("conversations.invite", "conversations.kick", "conversations.create"):
             channel = (res.get("channel") or {}).get("name") or names.get(args.get("channel", ""), "")
             who = ", ".join(self.name(u) for u in str(args.get("users") or args.get("user") or "").split(",") if u)
@@ -244,6 +291,7 @@ class _Collector(list):
         self._sink, self._where = sink, where
 
     def append(self, element: dict) -> None:
-        self._sink.append(Clickable(element=element, channel=self._where.channel, message=self._where.message,
-                                    view=self._where.view))
+        self._sink.append(
+            Clickable(element=element, channel=self._where.channel, message=self._where.message, view=self._where.view)
+        )
         super().append(element)

@@ -60,8 +60,11 @@ def manifest(texts: Texts, *, url: str | None = None, socket: bool = False, name
             "background_color": "#1d4e89",
         },
         "features": {
-            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
-                         "messages_tab_read_only_enabled": False},
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": False,
+            },
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": commands,
         },

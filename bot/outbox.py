@@ -14,11 +14,26 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 # Errors that no retry will fix: record them and move on.
-PERMANENT = frozenset({
-    "channel_not_found", "is_archived", "not_in_channel", "account_inactive", "user_not_found",
-    "user_disabled", "cannot_dm_bot", "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text",
-    "too_many_attachments", "restricted_action", "invalid_auth", "not_authed", "missing_scope",
-})
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "account_inactive",
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+        "restricted_action",
+        "invalid_auth",
+        "not_authed",
+        "missing_scope",
+    }
+)
 MAX_ATTEMPTS = 8
 
 
@@ -59,16 +74,18 @@ class Outbox:
                 log.warning("outbox %s failed permanently: %s", row.id, error)
                 await store.mark_failed(self.deps.db, row_id=row.id, error=error)
             else:
-                await store.mark_retry(self.deps.db, row_id=row.id, error=error,
-                                       at=self.deps.clock() + backoff(row.attempts))
+                await store.mark_retry(
+                    self.deps.db, row_id=row.id, error=error, at=self.deps.clock() + backoff(row.attempts)
+                )
             return 0
         except Exception as exc:  # noqa: BLE001 - connection errors, timeouts: try again later
             log.warning("outbox %s will be retried: %s", row.id, type(exc).__name__)
             if row.attempts >= MAX_ATTEMPTS:
                 await store.mark_failed(self.deps.db, row_id=row.id, error=type(exc).__name__)
             else:
-                await store.mark_retry(self.deps.db, row_id=row.id, error=type(exc).__name__,
-                                       at=self.deps.clock() + backoff(row.attempts))
+                await store.mark_retry(
+                    self.deps.db, row_id=row.id, error=type(exc).__name__, at=self.deps.clock() + backoff(row.attempts)
+                )
             return 0
         await store.mark_sent(self.deps.db, row_id=row.id, channel=result.get("channel"), ts=result.get("ts"))
         return 1

@@ -47,8 +47,9 @@ def element(el: dict[str, Any], names: dict[str, str], buttons: list[dict] | Non
     return f"({kind})"
 
 
-def blocks(items: list[dict[str, Any]] | None, names: dict[str, str] | None = None,
-           buttons: list[dict] | None = None) -> list[str]:
+def blocks(
+    items: list[dict[str, Any]] | None, names: dict[str, str] | None = None, buttons: list[dict] | None = None
+) -> list[str]:
     """Lines for a list of blocks; interactive elements are numbered into `buttons` when given."""
     names = names or {}
     lines: list[str] = []
@@ -79,7 +80,9 @@ def blocks(items: list[dict[str, Any]] | None, names: dict[str, str] | None = No
     return lines
 
 
-def message(payload: dict[str, Any], names: dict[str, str] | None = None, buttons: list[dict] | None = None) -> list[str]:
+def message(
+    payload: dict[str, Any], names: dict[str, str] | None = None, buttons: list[dict] | None = None
+) -> list[str]:
     """A chat.postMessage-like payload: its blocks, or its text when there are none."""
     if payload.get("blocks"):
         return blocks(payload["blocks"], names, buttons)

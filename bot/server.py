@@ -39,7 +39,9 @@ async def slack_events(request: web.Request) -> web.Response:
         # A verified request of a shape bolt cannot read (hand-made or fuzzed): refuse it, plainly.
         log.warning("unreadable Slack request refused: %s", type(exc).__name__)
         return web.json_response({"ok": False, "error": "malformed_body"}, status=400)
-    headers = {k: v[0] if isinstance(v, list) else v for k, v in response.headers.items() if k.lower() != "content-length"}
+    headers = {
+        k: v[0] if isinstance(v, list) else v for k, v in response.headers.items() if k.lower() != "content-length"
+    }
     return web.Response(status=response.status, body=response.body, headers=headers)
 
 

@@ -24,8 +24,9 @@ async def on_team_join(event: dict, context) -> None:
     async with deps.db.write() as session:
         await members.join(session, team_id=team_id, user_id=user_id)
         # Keyed by the person, not the event: Slack may re-send a join under a new event_id.
-        await outbox.enqueue(session, team_id=team_id, key=f"welcome:{user_id}", kind="dm", target=user_id,
-                             payload=payload)
+        await outbox.enqueue(
+            session, team_id=team_id, key=f"welcome:{user_id}", kind="dm", target=user_id, payload=payload
+        )
     deps.outbox.kick()
 
 

@@ -47,8 +47,15 @@ class Scheduler:
         self._aps = AsyncIOScheduler(timezone=self.deps.settings.tz)
         for job in self.jobs.values():
             # One ticker per job, every minute on the minute; added after start-up catch-up, never replaced.
-            self._aps.add_job(self._on_tick, CronTrigger(second=0, timezone=self.deps.settings.tz), args=[job.name],
-                              id=job.name, coalesce=True, max_instances=1, misfire_grace_time=50)
+            self._aps.add_job(
+                self._on_tick,
+                CronTrigger(second=0, timezone=self.deps.settings.tz),
+                args=[job.name],
+                id=job.name,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=50,
+            )
         self._aps.start()
 
     async def shutdown(self) -> None:
@@ -59,7 +66,7 @@ class Scheduler:
     async def _on_tick(self, name: str) -> None:
         try:
             await self.tick(self.jobs[name], self.deps.clock())
-        except Exception:  # noqa: BLE001 - one failing tick must not stop the ticker
+        except Exception:  # one failing tick must not stop the ticker
             log.exception("job %s tick failed", name)
 
     async def catch_up(self, now: datetime) -> None:
@@ -68,12 +75,16 @@ class Scheduler:
             if job.slots is None:
                 continue
             stale = await job.slots(self.deps, now - LOOKBACK, now - self.grace)
-            taken = await job_runs.claimed_slots(self.deps.db, team_id=self.deps.team_id, job=job.name,
-                                                 start=now - LOOKBACK, end=now - self.grace)
+            taken = await job_runs.claimed_slots(
+                self.deps.db, team_id=self.deps.team_id, job=job.name, start=now - LOOKBACK, end=now - self.grace
+            )
             for slot in stale:
-                if slot not in taken and await job_runs.claim(self.deps.db, team_id=self.deps.team_id, job=job.name,
-                                                              slot=slot, owner=self.owner, status="skipped"):
-                    log.warning("job %s slot %s missed by more than the grace window: skipped", job.name, slot.isoformat())
+                if slot not in taken and await job_runs.claim(
+                    self.deps.db, team_id=self.deps.team_id, job=job.name, slot=slot, owner=self.owner, status="skipped"
+                ):
+                    log.warning(
+                        "job %s slot %s missed by more than the grace window: skipped", job.name, slot.isoformat()
+                    )
             await self.tick(job, now)
 
     async def tick(self, job: Job, now: datetime) -> list[tuple[datetime, str]]:
@@ -99,7 +110,9 @@ class Scheduler:
         await job_runs.finish(db, team_id=team, job=job.name, slot=slot, status="done", detail=detail)
         return "done"
 
-    async def upcoming(self, now: datetime, *, horizon: timedelta = timedelta(days=7), count: int = 3) -> dict[str, list[datetime]]:
+    async def upcoming(
+        self, now: datetime, *, horizon: timedelta = timedelta(days=7), count: int = 3
+    ) -> dict[str, list[datetime]]:
         out: dict[str, list[datetime]] = {}
         for job in self.jobs.values():
             out[job.name] = [] if job.slots is None else (await job.slots(self.deps, now, now + horizon))[:count]

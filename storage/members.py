@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database

@@ -71,8 +71,9 @@ class SignedSlack:
     yakuba: Yakuba
     slack: FakeSlack
 
-    async def post(self, body: bytes, *, headers: dict[str, str] | None = None, secret: str = SECRET,
-                   timestamp: int | None = None):
+    async def post(
+        self, body: bytes, *, headers: dict[str, str] | None = None, secret: str = SECRET, timestamp: int | None = None
+    ):
         signed = req.sign(body, secret, timestamp)
         return await self.http.post("/slack/events", data=body, headers={**signed, **(headers or {})})
 

@@ -23,8 +23,16 @@ def env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 async def yakuba(*args: str, environ: dict[str, str], stdin: bytes | None = None, timeout: float = 120):
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=ROOT, env=environ,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=ROOT,
+        env=environ,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(stdin), timeout)
     return process.returncode, out.decode(), err.decode()
 
@@ -50,10 +58,10 @@ async def test_console_takes_a_session_from_stdin(tmp_path):
 
 
 async def test_serve_without_token_names_the_missing_variable(tmp_path):
-    code, out, err = await yakuba("serve", environ=env(tmp_path))
+    code, _, err = await yakuba("serve", environ=env(tmp_path))
     assert code != 0
     assert "SLACK_BOT_TOKEN" in err and "Traceback" not in err
-    code, out, err = await yakuba("socket", environ=env(tmp_path, SLACK_BOT_TOKEN="xoxb-1"))
+    code, _, err = await yakuba("socket", environ=env(tmp_path, SLACK_BOT_TOKEN="xoxb-1"))
     assert code != 0 and "SLACK_APP_TOKEN" in err and "Traceback" not in err
 
 
@@ -74,10 +82,19 @@ def free_port() -> int:
 
 async def test_serve_welcomes_a_member_once_and_answers_healthz(tmp_path, slack, people):
     port = free_port()
-    environ = env(tmp_path, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url,
-                  PORT=str(port))
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", cwd=ROOT, env=environ,
-                                                   stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    environ = env(
+        tmp_path, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url, PORT=str(port)
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        cwd=ROOT,
+        env=environ,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         async with aiohttp.ClientSession() as http:
             base = f"http://127.0.0.1:{port}"

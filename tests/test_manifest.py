@@ -8,8 +8,19 @@ from click.testing import CliRunner
 from bot.blocks.help import COMMANDS
 from bot.cli import main
 
-CONTRACT = {"/register", "/faq", "/archive", "/programs", "/kenjinkai", "/ka", "/members", "/announce", "/approvals",
-            "/mydata", "/yakuba"}
+CONTRACT = {
+    "/register",
+    "/faq",
+    "/archive",
+    "/programs",
+    "/kenjinkai",
+    "/ka",
+    "/members",
+    "/announce",
+    "/approvals",
+    "/mydata",
+    "/yakuba",
+}
 
 
 def run(*args: str) -> dict:
@@ -31,7 +42,8 @@ def test_http_manifest_lists_every_command_with_urls():
     assert settings["event_subscriptions"]["request_url"] == "https://yakuba.example.jp/slack/events"
     assert settings["interactivity"]["message_menu_options_url"].endswith("/slack/events")
     assert {"team_join", "user_change", "app_mention", "message.im", "app_home_opened"} <= set(
-        settings["event_subscriptions"]["bot_events"])
+        settings["event_subscriptions"]["bot_events"]
+    )
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "users:read", "channels:manage"} <= scopes
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True

@@ -41,8 +41,9 @@ async def test_stale_timestamp_is_401(signed, people):
 
 
 async def test_unsigned_request_is_401(signed):
-    response = await signed.http.post("/slack/events", data=b'{"type":"event_callback"}',
-                                      headers={"Content-Type": "application/json"})
+    response = await signed.http.post(
+        "/slack/events", data=b'{"type":"event_callback"}', headers={"Content-Type": "application/json"}
+    )
     assert response.status == 401
 
 
@@ -53,7 +54,14 @@ async def test_url_verification_answers_challenge(signed):
 
 
 async def test_malformed_payloads_are_refused_without_traceback(signed):
-    for body in (b"payload=%7Bnot-json", b"{not json", b"\x00garbage\x01", b"payload=%22just-a-string%22", b"[1,2,3]", b"payload=" + b"x" * 1000):
+    for body in (
+        b"payload=%7Bnot-json",
+        b"{not json",
+        b"\x00garbage\x01",
+        b"payload=%22just-a-string%22",
+        b"[1,2,3]",
+        b"payload=" + b"x" * 1000,
+    ):
         response = await signed.post(body)
         assert response.status < 500, body
         text = await response.text()
@@ -63,9 +71,15 @@ async def test_malformed_payloads_are_refused_without_traceback(signed):
 
 
 async def test_undecodable_bytes_are_refused(signed):
-    response = await signed.http.post("/slack/events", data=b"\xff\xfe\x00garbage",
-                                      headers={"Content-Type": "application/json", "X-Slack-Signature": "v0=00",
-                                               "X-Slack-Request-Timestamp": str(int(time.time()))})
+    response = await signed.http.post(
+        "/slack/events",
+        data=b"\xff\xfe\x00garbage",
+        headers={
+            "Content-Type": "application/json",
+            "X-Slack-Signature": "v0=00",
+            "X-Slack-Request-Timestamp": str(int(time.time())),
+        },
+    )
     assert response.status == 401
 
 
@@ -89,6 +103,17 @@ async def test_yakuba_help_lists_every_command(signed, people):
     response = await signed.command(people.member, "/yakuba", "help")
     body = await response.json()
     rendered = str(body["blocks"])
-    for command in ("register", "faq", "archive", "programs", "kenjinkai", "ka", "members", "announce",
-                    "approvals", "mydata", "yakuba"):
+    for command in (
+        "register",
+        "faq",
+        "archive",
+        "programs",
+        "kenjinkai",
+        "ka",
+        "members",
+        "announce",
+        "approvals",
+        "mydata",
+        "yakuba",
+    ):
         assert f"/{command}`" in rendered

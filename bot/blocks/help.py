@@ -8,8 +8,19 @@ from bot.blocks.common import context, esc, message, section
 from bot.texts import Texts
 
 # Every slash command of the contract, in the order members meet them.
-COMMANDS = ("register", "faq", "archive", "programs", "kenjinkai", "ka", "members", "announce", "approvals",
-            "mydata", "yakuba")
+COMMANDS = (
+    "register",
+    "faq",
+    "archive",
+    "programs",
+    "kenjinkai",
+    "ka",
+    "members",
+    "announce",
+    "approvals",
+    "mydata",
+    "yakuba",
+)
 
 
 def help_message(texts: Texts, *, unknown: str | None = None) -> dict[str, Any]:
@@ -25,6 +36,14 @@ def usage_message(texts: Texts, command: str) -> dict[str, Any]:
     """One command's usage, for bad input to that command."""
     return message(
         texts("help.usage_title", command=command),
-        [section(texts("help.usage", command=command, hint=texts(f"help.commands.{command}.hint"),
-                       summary=texts(f"help.commands.{command}.summary")))],
+        [
+            section(
+                texts(
+                    "help.usage",
+                    command=command,
+                    hint=texts(f"help.commands.{command}.hint"),
+                    summary=texts(f"help.commands.{command}.summary"),
+                )
+            )
+        ],
     )
