@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot import middleware
@@ -74,8 +75,11 @@ def create_app(
         team_id=team_id,
     )
     deps.outbox = Outbox(deps)
+    # Offline commands (db, jobs list, imports) build the app without a token; bolt insists on one, so it
+    # gets an inert placeholder. serve/socket refuse to start without the real token before this point.
+    bolt_client = client if settings.slack_bot_token else AsyncWebClient(token="xoxb-offline", base_url=client.base_url)
     bolt = AsyncApp(
-        client=client,
+        client=bolt_client,
         signing_secret=settings.slack_signing_secret or "",
         process_before_response=process_before_response,
         raise_error_for_unhandled_request=False,
