@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -33,6 +34,12 @@ class Yakuba:
     scheduler: Scheduler
 
     async def start(self, *, upgrade: bool = True, schedule: bool = True) -> None:
+        # One pooled HTTP session for every Slack call (slack_sdk otherwise opens a connection per call);
+        # bolt's per-request clients copy it from this client.
+        if self.deps.client.session is None:
+            self.deps.client.session = aiohttp.ClientSession()
+            if self.bolt.client is not self.deps.client and self.bolt.client.session is None:
+                self.bolt.client.session = self.deps.client.session
         if upgrade:
             await migrate.upgrade(self.deps.db)
         await self.identify()

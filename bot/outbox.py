@@ -42,22 +42,41 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Outbox:
+    """One flusher per process: `kick()` only wakes it, so a burst of events costs one drain, not one each."""
+
+    CONCURRENCY = 8  # rows sent at once: different DMs/channels, well inside Slack's per-channel limits
+
     def __init__(self, deps) -> None:
         self.deps = deps
-        self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._again = False
+        self._flusher: asyncio.Task | None = None
 
     def kick(self) -> None:
         """Send what is due soon, after the current handler returns."""
-        self.deps.spawn(self.flush(), name="outbox.flush")
+        self._again = True
+        if self._flusher is None or self._flusher.done():
+            self._flusher = self.deps.spawn(self._drain(), name="outbox.flush")
+
+    async def _drain(self) -> None:
+        while self._again:
+            self._again = False
+            await self.flush()
 
     async def flush(self) -> int:
         """Send every due row; returns how many were sent. Safe to run in several processes at once."""
         sent = 0
+        gate = asyncio.Semaphore(self.CONCURRENCY)
+
+        async def send(row: OutboxMessage) -> int:
+            async with gate:
+                return await self._send(row)
+
         async with self._lock:
-            while rows := await store.claim_due(self.deps.db, team_id=self.deps.team_id, now=self.deps.clock()):
-                for row in rows:
-                    sent += await self._send(row)
+            while rows := await store.claim_due(
+                self.deps.db, team_id=self.deps.team_id, now=self.deps.clock(), limit=self.CONCURRENCY * 4
+            ):
+                sent += sum(await asyncio.gather(*(send(row) for row in rows)))
         return sent
 
     async def _send(self, row: OutboxMessage) -> int:

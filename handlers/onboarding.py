@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.blocks.onboarding import welcome_message
 from bot.context import deps_of
+from bot.events import once_per_event
 from storage import members, outbox
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
@@ -31,4 +32,4 @@ async def on_team_join(event: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.event("team_join")(on_team_join)
+    app.event("team_join")(once_per_event(on_team_join))

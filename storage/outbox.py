@@ -17,12 +17,22 @@ LEASE = timedelta(seconds=60)
 
 
 async def enqueue(
-    session: AsyncSession, *, team_id: str, key: str, kind: str, target: str, payload: dict[str, Any]
+    session: AsyncSession,
+    *,
+    team_id: str,
+    key: str,
+    kind: str,
+    target: str,
+    payload: dict[str, Any],
+    now: datetime | None = None,
 ) -> bool:
-    """Queue inside the caller's transaction. False when this key was queued before (nothing is added)."""
+    """Queue inside the caller's transaction. False when this key was queued before (nothing is added).
+
+    `now` is the caller's clock (jobs pass deps.clock()), so a row is due by the same clock that sends it.
+    """
     if kind not in ("dm", "post"):
         raise ValueError(f"unknown outbox kind {kind!r}")
-    now = utcnow()
+    now = now or utcnow()
     return await claimed(
         session,
         OutboxMessage,
