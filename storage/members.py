@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, distinct, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import audit
 from storage.db import Database
 from storage.models import Member
 from storage.sql import insert_ignore
@@ -14,8 +20,18 @@ from storage.types import utcnow
 async def join(session: AsyncSession, *, team_id: str, user_id: str) -> Member:
     """Idempotent, inside the caller's transaction: a first join creates the row; a rejoin restores it."""
     now = utcnow()
-    await session.execute(insert_ignore(session, Member, team_id=team_id, user_id=user_id, status="joined",
-                                        joined_at=now, created_at=now, updated_at=now))
+    await session.execute(
+        insert_ignore(
+            session,
+            Member,
+            team_id=team_id,
+            user_id=user_id,
+            status="joined",
+            joined_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
     member = await session.scalar(select(Member).where(Member.team_id == team_id, Member.user_id == user_id))
     if member.left_at is not None:
         member.left_at = None
@@ -31,7 +47,166 @@ async def get(db: Database, *, team_id: str, user_id: str) -> Member | None:
 async def mark_left(db: Database, *, team_id: str, user_id: str) -> bool:
     async with db.write() as session:
         result = await session.execute(
-            update(Member).where(Member.team_id == team_id, Member.user_id == user_id, Member.left_at.is_(None))
+            update(Member)
+            .where(Member.team_id == team_id, Member.user_id == user_id, Member.left_at.is_(None))
             .values(left_at=utcnow(), updated_at=utcnow())
         )
         return result.rowcount == 1
+
+
+# --- membership: profiles, leaving, backfill, 県人会 figures ------------------------------------
+
+ORG_TYPES = ("municipality", "prefecture", "national", "other")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What /register collects, already validated and cleaned (see handlers/registration_form.py)."""
+
+    name: str
+    org_type: str
+    pref_code: str
+    muni_code: str | None
+    department: str
+    title: str | None = None
+    interests: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, member: Member) -> Profile:
+        return cls(
+            name=member.name or "",
+            org_type=member.org_type or "municipality",
+            pref_code=member.pref_code or "",
+            muni_code=member.muni_code,
+            department=member.department or "",
+            title=member.title,
+            interests=tuple(member.interests or ()),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "interests": list(self.interests)}
+
+
+async def by_user(session: AsyncSession, *, team_id: str, user_id: str) -> Member | None:
+    return await session.scalar(select(Member).where(Member.team_id == team_id, Member.user_id == user_id))
+
+
+def apply_profile(member: Member, profile: Profile, *, now: datetime) -> None:
+    """Copy a profile onto the row inside the caller's transaction (the confirmation time is now)."""
+    member.name = profile.name
+    member.org_type = profile.org_type
+    member.pref_code = profile.pref_code
+    member.muni_code = profile.muni_code
+    member.department = profile.department
+    member.title = profile.title
+    member.interests = list(profile.interests)
+    member.public_servant_confirmed_at = now
+    member.updated_at = now
+
+
+async def restore(db: Database, *, team_id: str, user_id: str) -> Member | None:
+    """A reactivated account: clear left_at; the profile was never deleted. None when not left."""
+    async with db.write() as session:
+        result = await session.execute(
+            update(Member)
+            .where(Member.team_id == team_id, Member.user_id == user_id, Member.left_at.is_not(None))
+            .values(left_at=None, updated_at=utcnow())
+        )
+        if result.rowcount != 1:
+            return None
+        return await by_user(session, team_id=team_id, user_id=user_id)
+
+
+async def set_placed(db: Database, *, member_id: int, pref_code: str | None) -> None:
+    async with db.write() as session:
+        await session.execute(
+            update(Member).where(Member.id == member_id).values(placed_pref_code=pref_code, updated_at=utcnow())
+        )
+
+
+async def set_lead(db: Database, *, team_id: str, user_id: str, lead: bool = True) -> bool:
+    async with db.write() as session:
+        result = await session.execute(
+            update(Member).where(Member.team_id == team_id, Member.user_id == user_id).values(is_lead=lead)
+        )
+        return result.rowcount == 1
+
+
+async def record_batch(session: AsyncSession, *, team_id: str, active: list[str], deleted: list[str],
+                       now: datetime) -> tuple[int, int]:
+    """Backfill one page of users.list: new rows for unknown people (no DM), left/restored by `deleted`.
+
+    Returns (added, changed). Everything is set-based so a page costs a handful of statements.
+    """
+    ids = active + deleted
+    if not ids:
+        return 0, 0
+    known = set(await session.scalars(select(Member.user_id).where(Member.team_id == team_id, Member.user_id.in_(ids))))
+    gone = set(deleted)
+    fresh = [
+        {"team_id": team_id, "user_id": uid, "status": "joined", "joined_at": now, "created_at": now,
+         "updated_at": now, "left_at": now if uid in gone else None, "interests": []}
+        for uid in ids
+        if uid not in known
+    ]
+    if fresh:
+        # executemany of one cached statement: a 200-row VALUES list would be compiled afresh every page.
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await session.execute(insert(Member).on_conflict_do_nothing(), fresh)
+    added = len(fresh)  # unknown a moment ago; a concurrent join of the same person is not counted twice
+    changed = 0
+    if deleted:
+        result = await session.execute(
+            update(Member)
+            .where(Member.team_id == team_id, Member.user_id.in_(deleted), Member.left_at.is_(None))
+            .values(left_at=now, updated_at=now)
+        )
+        changed += result.rowcount or 0
+    if active:
+        result = await session.execute(
+            update(Member)
+            .where(Member.team_id == team_id, Member.user_id.in_(active), Member.left_at.is_not(None))
+            .values(left_at=None, updated_at=now)
+        )
+        changed += result.rowcount or 0
+    return added, changed
+
+
+@dataclass(frozen=True)
+class Association:
+    """A 県人会 in figures: approved members still here, distinct governments, the leads' user ids."""
+
+    members: int
+    governments: int
+    leads: list[str]
+
+
+async def association(db: Database, *, team_id: str, pref_code: str) -> Association:
+    here = (Member.team_id == team_id, Member.pref_code == pref_code, Member.status == "approved",
+            Member.left_at.is_(None))
+    # A municipality's staff count their municipality; prefecture or national staff their one government.
+    government = case((Member.org_type == "municipality", Member.muni_code), else_=Member.org_type)
+    async with db.read() as session:
+        members = await session.scalar(select(func.count(Member.id)).where(*here))
+        governments = await session.scalar(
+            select(func.count(distinct(government))).where(*here)
+        )
+        leads = list(await session.scalars(select(Member.user_id).where(*here, Member.is_lead.is_(True))
+                                           .order_by(Member.user_id)))
+    return Association(members or 0, governments or 0, leads)
+
+
+async def leave(db: Database, *, team_id: str, user_id: str) -> bool:
+    """Mark a deactivated account left (profile and history kept) and note it in the audit log."""
+    async with db.write() as session:
+        now = utcnow()
+        result = await session.execute(
+            update(Member)
+            .where(Member.team_id == team_id, Member.user_id == user_id, Member.left_at.is_(None))
+            .values(left_at=now, updated_at=now)
+        )
+        if result.rowcount != 1:
+            return False
+        audit.record(session, team_id=team_id, actor=user_id, action="member.left", subject=user_id)
+        return True

@@ -1,0 +1,44 @@
+"""Prefecture leads: organisers appoint (or release) the 世話役 who may announce to their own 県人会."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.blocks import leads as ids
+from bot.context import deps_of
+from bot.permissions import is_organizer
+from storage import audit, members
+
+
+async def open_lead_form(ack, command: dict, context, client) -> None:
+    deps = deps_of(context)
+    if not await is_organizer(deps, command.get("user_id", "")):
+        await ack(response_type="ephemeral", text=deps.texts("leads.refused"))
+        return
+    await ack()
+    await client.views_open(trigger_id=command["trigger_id"], view=ids.lead_modal(deps.texts))
+
+
+async def on_lead_submit(ack, body: dict, view: dict, context) -> None:
+    deps = deps_of(context)
+    actor = body["user"]["id"]
+    values = view["state"]["values"]
+    user_id = (values.get(ids.USER_BLOCK, {}).get(ids.USER) or {}).get("selected_user") or ""
+    role = ((values.get(ids.ROLE_BLOCK, {}).get(ids.ROLE) or {}).get("selected_option") or {}).get("value")
+    if not await is_organizer(deps, actor):  # checked again: the form could be forged
+        await ack(response_action="errors", errors={ids.USER_BLOCK: deps.texts("leads.refused")})
+        return
+    member = await members.get(deps.db, team_id=context.team_id or deps.team_id, user_id=user_id)
+    if member is None or member.status != "approved" or not member.pref_code:
+        await ack(response_action="errors", errors={ids.USER_BLOCK: deps.texts("leads.not_member")})
+        return
+    lead = role != "release"
+    await members.set_lead(deps.db, team_id=member.team_id, user_id=user_id, lead=lead)
+    async with deps.db.write() as session:
+        audit.record(session, team_id=member.team_id, actor=actor, action="lead.appoint" if lead else "lead.release",
+                     subject=user_id)
+    await ack(response_action="clear")
+
+
+def register(app: AsyncApp) -> None:
+    app.view(ids.LEAD_VIEW)(on_lead_submit)

@@ -1,0 +1,126 @@
+"""Registration: /register (and the welcome DM's button) opens the form; submitting applies or edits it."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import registration as ids
+from bot.blocks.onboarding import OPEN_REGISTRATION
+from bot.blocks.registration import municipality_options, notice_view, register_modal, transfer_modal
+from bot.context import deps_of
+from handlers import membership
+from handlers import registration_form as form
+from storage import approvals, members, prefectures
+from storage.data import search_municipalities
+from storage.members import Profile
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY = 64
+
+
+def _team(body: dict, context) -> str:
+    team = body.get("team") if isinstance(body.get("team"), dict) else {}
+    return context.team_id or team.get("id") or deps_of(context).team_id
+
+
+async def _open_form(client, deps, *, team_id: str, user_id: str, trigger_id: str) -> None:
+    member = await members.get(deps.db, team_id=team_id, user_id=user_id)
+    profile = Profile.of(member) if member is not None and member.name and member.pref_code else None
+    view = register_modal(deps.texts, community=deps.settings.yakuba_community_name, profile=profile)
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:  # an expired trigger (the user waited > 3 s) cannot be retried
+        log.warning("registration form not opened: %s", exc.response.get("error"))
+
+
+async def on_register(ack, command: dict, client, context) -> None:
+    await ack()
+    deps = deps_of(context)
+    await _open_form(client, deps, team_id=context.team_id or deps.team_id, user_id=command["user_id"],
+                     trigger_id=command["trigger_id"])
+
+
+async def on_open_registration(ack, body: dict, client, context) -> None:
+    await ack()
+    deps = deps_of(context)
+    await _open_form(client, deps, team_id=_team(body, context), user_id=body["user"]["id"],
+                     trigger_id=body["trigger_id"])
+
+
+async def on_municipality_options(ack, body: dict, context) -> None:
+    """Options as the member types: narrowed to the prefecture chosen in the same form, at most 100."""
+    query = body.get("value") if isinstance(body.get("value"), str) else ""
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    values = ((view.get("state") or {}).get("values")) or {}
+    pref = form.chosen_prefecture(values)
+    found = [] if len(query) > MAX_QUERY else search_municipalities(query, pref_code=pref, limit=ids.MAX_OPTIONS)
+    await ack(**municipality_options(found, with_prefecture=pref is None))
+
+
+async def on_submit(ack, body: dict, view: dict, context) -> None:
+    deps = deps_of(context)
+    texts, team_id, user_id = deps.texts, _team(body, context), body["user"]["id"]
+    parsed = form.parse(((view.get("state") or {}).get("values")) or {}, texts)
+    if isinstance(parsed, dict):
+        await ack(response_action="errors", errors=parsed)
+        return
+    member = await members.get(deps.db, team_id=team_id, user_id=user_id)
+    moving = member is not None and member.status == "approved" and member.pref_code != parsed.pref_code
+    if moving and member.pref_code:
+        old = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
+        new = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=parsed.pref_code)
+        await ack(response_action="push", view=transfer_modal(
+            texts, profile=parsed, old_pref=member.pref_code, old_channel=old.channel_id if old else None,
+            new_channel=new.channel_id if new else None))
+        return
+    saved = await membership.save_profile(deps, team_id=team_id, user_id=user_id, profile=parsed)
+    await ack(response_action="update", view=_result_view(texts, saved.outcome))
+    await _after_save(deps, team_id=team_id, user_id=user_id, saved=saved)
+
+
+async def on_transfer_confirmed(ack, body: dict, view: dict, context) -> None:
+    deps = deps_of(context)
+    team_id, user_id = _team(body, context), body["user"]["id"]
+    try:
+        profile = form.from_metadata(json.loads(view.get("private_metadata") or "null"))
+    except ValueError:
+        profile = None
+    if profile is None:
+        await ack(response_action="clear")
+        return
+    saved = await membership.save_profile(deps, team_id=team_id, user_id=user_id, profile=profile)
+    await ack(response_action="clear")
+    await _after_save(deps, team_id=team_id, user_id=user_id, saved=saved)
+
+
+def _result_view(texts, outcome: str) -> dict:
+    if outcome in ("submitted", "pending_updated"):
+        return notice_view(texts, title_key="registration.received.title", body=texts("registration.received.body"))
+    if outcome == "reapproval":
+        return notice_view(texts, title_key="registration.updated.title", body=texts("registration.updated.reapproval"))
+    return notice_view(texts, title_key="registration.updated.title", body=texts("registration.updated.body"))
+
+
+async def _after_save(deps, *, team_id: str, user_id: str, saved: membership.Saved) -> None:
+    """Slack side effects after the commit: channel moves first, then the queued messages go out."""
+    if saved.outcome == "transferred":
+        await membership.place(deps, team_id=team_id, user_id=user_id)
+    elif saved.outcome == "pending_updated" and saved.request_id is not None:
+        request = await approvals.get(deps.db, team_id=team_id, request_id=saved.request_id)
+        member = await members.get(deps.db, team_id=team_id, user_id=user_id)
+        if request is not None and member is not None:
+            await membership.update_card(deps, team_id=team_id, request=request, member=member)
+    deps.outbox.kick()
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/register")(on_register)
+    app.action(OPEN_REGISTRATION)(on_open_registration)
+    app.options(ids.MUNI)(on_municipality_options)
+    app.view(ids.REGISTER_VIEW)(on_submit)
+    app.view(ids.TRANSFER_VIEW)(on_transfer_confirmed)

@@ -1,0 +1,112 @@
+"""県人会 channels: set-up (slash command and CLI) is idempotent; /kenjinkai shows the association."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+from click.testing import CliRunner
+
+from bot import local_requests as req
+from bot.cli import main
+from bot.membership_ops import setup_prefectures
+from storage import members, prefectures
+from tests.conftest import TOKEN
+from tests.membership_flow import TEAM, approved, cards, channels, decide, register
+
+
+def texts(signed):
+    return signed.yakuba.deps.texts
+
+
+async def test_setup_creates_links_and_is_idempotent(signed, people):
+    existing = signed.slack.add_channel("kenjinkai-01-hokkaido", bot_member=False)["id"]
+    response = await signed.command(people.organizer, "/yakuba", "setup prefectures")
+    assert (await response.json())["text"] == texts(signed)("prefectures.setup.started")
+    await signed.settle()
+    report = [e["text"] for e in signed.slack.ephemerals(people.organizer)][-1]
+    assert report == texts(signed)("prefectures.setup.report", created=46, linked=1, unchanged=0, failed=0)
+    recorded = await prefectures.all_channels(signed.yakuba.deps.db, team_id=TEAM)
+    assert len(recorded) == 47
+    assert recorded["01"].channel_id == existing and recorded["13"].name == "kenjinkai-13-tokyo"
+    assert recorded["27"].name == "kenjinkai-27-osaka" and recorded["47"].name == "kenjinkai-47-okinawa"
+    assert req.BOT_USER_ID in signed.slack.channel(existing)["members"]
+    assert len(signed.slack.calls_to("conversations.create")) == 46
+
+    await signed.command(people.organizer, "/yakuba", "setup prefectures")
+    await signed.settle()
+    report = [e["text"] for e in signed.slack.ephemerals(people.organizer)][-1]
+    assert report == texts(signed)("prefectures.setup.report", created=0, linked=0, unchanged=47, failed=0)
+    assert len(signed.slack.calls_to("conversations.create")) == 46
+
+
+async def test_setup_is_for_organisers_only(signed, people):
+    answer = await (await signed.command(people.member, "/yakuba", "setup prefectures")).json()
+    assert answer["text"] == texts(signed)("prefectures.setup.refused")
+    await signed.settle()
+    assert signed.slack.calls_to("conversations.create") == []
+
+
+async def test_setup_reports_failures_and_custom_pattern(signed, people):
+    deps = signed.yakuba.deps
+    deps.settings = deps.settings.model_copy(update={"yakuba_prefecture_channel_pattern": "pref-{romaji}"})
+    signed.slack.error("conversations.create", "restricted_action", where={"name": "pref-kyoto"})
+    await channels_allowing_failure(signed)
+    recorded = await prefectures.all_channels(deps.db, team_id=TEAM)
+    assert len(recorded) == 46 and recorded["13"].name == "pref-tokyo" and "26" not in recorded
+
+
+async def channels_allowing_failure(signed) -> None:
+    report = await setup_prefectures(signed.yakuba.deps, team_id=TEAM)
+    assert report.failures == [("pref-kyoto", "restricted_action")]
+
+
+async def test_kenjinkai_shows_channel_members_governments_and_leads(signed, people):
+    await channels(signed)
+    answer = await (await signed.command(people.member, "/kenjinkai")).json()
+    assert answer["text"] == texts(signed)("prefectures.kenjinkai.not_registered")
+
+    await register(signed, people.member)
+    answer = await (await signed.command(people.member, "/kenjinkai")).json()
+    assert answer["text"] == texts(signed)("prefectures.kenjinkai.pending", prefecture="東京都")
+
+    await signed.settle()
+    await decide(signed, people.organizer, cards(signed, people.admin_channel, people.member)[0],
+                 people.admin_channel)
+    colleague = signed.slack.add_user("sato", "佐藤")["id"]
+    neighbour = signed.slack.add_user("ito", "伊藤")["id"]
+    await approved(signed, people, colleague, name="佐藤", muni="131016")
+    await approved(signed, people, neighbour, name="伊藤", muni="131032")
+    osaka = signed.slack.add_user("kimura", "木村")["id"]
+    await approved(signed, people, osaka, name="木村", pref="27", muni="271004")
+    assert await members.set_lead(signed.yakuba.deps.db, team_id=TEAM, user_id=colleague)
+
+    answer = await (await signed.command(people.member, "/kenjinkai")).json()
+    tokyo = await prefectures.channel_for(signed.yakuba.deps.db, team_id=TEAM, pref_code="13")
+    fields = [f["text"] for b in answer["blocks"] if "fields" in b for f in b["fields"]]
+    assert fields == [
+        texts(signed)("prefectures.kenjinkai.channel", channel=f"<#{tokyo.channel_id}>"),
+        texts(signed)("prefectures.kenjinkai.members", count=3),
+        texts(signed)("prefectures.kenjinkai.governments", count=2),
+        texts(signed)("prefectures.kenjinkai.leads", leads=f"<@{colleague}>"),
+    ]
+    assert answer["text"] == texts(signed)("prefectures.kenjinkai.title", prefecture="東京都")
+    usage = await (await signed.command(people.member, "/kenjinkai", "dance")).json()
+    assert usage["response_type"] == "ephemeral" and "/kenjinkai" in json.dumps(usage, ensure_ascii=False)
+
+
+async def test_cli_setup_prefectures(slack, settings, tmp_path):
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.base_url, "DATABASE_URL": settings.database_url,
+           "YAKUBA_ADMIN_CHANNEL": "", "YAKUBA_ORGANIZERS": ""}
+    runner = CliRunner()
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # no stray .env
+    try:
+        first = await asyncio.to_thread(runner.invoke, main, ["setup", "prefectures"], env=env)
+        again = await asyncio.to_thread(runner.invoke, main, ["setup", "prefectures"], env=env)
+    finally:
+        os.chdir(cwd)
+    assert first.exit_code == 0, first.output
+    assert "created 47" in first.output and "unchanged 47" in again.output
+    assert len(slack.calls_to("conversations.create")) == 47
