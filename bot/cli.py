@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -136,3 +137,72 @@ def jobs_run(name: str, at: str | None) -> None:
             raise click.BadParameter(f"not an ISO time: {at}", param_hint="--at") from None
     _logging(logging.WARNING)
     asyncio.run(run_job(_settings(), name, moment))
+
+
+@main.group()
+def setup() -> None:
+    """One-off set-up of the workspace."""
+
+
+@setup.command("prefectures")
+def setup_prefectures() -> None:
+    """Create or link the 47 prefecture channels (YAKUBA_PREFECTURE_CHANNEL_PATTERN) and record them."""
+    from bot.membership_ops import cli_setup_prefectures
+
+    _logging(logging.WARNING)
+    try:
+        report = asyncio.run(cli_setup_prefectures(_settings()))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {report.created}, linked {report.linked}, unchanged {report.unchanged}, "
+               f"failed {len(report.failures)}")
+    for name, error in report.failures:
+        click.echo(f"  {name}: {error}", err=True)
+    if report.failures:
+        sys.exit(1)
+
+
+@main.group()
+def members() -> None:
+    """Members of the workspace."""
+
+
+@members.command("sync")
+def members_sync() -> None:
+    """Record everyone already in the workspace (users.list, paginated, rate-limit aware); DMs no one."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from bot.membership_ops import cli_sync_members
+
+    _logging(logging.WARNING)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}")) as bar:
+        task = bar.add_task("users.list …", total=None)
+
+        def progress(report) -> None:
+            bar.update(task, description=f"page {report.pages}: {report.seen} seen, {report.added} new")
+
+        report = asyncio.run(cli_sync_members(_settings(), progress=progress))
+    click.echo(f"{report.seen} members seen ({report.added} new, {report.changed} left/returned, "
+               f"{report.skipped} bots skipped) in {report.pages} pages")
+
+
+@main.command("import")
+@click.argument("kind")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(kind: str, file: Path) -> None:
+    """Import KIND (faqs|archives|programs|sections) from FILE; importing again updates, never duplicates."""
+    from bot.operations import import_file
+
+    _logging(logging.WARNING)
+    sys.exit(asyncio.run(import_file(_settings(), kind, file)))
+
+
+@main.command("export")
+@click.argument("kind")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def export_command(kind: str, file: Path) -> None:
+    """Export KIND (members|faqs) to FILE."""
+    from bot.operations import export_file
+
+    _logging(logging.WARNING)
+    sys.exit(asyncio.run(export_file(_settings(), kind, file)))

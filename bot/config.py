@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -30,6 +31,20 @@ class Settings(BaseSettings):
     yakuba_community_name: str = "オンライン市役所"
     yakuba_catchup_minutes: int = Field(default=30, ge=0)
     yakuba_slack_timeout: float = Field(default=10.0, gt=0)
+    # 庁内放送: the daily line-up time (HH:MM in YAKUBA_TZ), whether an empty day still gets a post, and how
+    # many minutes before a programme the reminder and the DMs go out.
+    yakuba_digest_time: str = Field(default="08:30", pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$")
+    yakuba_digest_empty: bool = False
+    yakuba_reminder_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    # Membership: 県人会 channel names ({code} 01–47, {romaji} e.g. tokyo) and when an approved member's
+    # profile edit needs a new approval: org_type (default: only a change of organisation type),
+    # municipality (any change of government), never.
+    yakuba_prefecture_channel_pattern: str = "kenjinkai-{code}-{romaji}"
+    yakuba_reapprove_on: Literal["org_type", "municipality", "never"] = "org_type"
+    # Privacy: members who left are anonymised this many days after leaving (a nightly job).
+    yakuba_anonymise_after_days: int = Field(default=365, ge=1)
+    # Announcements: the workspace-wide budget of chat.postMessage per sliding minute the sender paces to.
+    yakuba_announce_per_minute: int = Field(default=600, ge=1)
 
     @field_validator("yakuba_lang")
     @classmethod

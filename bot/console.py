@@ -99,6 +99,14 @@ async def fill_modal(ws: LocalWorkspace) -> None:
     only: set[str] | None = None
     values: dict[str, dict[str, Any]] = {}
     while (view := ws.views.get(ws.me)) is not None:
+        if not view.get("submit"):  # a view with nothing to submit is only read, then closed
+            ws.views.pop(ws.me, None)
+            return
+        if not any(block.get("type") == "input" for block in view.get("blocks", [])):
+            submit = render.mrkdwn(str(view["submit"].get("text", "")))
+            if ((await ask(f"  [{submit}] y/n> ")) or "").strip().lower() not in ("y", "yes", "はい"):
+                ws.views.pop(ws.me, None)
+                return
         for block in view.get("blocks", []):
             if block.get("type") != "input" or (only is not None and block.get("block_id") not in only):
                 continue
@@ -114,8 +122,10 @@ async def fill_modal(ws: LocalWorkspace) -> None:
                 ws.printer(f"  ⚠ {error}")
             only = set(answer.get("errors", {}))
             continue
-        ws.views.pop(ws.me, None)
-        ws.show(ack=answer)
+        ws.after_submit(answer)
+        if (answer or {}).get("response_action") in ("push", "update"):
+            only = None
+            values = {}
 
 
 HELP = """  /COMMAND [text]   a slash command, e.g. /faq ワクチン 保管 or /register

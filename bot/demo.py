@@ -10,27 +10,19 @@ import tempfile
 from collections.abc import Awaitable, Callable
 
 from bot.config import Settings
+from bot.demo_announcements import journey_announce
+from bot.demo_membership import journey_join, journey_move
+from bot.demo_programs import journey_broadcast
 from bot.local import LocalWorkspace
 
 Journey = Callable[[LocalWorkspace], Awaitable[None]]
 
 
-def say(ws: LocalWorkspace, key: str, **params: object) -> None:
-    ws.printer("")
-    ws.printer(f"▶ {ws.texts(key, **params)}")
-
-
-async def journey_welcome(ws: LocalWorkspace) -> None:
-    say(ws, "demo.join", name="田中 一郎")
-    await ws.join("tanaka", "田中 一郎")
-    say(ws, "demo.help")
-    await ws.command("/yakuba", "help")
-    say(ws, "demo.unknown")
-    await ws.command("/yakuba", "おしえて")
-
-
 JOURNEYS: list[tuple[str, Journey]] = [
-    ("demo.journey.welcome", journey_welcome),
+    ("demo.journey.welcome", journey_join),
+    ("demo.journey.broadcast", journey_broadcast),
+    ("announcements.demo.title", journey_announce),
+    ("demo.journey.move", journey_move),
 ]
 
 

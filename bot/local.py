@@ -200,10 +200,33 @@ class LocalWorkspace:
             raise LookupError("no open modal")
         body = req.view_submission_body(user_id=self.me, view=view, values=req.state_values(values))
         answer = await self.dispatch(body)
-        if not answer or answer.get("response_action") != "errors":
+        self.after_submit(answer)
+        return answer
+
+    def after_submit(self, answer: dict[str, Any] | None) -> None:
+        """Apply a view_submission's response_action as Slack would: errors stay, push/update replace, else close."""
+        action = (answer or {}).get("response_action")
+        if action in ("push", "update") and isinstance(answer.get("view"), dict):
+            view = {"id": f"V{secrets.token_hex(5).upper()}", **answer["view"]}
+            self.views[self.me] = view
+            self._print(
+                f"[modal] {render.mrkdwn(str((view.get('title') or {}).get('text', '')))}",
+                render.blocks(view.get("blocks"), self.names(), self._buttons(Clickable({}, view=view))),
+            )
+            self.show()
+            return
+        if action != "errors":
             self.views.pop(self.me, None)
         self.show(ack=answer)
-        return answer
+
+    def narrate(self, key: str, **params: object) -> None:
+        """A line of the demo's story, from the text catalogue."""
+        self.printer("")
+        self.printer(f"▶ {self.texts(key, **params)}")
+
+    def discard(self) -> None:
+        """Forget output not worth printing (e.g. 47 channel creations)."""
+        self._feed.clear()
 
     async def suggest(self, action_id: str, value: str) -> list[dict[str, Any]]:
         """Ask for the options of an external_select in my open modal, as typing in it does."""
@@ -222,9 +245,26 @@ class LocalWorkspace:
         elif ack and (ack.get("text") or ack.get("blocks")):
             self._print(f"(only you) → @{self.name(self.me)}", render.message(ack, names, self._buttons(None)))
         feed, self._feed[:] = list(self._feed), []
-        for call in feed:
-            if call.method in SHOWN_METHODS and call.status == 200 and call.response.get("ok", True):
-                self._show_call(call, names)
+        shown = [c for c in feed if c.method in SHOWN_METHODS and c.status == 200 and c.response.get("ok", True)]
+        repeated: list[str] = []  # the same post to many channels (a broadcast) is printed once
+        for index, call in enumerate(shown):
+            previous = shown[index - 1] if index else None
+            if (
+                previous is not None
+                and call.method == previous.method == "chat.postMessage"
+                and call.args.get("text") == previous.args.get("text")
+            ):
+                repeated.append(names.get(call.response.get("channel", ""), call.response.get("channel", "?")))
+                continue
+            self._flush_repeated(repeated)
+            self._show_call(call, names)
+        self._flush_repeated(repeated)
+
+    def _flush_repeated(self, repeated: list[str]) -> None:
+        if repeated:
+            more = f" … (+{len(repeated) - 5})" if len(repeated) > 5 else ""
+            self.printer(f"  · {len(repeated)} × " + ", ".join(f"#{n}" for n in repeated[:5]) + more)
+            repeated.clear()
 
     def _buttons(self, target: Clickable | None) -> list[dict]:
         return _Collector(self.clickables, target or Clickable(element={}))

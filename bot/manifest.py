@@ -16,11 +16,13 @@ BOT_EVENTS = ["team_join", "user_change", "app_mention", "message.im", "app_home
 BOT_SCOPES = [
     "app_mentions:read",
     "channels:join",
+    "channels:history",  # announcements: after a crash, look for our own post before sending again
     "channels:manage",
     "channels:read",
     "chat:write",
     "commands",
     "files:write",
+    "groups:history",
     "groups:read",
     "groups:write",
     "im:history",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -32,9 +33,13 @@ async def running(settings: Settings, *, need_slack: bool = True) -> AsyncIterat
 
 
 async def _migrate_only(yakuba: Yakuba) -> None:
+    from bot.program_ops import known_team
     from storage import migrate
 
     await migrate.upgrade(yakuba.deps.db)
+    # Offline there is no auth.test: per-team data (e.g. programme reminder slots) is read for the one
+    # workspace this database holds.
+    yakuba.deps.team_id = yakuba.deps.team_id or await known_team(yakuba.deps.db)
 
 
 async def list_jobs(settings: Settings) -> None:
@@ -43,13 +48,15 @@ async def list_jobs(settings: Settings) -> None:
         now = yakuba.deps.clock()
         upcoming = await scheduler.upcoming(now)
         table = Table(title=f"jobs ({settings.yakuba_tz})")
-        table.add_column("job", style="bold")
-        table.add_column("what")
-        table.add_column("next")
+        table.add_column("job", style="bold", no_wrap=True)
+        table.add_column("what", overflow="fold")
+        table.add_column(f"next ({settings.yakuba_tz})", no_wrap=True)
         texts = yakuba.deps.texts
         for name, job in scheduler.jobs.items():
             times = upcoming[name]
-            when = ", ".join(t.astimezone(settings.tz).strftime("%m-%d %a %H:%M") for t in times) or "every minute"
+            # One time a line keeps the column narrow; a slotted job with nothing ahead says so (not "every minute").
+            idle = "every minute" if job.slots is None else "none in the next 7 days"
+            when = "\n".join(t.astimezone(settings.tz).strftime("%Y-%m-%d %a %H:%M") for t in times) or idle
             table.add_row(name, texts(job.summary_key), when)
         console.print(table)
 
@@ -68,3 +75,50 @@ async def run_job(settings: Settings, name: str, at: datetime | None) -> None:
             console.print(f"{name}: nothing due at {moment.isoformat()}")
         for slot, outcome in results:
             console.print(f"{name} {slot.astimezone(settings.tz).isoformat()} → {outcome}")
+
+
+# --- `yakuba import KIND FILE` / `yakuba export KIND FILE` --------------------------------------------
+# Each feature adds its kind: an async function (settings, path) -> exit status, importing lazily.
+FileOperation = Callable[[Settings, Path], Awaitable[int]]
+IMPORT_KINDS = ("faqs", "archives", "programs", "sections")
+EXPORT_KINDS = ("members", "faqs")
+
+
+async def _import_programs(settings: Settings, path: Path) -> int:
+    from bot.program_ops import cli_import_programs
+
+    return await cli_import_programs(settings, path)
+
+
+async def _import_sections(settings: Settings, path: Path) -> int:
+    from bot.section_ops import cli_import_sections
+
+    return await cli_import_sections(settings, path)
+
+
+async def _export_members(settings: Settings, path: Path) -> int:
+    from bot.section_ops import cli_export_members
+
+    return await cli_export_members(settings, path)
+
+
+IMPORTERS: dict[str, FileOperation] = {"programs": _import_programs, "sections": _import_sections}
+EXPORTERS: dict[str, FileOperation] = {"members": _export_members}
+
+
+async def _file_operation(verb: str, registry: dict[str, FileOperation], kinds: tuple[str, ...], settings: Settings,
+                          kind: str, path: Path) -> int:  # fmt: skip
+    if kind not in kinds:
+        raise click.ClickException(f"cannot {verb} {kind!r}; one of: {', '.join(kinds)}")
+    operation = registry.get(kind)
+    if operation is None:
+        raise click.ClickException(f"`yakuba {verb} {kind}` is not available yet")
+    return await operation(settings, path)
+
+
+async def import_file(settings: Settings, kind: str, path: Path) -> int:
+    return await _file_operation("import", IMPORTERS, IMPORT_KINDS, settings, kind, path)
+
+
+async def export_file(settings: Settings, kind: str, path: Path) -> int:
+    return await _file_operation("export", EXPORTERS, EXPORT_KINDS, settings, kind, path)

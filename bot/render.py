@@ -61,7 +61,7 @@ def blocks(
             if block.get("text"):
                 lines.extend(_text(block["text"], names).splitlines())
             for field in block.get("fields") or []:
-                lines.append("  " + _text(field, names))
+                lines.extend("  " + line for line in _text(field, names).splitlines())
             if block.get("accessory"):
                 lines.append("  " + element(block["accessory"], names, buttons))
         elif kind == "context":

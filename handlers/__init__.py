@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import fallback, onboarding, yakuba
+from handlers import (
+    announcements,
+    approval,
+    directory,
+    fallback,
+    home,
+    leads,
+    onboarding,
+    prefectures,
+    privacy,
+    programs,
+    registration,
+    sections,
+    yakuba,
+)
 
-FEATURES = (onboarding, yakuba)
+FEATURES = (onboarding, registration, approval, prefectures, leads, programs, announcements, sections, directory, home,
+            privacy, yakuba)
 
 
 def register_all(app: AsyncApp) -> None:

@@ -26,6 +26,9 @@ class Job:
     summary_key: str
     run: RunFn
     slots: SlotsFn | None = None
+    # True when `run` may be repeated for a slot without effect (its sends are keyed in the outbox): after a
+    # restart, a slot claimed but never finished (the process died mid-run) is then run again within grace.
+    resumable: bool = False
 
 
 def cron_slots(expression: str) -> SlotsFn:

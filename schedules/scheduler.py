@@ -85,7 +85,21 @@ class Scheduler:
                     log.warning(
                         "job %s slot %s missed by more than the grace window: skipped", job.name, slot.isoformat()
                     )
+            if job.resumable:
+                await self._resume(job, now)
             await self.tick(job, now)
+
+    async def _resume(self, job: Job, now: datetime) -> None:
+        """Slots a resumable job claimed but never finished (its process died mid-run): run again within grace."""
+        db, team = self.deps.db, self.deps.team_id
+        unfinished = await job_runs.unfinished_slots(db, team_id=team, job=job.name, start=now - LOOKBACK, end=now)
+        for slot in sorted(unfinished):
+            if slot <= now - self.grace:
+                log.warning("job %s slot %s was left unfinished beyond the grace window: skipped", job.name, slot)
+                await job_runs.finish(db, team_id=team, job=job.name, slot=slot, status="skipped", detail="stale")
+                continue
+            log.warning("job %s slot %s was claimed but never finished: running it again", job.name, slot.isoformat())
+            await self._execute(job, slot)
 
     async def tick(self, job: Job, now: datetime) -> list[tuple[datetime, str]]:
         """Run every unclaimed slot of `job` due in (now - grace, now]; what `jobs run --at` calls too."""
@@ -101,6 +115,10 @@ class Scheduler:
         db, team = self.deps.db, self.deps.team_id
         if not await job_runs.claim(db, team_id=team, job=job.name, slot=slot, owner=self.owner):
             return "taken"
+        return await self._execute(job, slot)
+
+    async def _execute(self, job: Job, slot: datetime) -> str:
+        db, team = self.deps.db, self.deps.team_id
         try:
             detail = await job.run(self.deps, slot)
         except Exception as exc:

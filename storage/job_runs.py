@@ -53,3 +53,18 @@ async def claimed_slots(db: Database, *, team_id: str, job: str, start: datetime
             )
         )
         return set(rows)
+
+
+async def unfinished_slots(db: Database, *, team_id: str, job: str, start: datetime, end: datetime) -> set[datetime]:
+    """Slots in (start, end] claimed but never finished: their claimer died mid-run."""
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(JobRun.slot).where(
+                JobRun.team_id == team_id,
+                JobRun.job == job,
+                JobRun.status == "running",
+                JobRun.slot > start,
+                JobRun.slot <= end,
+            )
+        )
+        return set(rows)

@@ -80,6 +80,22 @@ class Member(Base):
     left_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Profile (membership, /register). Codes are JIS X 0401 (prefecture) and 0402 with check digit.
+    name: Mapped[str | None] = mapped_column(String(100), default=None)
+    org_type: Mapped[str | None] = mapped_column(String(16), default=None)  # municipality|prefecture|national|other
+    pref_code: Mapped[str | None] = mapped_column(String(2), default=None, index=True)
+    muni_code: Mapped[str | None] = mapped_column(String(6), default=None)
+    department: Mapped[str | None] = mapped_column(String(200), default=None)
+    title: Mapped[str | None] = mapped_column(String(200), default=None)
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)  # 課 names
+    public_servant_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    registered_at: Mapped[datetime | None] = mapped_column(default=None)
+    approved_at: Mapped[datetime | None] = mapped_column(default=None)
+    approved_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    rejected_reason: Mapped[str | None] = mapped_column(String(1000), default=None)
+    is_lead: Mapped[bool] = mapped_column(default=False)  # 県人会の世話役 of pref_code
+    # The prefecture whose channel the member was last placed in (differs from pref_code mid-transfer).
+    placed_pref_code: Mapped[str | None] = mapped_column(String(2), default=None)
 
 
 class JobRun(Base):
@@ -112,3 +128,303 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
+
+# --- programs (庁内放送) --------------------------------------------------------------------------
+
+from sqlalchemy import ForeignKey  # noqa: E402 - kept in this section: other features edit the top imports
+
+
+class Program(Base):
+    """A 庁内放送 programme. `name_key` (folded name) is unique per team: imports upsert by it."""
+
+    __tablename__ = "programs"
+    __table_args__ = (UniqueConstraint("team_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    personalities: Mapped[list[str]] = mapped_column(JSON, default=list)  # Slack user ids
+    recurrence: Mapped[dict[str, Any]] = mapped_column(JSON)  # schedules.recurrence.Recurrence
+    start_time: Mapped[str] = mapped_column(String(5))  # local "HH:MM" in YAKUBA_TZ
+    duration_min: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str | None] = mapped_column(String(32), default=None)  # None: broadcast channel
+    stream_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    archive_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ProgramSubscription(Base):
+    """A member who wants a DM before a programme goes live."""
+
+    __tablename__ = "program_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("team_id", "program_id", "user_id"),
+        Index("ix_program_subscriptions_member", "team_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- knowledge (faq, archives) -----------------------------------------------------------------
+
+import datetime as _dt  # noqa: E402 - kept in this section: other features edit the top imports
+
+import sqlalchemy as sa  # noqa: E402
+
+
+class Faq(Base):
+    """One question and its answer. `qkey` is the folded question: the natural key per team."""
+
+    __tablename__ = "faqs"
+    __table_args__ = (UniqueConstraint("team_id", "qkey"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    qkey: Mapped[str] = mapped_column(String(255))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    category: Mapped[str | None] = mapped_column(String(100), default=None, index=True)
+    source: Mapped[str | None] = mapped_column(String(200), default=None)
+    source_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    updated_on: Mapped[_dt.date | None] = mapped_column(sa.Date, default=None)
+    author: Mapped[str | None] = mapped_column(String(100), default=None)
+    visibility: Mapped[str] = mapped_column(String(16), default="public")  # public|members|organisers
+    helpful: Mapped[int] = mapped_column(default=0)
+    unhelpful: Mapped[int] = mapped_column(default=0)
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FaqRevision(Base):
+    """The entry as it was before an edit: nothing an organiser wrote is ever lost."""
+
+    __tablename__ = "faq_revisions"
+    __table_args__ = (UniqueConstraint("faq_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    faq_id: Mapped[int] = mapped_column(sa.ForeignKey("faqs.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int]
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    edited_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    edited_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FaqVote(Base):
+    """👍 (+1) or 👎 (-1): one vote per member per entry, which the member may change."""
+
+    __tablename__ = "faq_votes"
+    __table_args__ = (UniqueConstraint("faq_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    faq_id: Mapped[int] = mapped_column(sa.ForeignKey("faqs.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    vote: Mapped[int]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UnansweredQuestion(Base):
+    """A question the FAQ could not answer, counted; who asked is not kept."""
+
+    __tablename__ = "faq_unanswered"
+    __table_args__ = (UniqueConstraint("team_id", "qkey"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    qkey: Mapped[str] = mapped_column(String(255))
+    question: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(default=1)
+    first_asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_faq_id: Mapped[int | None] = mapped_column(default=None)
+
+
+class Archive(Base):
+    """One meeting of a series (e.g. 第7回 ワクチン接種情報交換会) with its recording and FAQ document."""
+
+    __tablename__ = "archives"
+    __table_args__ = (UniqueConstraint("team_id", "series", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    series: Mapped[str] = mapped_column(String(200))
+    number: Mapped[int]
+    held_on: Mapped[_dt.date | None] = mapped_column(sa.Date, default=None, index=True)
+    theme: Mapped[str | None] = mapped_column(Text, default=None)
+    recording_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    faq_doc_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    attendance: Mapped[int | None] = mapped_column(default=None)
+    governments: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SearchDoc(Base):
+    """Index tokens of one searchable row (kind faq|archive): q = question side, a = answer side,
+    s = synonym groups. SQLite indexes it with FTS5 (search_fts); PostgreSQL with pg_trgm."""
+
+    __tablename__ = "search_docs"
+    __table_args__ = (UniqueConstraint("team_id", "kind", "ref_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    ref_id: Mapped[int]
+    q: Mapped[str] = mapped_column(Text, default="")
+    a: Mapped[str] = mapped_column(Text, default="")
+    s: Mapped[str] = mapped_column(Text, default="")
+    # One FTS token naming team and kind, so a MATCH only walks this team's postings (a LIMIT applied
+    # before a team filter would starve small teams sharing a database with a big one).
+    scope: Mapped[str] = mapped_column(String(80), default="")
+
+
+# --- membership --------------------------------------------------------------------------------
+
+
+class PrefectureChannel(Base):
+    """The 県人会 channel of one prefecture (created or linked by `yakuba setup prefectures`)."""
+
+    __tablename__ = "prefecture_channels"
+    __table_args__ = (UniqueConstraint("team_id", "pref_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    pref_code: Mapped[str] = mapped_column(String(2))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ApprovalRequest(Base):
+    """One registration awaiting an organiser. Decided once: `UPDATE … WHERE status='pending'`."""
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (Index("ix_approval_requests_pending", "team_id", "status", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="new")  # new|reapproval
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|rejected|withdrawn
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    reason: Mapped[str | None] = mapped_column(String(1000), default=None)
+
+
+# --- announcements -----------------------------------------------------------------------------
+
+from sqlalchemy import ForeignKey as _ForeignKey  # noqa: E402 - this section stands alone
+
+
+class Announcement(Base):
+    """One broadcast: drafted (previewed), then scheduled or sending, then done or cancelled."""
+
+    __tablename__ = "announcements"
+    __table_args__ = (Index("ix_announcements_recent", "team_id", "status", "confirmed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    allow_mentions: Mapped[bool] = mapped_column(default=False)
+    # {"kind": "all"|"prefs"|"channels"|"broadcast"|"members", "codes": [...], "channels": [...]}
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON)
+    target_key: Mapped[str] = mapped_column(String(64))  # digest of the canonical targets (duplicate check)
+    text_key: Mapped[str] = mapped_column(String(64))  # digest of the text and the mention choice
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|scheduled|sending|done|cancelled
+    send_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    origin_channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    total: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancelled_by: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class AnnouncementDelivery(Base):
+    """One target (channel or member) of one announcement: sent at most once, its ts recorded."""
+
+    __tablename__ = "announcement_deliveries"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "target"),
+        Index("ix_announcement_deliveries_due", "team_id", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    announcement_id: Mapped[int] = mapped_column(
+_ForeignKey("announcements.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # channel|dm
+    target: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|cancelled
+    attempts: Mapped[int] = mapped_column(default=0)
+    # True once a send may have reached Slack without us learning its ts: look before sending again.
+    uncertain: Mapped[bool] = mapped_column(default=False)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# --- community ---------------------------------------------------------------------------------
+
+
+class Section(Base):
+    """A 課: an interest group with its own channel. `name_key` (folded name) is the natural key per team."""
+
+    __tablename__ = "sections"
+    __table_args__ = (UniqueConstraint("team_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # work | skill | hobby
+    description: Mapped[str] = mapped_column(Text, default="")
+    kana: Mapped[str] = mapped_column(String(128), default="")  # reading, for kana/romaji search
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channel_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    leads: Mapped[list[str]] = mapped_column(JSON, default=list)  # Slack user ids
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SectionMember(Base):
+    """A member in a 課. Erased with the member's data (privacy), otherwise removed by /ka leave."""
+
+    __tablename__ = "section_members"
+    __table_args__ = (
+        UniqueConstraint("section_id", "user_id"),
+        Index("ix_section_members_member", "team_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Directory statistics group 100,000 members by these columns; the indexes let SQL answer from them alone.
+Index("ix_members_directory", Member.team_id, Member.status, Member.left_at, Member.pref_code, Member.org_type,
+      Member.muni_code)
+Index("ix_members_approved_at", Member.team_id, Member.approved_at)

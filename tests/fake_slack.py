@@ -54,6 +54,7 @@ class FakeSlack(LocalSlack):
         self._channel_last: dict[str, float] = {}
         self._budget: int | None = None
         self._budget_sent: deque[float] = deque()
+        self._method_limits: dict[str, tuple[int, deque[float]]] = {}
 
     # ------------------------------------------------------------ scripting
     def _add(self, fault: Fault) -> Fault:
@@ -92,10 +93,18 @@ class FakeSlack(LocalSlack):
         self._budget = per_minute
         self._budget_sent.clear()
 
+    def method_rate(self, method: str, per_minute: int | None) -> None:
+        """Slack's per-method tiers (users.list is Tier 2: about 20 a minute): 429 + Retry-After beyond."""
+        if per_minute:
+            self._method_limits[method] = (per_minute, deque())
+        else:
+            self._method_limits.pop(method, None)
+
     def clear_faults(self) -> None:
         self.faults.clear()
         self.enforce_channel_rate(None)
         self.workspace_budget(None)
+        self._method_limits.clear()
 
     # --------------------------------------------------------------- serving
     def _take(self, method: str, args: dict) -> Fault | None:
@@ -122,8 +131,22 @@ class FakeSlack(LocalSlack):
                 return Reply({"ok": False, "error": fault.code})
             elif fault.kind == "drop":
                 return Reply({}, status=0, drop=True)
+        if method in self._method_limits:
+            limited = self._method_check(method)
+            if limited is not None:
+                return limited
         if method == "chat.postMessage":
             return self._rate_check(args)
+        return None
+
+    def _method_check(self, method: str) -> Reply | None:
+        per_minute, sent = self._method_limits[method]
+        now = time.monotonic()
+        while sent and now - sent[0] >= 60:
+            sent.popleft()
+        if len(sent) >= per_minute:
+            return _too_many(60 - (now - sent[0]))
+        sent.append(now)
         return None
 
     def _rate_check(self, args: dict) -> Reply | None:

@@ -45,3 +45,21 @@ def test_no_japanese_literals_in_handlers_or_blocks():
                 if JAPANESE.search(code) and '"""' not in line:
                     offenders.append(f"{path.relative_to(ROOT)}:{number}")
     assert not offenders, offenders
+
+
+def test_no_key_is_written_twice_in_a_catalogue_file():
+    """YAML silently keeps the last of two equal keys: a second `title:` would overwrite the first."""
+    import yaml
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def no_duplicates(loader, node, deep=False):
+        keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
+        duplicated = {k for k in keys if keys.count(k) > 1}
+        assert not duplicated, f"{node.start_mark}: {sorted(duplicated)}"
+        return loader.construct_mapping(node, deep)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, no_duplicates)
+    for path in sorted((ROOT / "bot" / "texts").rglob("*.yaml")):
+        yaml.load(path.read_text("utf-8"), Loader=Strict)

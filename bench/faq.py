@@ -1,0 +1,171 @@
+"""FAQ search benchmark: N generated entries, index vs LIKE scan latency, and the eval set's accuracy.
+
+    .venv/bin/python bench/faq.py [--entries 100000] [--db PATH]
+
+Entries are recombined from realistic vocabulary; the index tokens are computed by the same code as
+storage.faqs.upsert (Sudachi + pykakasi), then bulk-inserted in one transaction (FTS5 is filled by the
+triggers). The eval entries (tests/data/faq_eval) are imported into the same team, so their queries
+are also measured among N distractors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert, text
+
+from storage import faqs
+from storage.db import Database
+from storage.faqs import question_key
+from storage.migrate import upgrade
+from storage.models import Faq, SearchDoc
+from storage.search.engine import scope_token, tokens_for
+from tests.faq_eval_lib import evaluate, load_entries
+
+TEAM = "T_BENCH"
+SUBJECTS = [
+    "ワクチン", "接種券", "集団接種会場", "個別接種", "予約システム", "コールセンター", "問診票", "副反応",
+    "超低温冷凍庫", "保冷バッグ", "VRS", "接種証明書", "訪問接種", "追加接種", "防災訓練", "避難所",
+    "庁内放送", "説明会", "交流会", "県人会", "テレワーク", "人事異動", "転居届", "会計年度任用職員",
+    "住民票", "マイナンバーカード", "ふるさと納税", "LGWAN", "議会答弁", "予算要求", "広報紙", "窓口業務",
+    "オンライン申請", "電子決裁", "ごみ収集", "子育て支援", "介護保険", "国民健康保険", "学校給食", "除雪",
+]  # fmt: skip
+ASPECTS = [
+    "の手順", "の予約", "の受付時間", "の担当課", "の費用", "の事例", "の注意点", "の様式", "の保管方法",
+    "の配布方法", "の人員配置", "の問い合わせ先", "のスケジュール", "の委託", "の広報", "の廃棄", "の再発行",
+    "の記入例", "の会場", "の研修",
+]  # fmt: skip
+ENDINGS = ["は？", "はどうしていますか？", "について教えてください", "を知りたいです", "で困っています"]
+ANSWER_BITS = [
+    "県の担当課に確認してください。", "近隣自治体の事例を共有します。", "様式はアーカイブにあります。",
+    "予約は電話とウェブで受け付けています。", "職員の応援体制を整えました。", "住民向けに広報紙で周知しました。",
+    "会場は体育館と公民館を使いました。", "委託業者と週次で打ち合わせをしています。", "温度ロガーで記録しています。",
+    "問い合わせはコールセンターに集約しました。", "次回の情報交換会で共有予定です。", "国の通知を確認してください。",
+]  # fmt: skip
+SHORT_QUERIES = ["予約", "接種", "会場", "防災", "廃棄", "副業", "放送", "課長", "給食", "除雪"]
+LONG_QUERIES = [
+    "ワクチン 保管温度", "集団接種会場の予約", "防災訓練の事例", "接種券の再発行について教えてください",
+    "ふるさと納税の広報", "せっしゅけん", "bousai kunren", "子育て支援の窓口業務の委託",
+    "コールセンターの人員配置はどうしていますか", "マイナンバーカードの受付時間",
+]  # fmt: skip
+
+
+def generate(n: int, seed: int = 7) -> list[tuple[str, str, list[str], str]]:
+    rnd = random.Random(seed)
+    out, seen = [], set()
+    while len(out) < n:
+        subj, asp, end = rnd.choice(SUBJECTS), rnd.choice(ASPECTS), rnd.choice(ENDINGS)
+        q = f"{subj}{asp}{end}（事例{len(out) % 997}・{rnd.choice(SUBJECTS)}）"
+        if q in seen:
+            continue
+        seen.add(q)
+        answer = " ".join(rnd.sample(ANSWER_BITS, 3))
+        out.append((q, answer, [subj, asp.lstrip("の")], f"第{rnd.randint(1, 11)}回ワクチン接種情報交換会 FAQ"))
+    return out
+
+
+def _tokens(chunk: list[tuple[str, str, list[str], str]]) -> list[dict[str, str]]:
+    return [tokens_for("\n".join([q, *tags]), a + "\n" + src) for q, a, tags, src in chunk]
+
+
+async def load(db: Database, n: int, workers: int) -> float:
+    t0 = time.perf_counter()
+    rows = generate(n)
+    async with db.read() as s:
+        base = int(await s.scalar(text("SELECT coalesce(max(id), 0) FROM faqs")))
+    chunks = [rows[i : i + 2000] for i in range(0, n, 2000)]
+    with ProcessPoolExecutor(workers) as pool:
+        tokens = [t for part in pool.map(_tokens, chunks) for t in part]
+    scope = scope_token(TEAM, "faq")
+    docs = [{"team_id": TEAM, "kind": "faq", "ref_id": base + i + 1, "scope": scope, **t} for i, t in enumerate(tokens)]
+    async with db.write() as s:
+        for start in range(0, n, 5000):
+            chunk = rows[start : start + 5000]
+            await s.execute(
+                insert(Faq),
+                [
+                    {"id": base + start + j + 1, "team_id": TEAM, "qkey": question_key(q), "question": q, "answer": a,
+                     "tags": tags, "aliases": [], "source": src, "visibility": "public", "helpful": 0,
+                     "unhelpful": 0, "revision": 1}
+                    for j, (q, a, tags, src) in enumerate(chunk)
+                ],
+            )  # fmt: skip
+            await s.execute(insert(SearchDoc), docs[start : start + 5000])
+    return time.perf_counter() - t0
+
+
+async def timed(fn, queries: list[str], rounds: int = 3) -> list[float]:
+    out = []
+    for _ in range(rounds):
+        for q in queries:
+            t0 = time.perf_counter()
+            await fn(q)
+            out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p * (len(values) - 1)))]
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--entries", type=int, default=100_000)
+    ap.add_argument("--db", default=None, help="SQLite file (default: a temporary one)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes computing index tokens")
+    args = ap.parse_args()
+    path = args.db or f"{tempfile.mkdtemp()}/bench.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await upgrade(db)
+
+    clean_ids = await load_entries(db, team_id="T_EVAL_ONLY")
+    clean = await evaluate(db, clean_ids, team_id="T_EVAL_ONLY")
+    load_s = await load(db, args.entries, args.workers)
+    print(f"loaded {args.entries:,} entries in {load_s:.1f} s ({args.entries / load_s:,.0f}/s)")
+
+    async def index_search(q: str):
+        return await faqs.search(db=db, team_id=TEAM, query=q, limit=3)
+
+    async def like_scan(q: str):
+        words = [w for w in q.split() if w]
+        where = " AND ".join(f"(question LIKE :w{i} OR answer LIKE :w{i})" for i in range(len(words)))
+        params = {f"w{i}": f"%{w}%" for i, w in enumerate(words)} | {"t": TEAM}
+        sql = text(f"SELECT id, question FROM faqs WHERE team_id = :t AND {where}")
+        async with db.read() as s:
+            return (await s.execute(sql, params)).all()
+
+    rows = []
+    for label, queries in (("2-character", SHORT_QUERIES), ("longer", LONG_QUERIES)):
+        idx = await timed(index_search, queries)
+        like = await timed(like_scan, queries)
+        rows.append((label, idx, like))
+    print(f"\n{'queries':<12} {'index p50':>10} {'index p95':>10} {'LIKE p50':>10} {'LIKE p95':>10} {'LIKE/index':>11}")
+    for label, idx, like in rows:
+        i50, i95, l50, l95 = pct(idx, 0.5), pct(idx, 0.95), pct(like, 0.5), pct(like, 0.95)
+        print(f"{label:<12} {i50:>8.1f}ms {i95:>8.1f}ms {l50:>8.1f}ms {l95:>8.1f}ms {l50 / i50:>10.1f}x")
+    print("(index = FTS5 candidates + Python re-ranking, the full faqs.search; LIKE = a bare scan, no ranking)")
+
+    ids = await load_entries(db, team_id=TEAM)
+    scaled = await evaluate(db, ids, team_id=TEAM)
+    for name, r in (("eval set alone", clean), (f"eval among {args.entries:,}", scaled)):
+        print(
+            f"\n{name}: {r.total} queries  top-1 {r.top1 / r.total:.1%}  top-3 {r.top3 / r.total:.1%}  "
+            f"auto-answered {r.confident} (wrong {len(r.confident_wrong)})  "
+            f"p50 {pct(r.latencies_ms, 0.5):.1f} ms  p95 {pct(r.latencies_ms, 0.95):.1f} ms"
+        )
+    await db.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

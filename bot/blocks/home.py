@@ -1,0 +1,128 @@
+"""The App Home tab: profile and status, 県人会 and 課, today's 庁内放送, and the organisers' corner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.blocks.common import Block, actions, button, context, divider, esc, header, plain, section
+from bot.blocks.onboarding import OPEN_REGISTRATION
+from bot.blocks.registration import government_label
+from bot.texts import Texts
+from storage.members import Profile
+from storage.models import Member, Section
+
+FAQ_SEARCH = "home.faq_search"
+FAQ_VIEW = "home.faq_submit"
+FAQ_BLOCK, FAQ_INPUT = "home_faq", "home.faq_query"
+MAX_PENDING = 10
+
+
+@dataclass
+class HomeData:
+    community: str
+    member: Member | None
+    channel_id: str | None = None
+    sections: list[Section] = field(default_factory=list)
+    today: list[tuple[str, str]] = field(default_factory=list)  # (HH:MM, title)
+    organizer: bool = False
+    pending: list[tuple[str, Profile, str]] = field(default_factory=list)  # (user id, profile, submitted)
+    pending_total: int = 0
+    stats_summary: str | None = None
+
+
+def _profile_blocks(texts: Texts, member: Member, channel_id: str | None) -> list[Block]:
+    status = "left" if member.left_at else member.status
+    blocks: list[Block] = [section(texts("home.status", status=texts(f"home.statuses.{status}")))]
+    if member.name and member.pref_code:
+        profile = Profile.of(member)
+        blocks.insert(
+            0,
+            section(
+                texts(
+                    "home.profile",
+                    name=esc(profile.name),
+                    government=esc(government_label(texts, profile)),
+                    department=esc(profile.department),
+                    title=f" {esc(profile.title)}" if profile.title else "",
+                )
+            ),
+        )
+        channel = f"<#{channel_id}>" if channel_id else texts("home.no_channel")
+        blocks.append(section(texts("home.kenjinkai", channel=channel)))
+    return blocks
+
+
+def home_view(texts: Texts, data: HomeData) -> dict[str, Any]:
+    member = data.member
+    registered = member is not None and bool(member.name and member.pref_code)
+    blocks: list[Block] = [header(texts("home.title", community=data.community))]
+    if member is not None and registered:
+        blocks += _profile_blocks(texts, member, data.channel_id)
+    else:
+        blocks.append(section(texts("home.not_registered")))
+    if data.sections:
+        names = "\n".join(f"• {esc(s.name)}" + (f" <#{s.channel_id}>" if s.channel_id else "") for s in data.sections)
+        blocks.append(section(texts("home.sections", sections=names)))
+    elif registered:
+        blocks.append(section(texts("home.sections", sections=texts("home.no_sections"))))
+    lines = "\n".join(texts("home.program_line", time=t, title=esc(title)) for t, title in data.today)
+    blocks.append(section(texts("home.today", lines=lines or texts("home.no_programs"))))
+    register = button(
+        texts("home.edit" if registered else "home.register"),
+        OPEN_REGISTRATION,
+        value="home",
+        style=None if registered else "primary",
+    )
+    blocks.append(actions(register, button(texts("home.faq"), FAQ_SEARCH, value="home")))
+    if data.organizer:
+        blocks += [divider(), header(texts("home.organizer"))]
+        pending = "\n".join(
+            texts("home.pending_line", user=user, government=esc(government_label(texts, profile)), submitted=submitted)
+            for user, profile, submitted in data.pending[:MAX_PENDING]
+        )
+        blocks.append(section(texts("home.pending", count=data.pending_total) + (f"\n{pending}" if pending else "")))
+        if data.stats_summary:
+            blocks.append(section(texts("home.stats", summary=data.stats_summary)))
+        blocks.append(context(texts("home.approvals_hint")))
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def faq_modal(texts: Texts) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": FAQ_VIEW,
+        "title": plain(texts("home.faq_modal.title")),
+        "submit": plain(texts("home.faq_modal.submit")),
+        "close": plain(texts("home.faq_modal.close")),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": FAQ_BLOCK,
+                "label": plain(texts("home.faq_modal.label")),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": FAQ_INPUT,
+                    "max_length": 200,
+                    "placeholder": plain(texts("home.faq_modal.placeholder")),
+                },
+            }
+        ],
+    }
+
+
+def faq_results(texts: Texts, *, query: str, hits: list[tuple[str, str, str | None, str | None]]) -> dict[str, Any]:
+    """hits: (question, answer, source, updated) — shown in place of the search form."""
+    blocks: list[Block] = [section(texts("home.faq_modal.results", query=esc(query)))]
+    for question, answer, source, updated in hits:
+        blocks += [divider(), section(texts("home.faq_modal.hit", question=esc(question), answer=esc(answer[:1200])))]
+        if source:
+            blocks.append(context(texts("home.faq_modal.source", source=esc(source), updated=updated or "-")))
+    if not hits:
+        blocks.append(section(texts("home.faq_modal.none")))
+    return {
+        "type": "modal",
+        "title": plain(texts("home.faq_modal.title")),
+        "close": plain(texts("home.faq_modal.close")),
+        "blocks": blocks,
+    }

@@ -1,0 +1,112 @@
+"""/members stats|map|export and /kenjinkai members: the directory, answered from aggregate SQL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.directory import kenjinkai_members_message, stats_message
+from bot.blocks.help import usage_message
+from bot.context import Deps, deps_of
+from bot.directory_map import render_map
+from bot.permissions import is_organizer
+from storage import audit, directory, members
+
+log = logging.getLogger(__name__)
+
+
+async def dm_channel(deps: Deps, user_id: str) -> str:
+    opened = await deps.client.conversations_open(users=user_id)
+    return opened["channel"]["id"]
+
+
+async def upload(deps: Deps, *, channel: str, content: bytes, filename: str, title: str, comment: str) -> None:
+    await deps.client.files_upload_v2(
+        channel=channel, content=content, filename=filename, title=title, initial_comment=comment
+    )
+
+
+async def on_members(ack, command: dict, context, respond) -> None:
+    deps = deps_of(context)
+    texts, team_id, user_id = deps.texts, context.team_id or deps.team_id, command["user_id"]
+    verb = (command.get("text") or "").strip().lower()
+    if verb in ("", "stats"):
+        figures = await directory.stats(deps.db, team_id=team_id, now=deps.clock(), tz=deps.settings.tz)
+        await ack(response_type="ephemeral", **stats_message(texts, figures))
+    elif verb == "map":
+        await ack(response_type="ephemeral", text=texts("directory.map.started"))
+        await send_map(deps, team_id=team_id, user_id=user_id, channel=command.get("channel_id") or "", respond=respond)
+    elif verb == "export":
+        if not await is_organizer(deps, user_id):
+            await ack(response_type="ephemeral", text=texts("directory.export.refused"))
+            return
+        await ack(response_type="ephemeral", text=texts("directory.export.started"))
+        await send_export(deps, team_id=team_id, user_id=user_id, respond=respond)
+    else:
+        await ack(response_type="ephemeral", **usage_message(texts, "members"))
+
+
+async def send_map(deps: Deps, *, team_id: str, user_id: str, channel: str, respond) -> None:
+    """Draw in a worker thread (the event loop keeps serving), share where asked, else in a DM."""
+    texts = deps.texts
+    counts = await directory.prefecture_counts(deps.db, team_id=team_id)
+    png = await asyncio.to_thread(render_map, counts)
+    comment = texts("directory.map.comment", members=f"{sum(counts.values()):,}", prefectures=len(counts))
+    title = texts("directory.map.title")
+    try:
+        try:
+            await upload(deps, channel=channel, content=png, filename="members-map.png", title=title, comment=comment)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in ("not_in_channel", "channel_not_found", "invalid_arguments"):
+                raise
+            await upload(
+                deps,
+                channel=await dm_channel(deps, user_id),
+                content=png,
+                filename="members-map.png",
+                title=title,
+                comment=comment,
+            )
+    except SlackApiError as exc:
+        log.warning("members map not shared: %s", exc.response.get("error"))
+        await respond(response_type="ephemeral", text=texts("directory.map.failed"))
+
+
+async def send_export(deps: Deps, *, team_id: str, user_id: str, respond) -> None:
+    content, count = await directory.export_csv(deps.db, team_id=team_id)
+    stamp = deps.clock().astimezone(deps.settings.tz).strftime("%Y%m%d-%H%M")
+    try:
+        await upload(
+            deps,
+            channel=await dm_channel(deps, user_id),
+            content=content,
+            filename=f"members-{stamp}.csv",
+            title=f"members-{stamp}.csv",
+            comment=deps.texts("directory.export.comment", count=f"{count:,}"),
+        )
+    except SlackApiError as exc:
+        log.warning("member export not sent: %s", exc.response.get("error"))
+        await respond(response_type="ephemeral", text=deps.texts("directory.export.failed"))
+        return
+    async with deps.db.write() as session:
+        audit.record(session, team_id=team_id, actor=user_id, action="members.exported", detail={"rows": count})
+
+
+async def kenjinkai_members(ack, deps: Deps, *, team_id: str, user_id: str) -> None:
+    """`/kenjinkai members`: the approved members of one's own prefecture (approved members only)."""
+    member = await members.get(deps.db, team_id=team_id, user_id=user_id)
+    if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
+        await ack(response_type="ephemeral", text=deps.texts("prefectures.kenjinkai.not_registered"))
+        return
+    listed, total = await directory.prefecture_members(deps.db, team_id=team_id, pref_code=member.pref_code)
+    await ack(
+        response_type="ephemeral",
+        **kenjinkai_members_message(deps.texts, pref_code=member.pref_code, listed=listed, total=total),
+    )
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/members")(on_members)

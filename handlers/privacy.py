@@ -1,0 +1,100 @@
+"""/mydata export|forget (APPI): a member's data as a JSON file in a DM, or erased after a confirmation."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import privacy as ids
+from bot.blocks.help import usage_message
+from bot.blocks.privacy import forget_confirmation
+from bot.context import Deps, deps_of
+from handlers.directory import dm_channel, upload
+from storage import audit, privacy
+
+log = logging.getLogger(__name__)
+
+
+async def forget_member(deps: Deps, *, team_id: str, user_id: str, actor: str | None = None) -> privacy.Forgotten:
+    """Erase everywhere: the programmes feature's own data first (if installed), then ours in one transaction."""
+    try:
+        from storage import programs
+    except ImportError:
+        programs = None
+    subscriptions = 0
+    if programs is not None and hasattr(programs, "forget_member"):
+        done = await programs.forget_member(db=deps.db, team_id=team_id, user_id=user_id)
+        subscriptions = done.subscriptions + done.personalities
+    result = await privacy.forget(deps.db, team_id=team_id, user_id=user_id, tz=deps.settings.tz, actor=actor)
+    if subscriptions and not result.anything:
+        # Only programme data was left (e.g. an earlier erase was interrupted): still worth a record.
+        async with deps.db.write() as session:
+            audit.record(
+                session,
+                team_id=team_id,
+                actor=actor or "self",
+                action="privacy.forgotten",
+                detail={"subscriptions": subscriptions},
+            )
+        return privacy.Forgotten("none", 0, 0, subscriptions)
+    return result
+
+
+async def send_export(deps: Deps, *, team_id: str, user_id: str, respond) -> None:
+    data = await privacy.collect(deps.db, team_id=team_id, user_id=user_id)
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    try:
+        await upload(
+            deps,
+            channel=await dm_channel(deps, user_id),
+            content=content,
+            filename="yakuba-mydata.json",
+            title="yakuba-mydata.json",
+            comment=deps.texts("privacy.export.comment"),
+        )
+    except SlackApiError as exc:
+        log.warning("personal data export not sent: %s", exc.response.get("error"))
+        await respond(response_type="ephemeral", text=deps.texts("privacy.export.failed"))
+        return
+    async with deps.db.write() as session:
+        audit.record(session, team_id=team_id, actor=user_id, action="privacy.exported", subject=user_id)
+
+
+async def on_mydata(ack, command: dict, context, respond) -> None:
+    deps = deps_of(context)
+    texts, team_id, user_id = deps.texts, context.team_id or deps.team_id, command["user_id"]
+    verb = (command.get("text") or "").strip().lower()
+    if verb == "export":
+        await ack(response_type="ephemeral", text=texts("privacy.export.started"))
+        await send_export(deps, team_id=team_id, user_id=user_id, respond=respond)
+    elif verb == "forget":
+        await ack(response_type="ephemeral", **forget_confirmation(texts))
+    else:
+        await ack(response_type="ephemeral", **usage_message(texts, "mydata"))
+
+
+async def on_forget_confirmed(ack, body: dict, context, respond) -> None:
+    """Whoever presses the button is the one erased: nobody can erase someone else."""
+    await ack()
+    deps = deps_of(context)
+    team = body.get("team") if isinstance(body.get("team"), dict) else {}
+    team_id, user_id = context.team_id or team.get("id") or deps.team_id, body["user"]["id"]
+    result = await forget_member(deps, team_id=team_id, user_id=user_id)
+    key = "privacy.forget.done" if result.anything else "privacy.forget.nothing"
+    await respond(response_type="ephemeral", replace_original=True, text=deps.texts(key))
+
+
+async def on_forget_cancelled(ack, context, respond) -> None:
+    await ack()
+    await respond(
+        response_type="ephemeral", replace_original=True, text=deps_of(context).texts("privacy.forget.cancelled")
+    )
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/mydata")(on_mydata)
+    app.action(ids.FORGET_CONFIRM)(on_forget_confirmed)
+    app.action(ids.FORGET_CANCEL)(on_forget_cancelled)

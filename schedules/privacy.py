@@ -1,0 +1,27 @@
+"""Every night: anonymise members who left more than YAKUBA_ANONYMISE_AFTER_DAYS ago (APPI: keep no longer
+than needed). Each erase is the same as `/mydata forget`, so running a slot twice changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.context import Deps
+from schedules.job import Job, cron_slots
+from storage import privacy
+
+BATCH = 500
+
+
+async def run(deps: Deps, slot: datetime) -> str | None:
+    from handlers.privacy import forget_member
+
+    before = slot - timedelta(days=deps.settings.yakuba_anonymise_after_days)
+    done = 0
+    while user_ids := await privacy.left_before(deps.db, team_id=deps.team_id, before=before, limit=BATCH):
+        for user_id in user_ids:
+            await forget_member(deps, team_id=deps.team_id, user_id=user_id, actor="job:privacy")
+            done += 1
+    return f"anonymised={done}"
+
+
+JOB = Job(name="privacy", summary_key="privacy.job.summary", run=run, slots=cron_slots("15 3 * * *"), resumable=True)

@@ -1,0 +1,230 @@
+"""The member directory in figures: aggregated in SQL (GROUP BY over an index), never a loop over members.
+
+Who counts: approved members who have not left, plus the anonymous rows the privacy erase keeps
+(status "anonymous"), so erasing one's data does not shrink the community's statistics. New members per
+month count approvals (left and anonymised members included), by month in YAKUBA_TZ.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+from itertools import pairwise
+
+from sqlalchemy import and_, func, or_, select
+
+from storage.data import municipality, prefecture
+from storage.db import Database
+from storage.models import Member
+
+COUNTED = ("approved", "anonymous")
+# Kinds of government as organisers talk about them; a designated city's wards belong to the city.
+KIND_OF_MUNICIPALITY = {
+    "city": "city",
+    "designated_city": "city",
+    "designated_ward": "city",
+    "special_ward": "ward",
+    "town": "town",
+    "village": "village",
+}
+GOVERNMENT_KINDS = ("prefecture", "city", "ward", "town", "village", "national", "other")
+
+
+@dataclass(frozen=True)
+class Stats:
+    members: int
+    governments: int
+    by_prefecture: dict[str, int]  # pref code → members, only prefectures with members
+    by_kind: dict[str, int]  # GOVERNMENT_KINDS → members
+    by_month: list[tuple[str, int]] = field(default_factory=list)  # ("2026-04", approvals), oldest first
+
+
+def _counted(team_id: str):
+    return and_(Member.team_id == team_id, Member.status.in_(COUNTED), Member.left_at.is_(None))
+
+
+def government_of(org_type: str | None, pref_code: str | None, muni_code: str | None) -> tuple[str | None, str]:
+    """(government key, kind) of one group of members; the key is None when the government is unknown."""
+    if org_type == "prefecture" and pref_code:
+        return f"pref-{pref_code}", "prefecture"
+    if org_type == "national":
+        return "national", "national"
+    if org_type == "municipality" and muni_code:
+        muni = municipality(muni_code)
+        if muni is not None:
+            return (muni.parent_code or muni.code), KIND_OF_MUNICIPALITY.get(muni.kind, "other")
+    return None, "other"
+
+
+def month_starts(now: datetime, tz: tzinfo, months: int) -> list[datetime]:
+    """The first instants of the last `months` local months (oldest first) plus the next month's, in UTC."""
+    local = now.astimezone(tz)
+    year, month = local.year, local.month
+    out = []
+    for back in range(months - 1, -2, -1):
+        y, m = divmod((year * 12 + month - 1) - back, 12)
+        out.append(datetime(y, m + 1, 1, tzinfo=tz).astimezone(UTC))
+    return out
+
+
+async def stats(db: Database, *, team_id: str, now: datetime, tz: tzinfo, months: int = 12) -> Stats:
+    """Two statements: one GROUP BY government (at most ~1,800 groups), one sum per month."""
+    async with db.read() as session:
+        groups = (
+            await session.execute(
+                select(Member.pref_code, Member.org_type, Member.muni_code, func.count())
+                .where(_counted(team_id))
+                .group_by(Member.pref_code, Member.org_type, Member.muni_code)
+            )
+        ).all()
+        bounds = month_starts(now, tz, months)
+        # One scalar subquery per month: each a range count on ix_members_approved_at, no CASE per row.
+        months_in = [
+            select(func.count())
+            .select_from(Member)
+            .where(Member.team_id == team_id, Member.approved_at >= a, Member.approved_at < b)
+            .scalar_subquery()
+            for a, b in pairwise(bounds)
+        ]
+        monthly = (await session.execute(select(*months_in))).one()
+    by_pref: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    governments: set[str] = set()
+    for pref_code, org_type, muni_code, n in groups:
+        key, kind = government_of(org_type, pref_code, muni_code)
+        if pref_code:
+            by_pref[pref_code] += n
+        by_kind[kind] += n
+        if key:
+            governments.add(key)
+    labels = [b.astimezone(tz).strftime("%Y-%m") for b in bounds[:-1]]
+    return Stats(
+        members=sum(by_kind.values()),
+        governments=len(governments),
+        by_prefecture=dict(sorted(by_pref.items())),
+        by_kind={k: by_kind.get(k, 0) for k in GOVERNMENT_KINDS},
+        by_month=[(label, int(n or 0)) for label, n in zip(labels, monthly, strict=True)],
+    )
+
+
+async def prefecture_counts(db: Database, *, team_id: str) -> dict[str, int]:
+    async with db.read() as session:
+        rows = await session.execute(
+            select(Member.pref_code, func.count())
+            .where(_counted(team_id), Member.pref_code.is_not(None))
+            .group_by(Member.pref_code)
+        )
+        return {code: int(n) for code, n in rows}
+
+
+@dataclass(frozen=True)
+class Listed:
+    user_id: str
+    name: str
+    muni_code: str | None
+    org_type: str | None
+    department: str
+
+
+async def prefecture_members(
+    db: Database, *, team_id: str, pref_code: str, limit: int = 50
+) -> tuple[list[Listed], int]:
+    """Approved members of one prefecture (name order, at most `limit`) and how many there are in all."""
+    here = (
+        Member.team_id == team_id,
+        Member.status == "approved",
+        Member.left_at.is_(None),
+        Member.pref_code == pref_code,
+    )
+    async with db.read() as session:
+        total = await session.scalar(select(func.count()).select_from(Member).where(*here))
+        rows = await session.execute(
+            select(Member.user_id, Member.name, Member.muni_code, Member.org_type, Member.department)
+            .where(*here)
+            .order_by(Member.muni_code, Member.name)
+            .limit(limit)
+        )
+        return [Listed(u, n or "", m, o, d or "") for u, n, m, o, d in rows], int(total or 0)
+
+
+EXPORT_COLUMNS = (
+    "user_id",
+    "status",
+    "name",
+    "org_type",
+    "prefecture",
+    "municipality",
+    "department",
+    "title",
+    "joined_at",
+    "approved_at",
+    "left_at",
+)
+
+
+@lru_cache(maxsize=4096)
+def _place_names(pref_code: str | None, muni_code: str | None) -> tuple[str, str]:
+    pref, muni = prefecture(pref_code), municipality(muni_code)
+    return (pref.name if pref else "", muni.name if muni else "")
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+async def export_rows(db: Database, *, team_id: str, batch: int = 5000) -> AsyncIterator[list[str]]:
+    """Every member who registered (anonymous rows left out), streamed as plain rows (no ORM objects)."""
+    columns = (
+        Member.user_id,
+        Member.status,
+        Member.name,
+        Member.org_type,
+        Member.pref_code,
+        Member.muni_code,
+        Member.department,
+        Member.title,
+        Member.joined_at,
+        Member.approved_at,
+        Member.left_at,
+    )
+    async with db.read() as session:
+        result = await session.stream(
+            select(*columns)
+            .where(
+                Member.team_id == team_id,
+                Member.status != "anonymous",
+                or_(Member.name.is_not(None), Member.status != "joined"),
+            )
+            .order_by(Member.id)
+            .execution_options(yield_per=batch)
+        )
+        async for user_id, status, name, org, pref_code, muni_code, dept, title, joined, approved, left in result:
+            yield [
+                user_id,
+                status,
+                name or "",
+                org or "",
+                *_place_names(pref_code, muni_code),
+                dept or "",
+                title or "",
+                _iso(joined),
+                _iso(approved),
+                _iso(left),
+            ]
+
+
+async def export_csv(db: Database, *, team_id: str) -> tuple[bytes, int]:
+    """The CSV (UTF-8 with BOM, so spreadsheet software reads the Japanese) and its number of rows."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    count = 0
+    async for row in export_rows(db, team_id=team_id):
+        writer.writerow(row)
+        count += 1
+    return ("\ufeff" + out.getvalue()).encode("utf-8"), count

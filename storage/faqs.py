@@ -1,0 +1,206 @@
+"""FAQ repository: entries with edit history, Japanese search, 👍/👎 feedback and unanswered questions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from storage import search as engine
+from storage.db import Database
+from storage.faq_feedback import (
+    least_helpful,
+    log_unanswered,
+    record_feedback,
+    resolve_unanswered,
+    top_unanswered,
+)
+from storage.models import Faq, FaqRevision
+
+__all__ = [
+    "FaqHit", "get", "history", "least_helpful", "list_all", "list_categories", "log_unanswered",
+    "question_key", "record_feedback", "resolve_unanswered", "search", "top_unanswered", "upsert",
+]  # fmt: skip
+
+KIND = "faq"
+VISIBILITIES = ("public", "members", "organisers")
+FIELDS = (
+    "question", "answer", "tags", "category", "source", "source_url", "updated_on", "author",
+    "visibility", "aliases",
+)  # fmt: skip
+_URL = re.compile(r"<[^>|]*\|?([^>]*)>|https?://\S+")
+
+
+@dataclass(frozen=True)
+class FaqHit:
+    faq: Faq
+    score: float
+    confidence: float
+
+    @property
+    def confident(self) -> bool:
+        return self.confidence >= engine.AUTO_ANSWER_THRESHOLD
+
+
+def question_key(question: str) -> str:
+    """The natural key: the folded question without its question ending (は？, ですか …)."""
+    k = engine.key(question) or question.strip()
+    if len(k) > 200:
+        k = k[:180] + "#" + hashlib.sha256(k.encode()).hexdigest()[:16]
+    return k
+
+
+def _snapshot(faq: Faq) -> dict[str, Any]:
+    snap = {f: getattr(faq, f) for f in FIELDS}
+    snap["updated_on"] = faq.updated_on.isoformat() if faq.updated_on else None
+    return snap
+
+
+def _sides(faq: Faq) -> tuple[str, str]:
+    question = "\n".join([faq.question, *faq.aliases, *faq.tags, faq.category or ""])
+    answer = "\n".join([_URL.sub(r" \1 ", faq.answer), faq.source or ""])
+    return question, answer
+
+
+def _clean_list(values) -> list[str]:
+    return [str(v).strip() for v in (values or []) if str(v).strip()]
+
+
+async def upsert(
+    *,
+    db: Database,
+    team_id: str,
+    question: str,
+    answer: str,
+    tags: list[str] | tuple[str, ...] = (),
+    category: str | None = None,
+    source: str | None = None,
+    source_url: str | None = None,
+    updated_on: date | None = None,
+    author: str | None = None,
+    visibility: str = "public",
+    aliases: list[str] | tuple[str, ...] = (),
+    edited_by: str | None = None,
+) -> tuple[Faq, str]:
+    """Create or update by question; returns (entry, "created" | "updated" | "unchanged").
+
+    An update first stores the previous version in faq_revisions.
+    """
+    question, answer = question.strip(), answer.strip()
+    if not question or not answer:
+        raise ValueError("question and answer are required")
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    values: dict[str, Any] = {
+        "question": question,
+        "answer": answer,
+        "tags": _clean_list(tags),
+        "category": (category or "").strip() or None,
+        "source": (source or "").strip() or None,
+        "source_url": (source_url or "").strip() or None,
+        "updated_on": updated_on,
+        "author": (author or "").strip() or None,
+        "visibility": visibility,
+        "aliases": _clean_list(aliases),
+    }
+    qkey = question_key(question)
+    async with db.write() as session:
+        faq = await session.scalar(select(Faq).where(Faq.team_id == team_id, Faq.qkey == qkey))
+        if faq is None:
+            faq = Faq(team_id=team_id, qkey=qkey, **values)
+            session.add(faq)
+            status = "created"
+        elif all(getattr(faq, k) == v for k, v in values.items()):
+            return faq, "unchanged"
+        else:
+            session.add(
+                FaqRevision(
+                    team_id=team_id,
+                    faq_id=faq.id,
+                    revision=faq.revision,
+                    snapshot=_snapshot(faq),
+                    edited_by=edited_by,
+                )
+            )
+            for k, v in values.items():
+                setattr(faq, k, v)
+            faq.revision += 1
+            status = "updated"
+        await session.flush()
+        q_side, a_side = _sides(faq)
+        await engine.index(session, team_id=team_id, kind=KIND, ref_id=faq.id, question_side=q_side, answer_side=a_side)
+    return faq, status
+
+
+async def get(*, db: Database, team_id: str, faq_id: int) -> Faq | None:
+    async with db.read() as session:
+        return await session.scalar(select(Faq).where(Faq.team_id == team_id, Faq.id == faq_id))
+
+
+async def history(*, db: Database, team_id: str, faq_id: int) -> list[FaqRevision]:
+    """Earlier versions of an entry, oldest first."""
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(FaqRevision)
+            .where(FaqRevision.team_id == team_id, FaqRevision.faq_id == faq_id)
+            .order_by(FaqRevision.revision)
+        )
+        return list(rows)
+
+
+async def list_all(*, db: Database, team_id: str) -> list[Faq]:
+    async with db.read() as session:
+        return list(await session.scalars(select(Faq).where(Faq.team_id == team_id).order_by(Faq.id)))
+
+
+async def list_categories(*, db: Database, team_id: str) -> list[tuple[str, int]]:
+    """(category, number of entries), most entries first; entries without one are left out."""
+    async with db.read() as session:
+        rows = await session.execute(
+            select(Faq.category, func.count())
+            .where(Faq.team_id == team_id, Faq.category.is_not(None))
+            .group_by(Faq.category)
+            .order_by(func.count().desc(), Faq.category)
+        )
+        return [(c, int(n)) for c, n in rows]
+
+
+async def search(
+    *,
+    db: Database,
+    team_id: str,
+    query: str,
+    limit: int = 3,
+    visibilities: tuple[str, ...] = ("public", "members"),
+) -> list[FaqHit]:
+    """Best entries for a question as members type it; each with score and confidence in [0, 1]."""
+
+    async with db.read() as session:
+
+        async def priors(ids: list[int]) -> dict[int, float]:
+            rows = await session.execute(select(Faq.id, Faq.helpful, Faq.unhelpful).where(Faq.id.in_(ids)))
+            return {i: (h - u) / (h + u + 3) for i, h, u in rows}
+
+        hits = await engine.search(
+            session,
+            dialect=db.dialect,
+            team_id=team_id,
+            kind=KIND,
+            query=query,
+            priors=priors,
+            limit=max(limit * 3, 10),
+        )
+        if not hits:
+            return []
+        faqs = {f.id: f for f in await session.scalars(select(Faq).where(Faq.id.in_([h.ref_id for h in hits])))}
+    out = [
+        FaqHit(faqs[h.ref_id], h.score, h.confidence)
+        for h in hits
+        # by primary key only (a team_id condition would make SQLite walk the team's unique index)
+        if h.ref_id in faqs and faqs[h.ref_id].team_id == team_id and faqs[h.ref_id].visibility in visibilities
+    ]
+    return out[:limit]

@@ -1,0 +1,151 @@
+"""Japanese search: folding, readings, typos, paraphrases, narrowing, and hostile input."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage import faqs
+from storage.db import Database
+from storage.search import normalize as nz
+from storage.search.analyzer import query_terms
+from storage.search.query import fts_all_terms, fts_any_token, plan
+from tests.faq_eval_lib import fresh_db
+
+TEAM = "T1"
+ENTRIES = [
+    ("ワクチンの保管温度は何度ですか？", "超低温冷凍庫で -90℃〜-60℃ で保管します。", ["ワクチン", "保管"], []),
+    ("接種予約の方法は？", "予約システムか電話で受け付けます。", ["予約"], []),
+    ("接種券を紛失したら？", "窓口で再発行します。", ["接種券"], []),
+    ("防災訓練の企画事例は？", "避難所開設訓練の資料があります。", ["防災"], []),
+    ("テレワークの導入事例は？", "VPN とモバイル端末を使います。", [], ["在宅勤務"]),
+    ("転居したときの届け出は？", "住所は登録していないので不要です。", [], []),
+    ("余ったワクチンの廃棄を減らすには？", "キャンセル待ちリストを作ります。", [], []),
+    ("ワクチン接種会場の予約受付の体制は？", "受付に職員を配置し、予約の確認をします。", [], []),
+]
+
+
+@pytest.fixture
+async def db(db_url: str):
+    database = await fresh_db(db_url)
+    for q, a, tags, aliases in ENTRIES:
+        await faqs.upsert(db=database, team_id=TEAM, question=q, answer=a, tags=tags, aliases=aliases)
+    yield database
+    await database.dispose()
+
+
+async def top(db: Database, query: str, n: int = 1) -> list[str]:
+    return [h.faq.question for h in await faqs.search(db=db, team_id=TEAM, query=query, limit=n)]
+
+
+def test_fold_width_case_kana_and_long_vowels():
+    assert nz.fold("ＡＢＣ１２３") == "abc123"
+    assert nz.fold("ｾｯｼｭｹﾝ") == nz.fold("セッシュケン") == "せっしゅけん"
+    assert nz.fold("サーバー") == nz.fold("サーバ")
+    assert nz.loose("ぼうさい") == nz.loose("ボーサイ") == "ぼさい"
+
+
+def test_question_endings_are_removed():
+    assert nz.strip_question("保管温度は？") == "保管温度"
+    assert nz.strip_question("予約について教えてください。") == "予約"
+    assert nz.strip_question("接種券はありますか?") == "接種券"
+    assert nz.key("保管温度は？") == nz.key("保管温度")
+
+
+def test_romaji_becomes_hiragana_only_when_plausible():
+    assert nz.romaji_to_hiragana("bousai") == "ぼうさい"
+    assert nz.romaji_to_hiragana("wakuchin") == "わくちん"
+    assert nz.romaji_to_hiragana("sesshu") == "せっしゅ"
+    assert nz.romaji_to_hiragana("zoom") is None
+    assert nz.loose(nz.romaji_to_hiragana("bosai")) == nz.loose("ぼうさい")
+
+
+def test_query_terms_drop_particles_and_chatter():
+    surfaces = [t.surface for t in query_terms("ワクチンを冷凍庫で保管するときの温度って何度くらいでしたっけ？")]
+    assert "わくちん" in surfaces and "冷凍庫" in surfaces and "温度" in surfaces
+    assert all(s not in surfaces for s in ("を", "とき", "くらい"))
+
+
+@pytest.mark.parametrize("query", ["ぼうさい", "ボウサイ", "bousai", "bosai", "ﾎﾞｳｻｲ"])
+async def test_reading_finds_kanji(db, query):
+    assert await top(db, query) == ["防災訓練の企画事例は？"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("hokan", "ワクチンの保管温度は何度ですか？"),
+        ("wakuchin hokan", "ワクチンの保管温度は何度ですか？"),
+        ("sesshuken", "接種券を紛失したら？"),
+    ],
+)
+async def test_romaji_queries(db, query, expected):
+    assert await top(db, query) == [expected]
+
+
+async def test_two_character_words(db):
+    assert (await top(db, "予約"))[0] in ("接種予約の方法は？", "ワクチン接種会場の予約受付の体制は？")
+    assert await top(db, "廃棄") == ["余ったワクチンの廃棄を減らすには？"]
+
+
+async def test_typo_is_tolerated(db):
+    assert await top(db, "防災訓連") == ["防災訓練の企画事例は？"]
+
+
+async def test_paraphrase_by_alias_and_by_synonym_dictionary(db):
+    assert await top(db, "在宅勤務") == ["テレワークの導入事例は？"]  # organiser-edited alias
+    assert await top(db, "引っ越し") == ["転居したときの届け出は？"]  # Sudachi synonym group, no list
+    assert await top(db, "ワクチンを捨てない工夫") == ["余ったワクチンの廃棄を減らすには？"]
+
+
+async def test_several_words_narrow(db):
+    assert await top(db, "会場 予約") == ["ワクチン接種会場の予約受付の体制は？"]
+    assert await top(db, "ワクチン 保管") == ["ワクチンの保管温度は何度ですか？"]
+
+
+async def test_confidence_separates_answers_from_guesses(db):
+    good = await faqs.search(db=db, team_id=TEAM, query="保管温度は？")
+    assert good[0].confident and 0 <= good[0].confidence <= 1
+    for unrelated in ("ラーメンのおすすめ", "駐車場の料金", "今日の天気"):
+        hits = await faqs.search(db=db, team_id=TEAM, query=unrelated)
+        assert not hits or not hits[0].confident, unrelated
+
+
+HOSTILE = [
+    '"', '""', "*", "NEAR(", "NEAR(a b", "OR", "AND", "NOT", "a OR b", '"ワクチン" OR *', "^予約", "col:予約",
+    "s : s1", "(", ")", "{q a}:予約", "-", "+", "'", "\\", "%", "_", "\x00\x01\x1f", "\u200b",
+    "🙏🏻", "💉 ワクチン", "", "   ", "？", "あ" * 5000, "ワクチン " * 1000, "x" * 5000, "予約" + "\n" * 50,
+]  # fmt: skip
+
+
+async def test_hostile_queries_never_error(db):
+    for query in HOSTILE:
+        hits = await faqs.search(db=db, team_id=TEAM, query=query)
+        assert isinstance(hits, list), query
+        assert all(0 <= h.confidence <= 1 for h in hits), query
+    # the engine itself, below the repository, never sees FTS syntax either
+    assert len(await top(db, '"予約" OR NEAR(予約 会場)', 3)) >= 1
+
+
+def test_every_token_is_quoted():
+    expr = fts_all_terms(plan('NEAR("x" OR y*) AND'))
+    assert "NEAR(" not in expr.replace('"near(', "")
+    for p in (plan('"'), plan("*"), plan("OR AND")):
+        fts_any_token(p)  # builds without error
+
+
+async def test_teams_do_not_see_each_other(db):
+    assert await faqs.search(db=db, team_id="OTHER", query="予約") == []
+
+
+async def test_visibility_filters_results(db):
+    await faqs.upsert(db=db, team_id=TEAM, question="運営専用の連絡網は？", answer="…", visibility="organisers")
+    assert await top(db, "連絡網") == []
+    hits = await faqs.search(db=db, team_id=TEAM, query="連絡網", visibilities=("public", "members", "organisers"))
+    assert hits[0].faq.question == "運営専用の連絡網は？"
+
+
+async def test_small_team_is_not_starved_by_a_big_one(db):
+    for i in range(260):  # more than one candidate batch of another team's matches
+        await faqs.upsert(db=db, team_id="BIG", question=f"予約の受付{i}番", answer="予約は電話で")
+    assert set(await top(db, "予約", 2)) == {"接種予約の方法は？", "ワクチン接種会場の予約受付の体制は？"}
+    assert len(await faqs.search(db=db, team_id="BIG", query="予約", limit=3)) == 3
