@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.context import Deps
 from bot.permissions import is_organizer
 from storage import announcements as store
-from storage import members, prefectures
+from storage import members, prefectures, sections
 from storage.data import prefecture
 
 MAX_CHARS = 3000  # what one Block Kit section holds, and what the modal's text box accepts
@@ -153,8 +153,15 @@ async def resolve(deps: Deps, *, team_id: str, targets: Targets) -> Resolved:
 
 
 async def _channel_ids(deps: Deps, refs: tuple[str, ...]) -> set[str]:
+    """課 by name (the sections table, fuzzy in kana/kanji), else a channel id or a channel name."""
     ids = {r for r in refs if CHANNEL_ID.match(r)}
-    wanted = {r for r in refs if r not in ids}
+    wanted = set()
+    for ref in (r for r in refs if r not in ids):
+        found = await sections.find(deps.db, team_id=deps.team_id, query=ref)
+        if found.section is not None and found.section.channel_id:
+            ids.add(found.section.channel_id)
+        else:
+            wanted.add(ref)
     cursor = None
     while wanted:
         try:

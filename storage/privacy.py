@@ -177,6 +177,18 @@ async def forget(db: Database, *, team_id: str, user_id: str, tz: tzinfo, actor:
         messages = (
             await session.execute(update(m.OutboxMessage).where(*mine).values(payload={}, target=anon or "erased"))
         ).rowcount
+        # Announcement DMs addressed to them: pending ones are cancelled, and no row keeps their id.
+        theirs = (
+            m.AnnouncementDelivery.team_id == team_id,
+            m.AnnouncementDelivery.kind == "dm",
+            m.AnnouncementDelivery.target == user_id,
+        )
+        await session.execute(
+            update(m.AnnouncementDelivery)
+            .where(*theirs, m.AnnouncementDelivery.status.in_(("pending", "sending")))
+            .values(status="cancelled", last_error="erased", locked_until=None)
+        )
+        await session.execute(update(m.AnnouncementDelivery).where(*theirs).values(target=anon or "erased"))
         profile = "none"
         if member is not None:
             await session.execute(

@@ -181,3 +181,25 @@ async def test_no_personal_field_in_logs_of_a_whole_journey(signed, people, capl
     assert "home tab not published" in logged and "section channel failed" in logged, logged
     for secret in (NAME, DEPARTMENT, "田中", "千代田区", "131016"):
         assert secret not in logged
+
+
+async def test_forget_cancels_pending_announcement_dms_and_drops_the_user_id(signed, people):
+    from storage.models import Announcement, AnnouncementDelivery
+
+    await full_member(signed, people)
+    db = signed.yakuba.deps.db
+    async with db.write() as session:
+        ann = Announcement(team_id=TEAM, created_by=people.organizer, text="x", targets={"kind": "members"},
+                           target_key="k", text_key="t", status="sending", total=2)
+        session.add(ann)
+        await session.flush()
+        session.add_all([
+            AnnouncementDelivery(team_id=TEAM, announcement_id=ann.id, kind="dm", target=people.member),
+            AnnouncementDelivery(team_id=TEAM, announcement_id=ann.id, kind="dm", target=people.organizer),
+        ])
+    await forget(signed, people.member)
+    async with db.read() as session:
+        rows = {r.target: r.status for r in await session.scalars(select(AnnouncementDelivery))}
+    assert people.member not in rows
+    assert rows[people.organizer] == "pending"
+    assert sorted(rows.values()) == ["cancelled", "pending"]
