@@ -41,6 +41,7 @@ class SetupReport:
     created: int = 0
     linked: int = 0
     unchanged: int = 0
+    placed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -86,6 +87,12 @@ async def setup_prefectures(deps: Deps, *, team_id: str, actor: str = "cli") -> 
             report.linked += 1
         else:
             report.unchanged += 1
+    # Members approved while their prefecture had no channel yet are invited now.
+    from handlers.membership import place
+
+    for user_id in await members.awaiting_placement(deps.db, team_id=team_id):
+        if await place(deps, team_id=team_id, user_id=user_id):
+            report.placed += 1
     async with deps.db.write() as session:
         audit.record(session, team_id=team_id, actor=actor[:32], action="prefectures.setup",
                      detail={"created": report.created, "linked": report.linked, "failed": len(report.failures)})

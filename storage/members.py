@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, distinct, func, select, update
+from sqlalchemy import case, distinct, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -210,3 +210,18 @@ async def leave(db: Database, *, team_id: str, user_id: str) -> bool:
             return False
         audit.record(session, team_id=team_id, actor=user_id, action="member.left", subject=user_id)
         return True
+
+
+async def awaiting_placement(db: Database, *, team_id: str) -> list[str]:
+    """Approved members not (or no longer) in their prefecture's channel: approved before it existed, or moved."""
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(Member.user_id).where(
+                Member.team_id == team_id,
+                Member.status == "approved",
+                Member.left_at.is_(None),
+                Member.pref_code.is_not(None),
+                or_(Member.placed_pref_code.is_(None), Member.placed_pref_code != Member.pref_code),
+            )
+        )
+        return list(rows)

@@ -110,3 +110,16 @@ async def test_cli_setup_prefectures(slack, settings, tmp_path):
     assert first.exit_code == 0, first.output
     assert "created 47" in first.output and "unchanged 47" in again.output
     assert len(slack.calls_to("conversations.create")) == 47
+
+
+async def test_members_approved_before_their_channel_existed_are_invited_by_setup(signed, people):
+    from tests.membership_flow import approved, channels
+
+    row = await approved(signed, people, people.member)  # no prefecture channels exist yet
+    assert row.placed_pref_code is None
+    assert signed.slack.calls_to("conversations.invite") == []
+    await channels(signed, codes=None)  # the organiser runs `yakuba setup prefectures`
+    [invite] = signed.slack.calls_to("conversations.invite")
+    assert invite.args["users"] == people.member
+    again = await setup_prefectures(signed.yakuba.deps, team_id="T0LOCAL")
+    assert again.placed == 0 and len(signed.slack.calls_to("conversations.invite")) == 1
