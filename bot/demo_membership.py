@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot import local_requests as req
 from bot.blocks import approval as approval_ids
 from bot.blocks import registration as ids
 from bot.blocks.onboarding import OPEN_REGISTRATION
 from bot.local import LocalWorkspace
 from bot.membership_ops import setup_prefectures
+from storage.models import Section
+from storage.section_io import import_sections
+
+SECTIONS = Path(__file__).resolve().parent.parent / "storage" / "data" / "sections.example.yaml"
 
 
 def _select(option: dict) -> dict:
@@ -17,16 +26,23 @@ async def register(ws: LocalWorkspace, *, name: str, pref: str, pref_name: str, 
     """Fill the registration modal that is open for the current user, typing `typed` into the municipality box."""
     options = await ws.suggest(ids.MUNI, typed)
     ws.narrate("demo.membership.typed", typed=typed, found=" / ".join(o["text"]["text"] for o in options[:3]))
-    await ws.submit({
-        ids.NAME_BLOCK: {ids.NAME: name},
-        ids.ORG_TYPE_BLOCK: {ids.ORG_TYPE: _select({"text": {"type": "plain_text", "text": "-"},
-                                                     "value": "municipality"})},
-        ids.PREF_BLOCK: {ids.PREF: _select({"text": {"type": "plain_text", "text": pref_name}, "value": pref})},
-        ids.MUNI_BLOCK: {ids.MUNI: {"type": "external_select", "selected_option": options[0]}},
-        ids.DEPT_BLOCK: {ids.DEPT: department},
-        ids.CONFIRM_BLOCK: {ids.CONFIRM: {"type": "checkboxes", "selected_options": [
-            {"text": {"type": "plain_text", "text": "-"}, "value": ids.CONFIRM_VALUE}]}},
-    })
+    await ws.submit(
+        {
+            ids.NAME_BLOCK: {ids.NAME: name},
+            ids.ORG_TYPE_BLOCK: {
+                ids.ORG_TYPE: _select({"text": {"type": "plain_text", "text": "-"}, "value": "municipality"})
+            },
+            ids.PREF_BLOCK: {ids.PREF: _select({"text": {"type": "plain_text", "text": pref_name}, "value": pref})},
+            ids.MUNI_BLOCK: {ids.MUNI: {"type": "external_select", "selected_option": options[0]}},
+            ids.DEPT_BLOCK: {ids.DEPT: department},
+            ids.CONFIRM_BLOCK: {
+                ids.CONFIRM: {
+                    "type": "checkboxes",
+                    "selected_options": [{"text": {"type": "plain_text", "text": "-"}, "value": ids.CONFIRM_VALUE}],
+                }
+            },
+        }
+    )
 
 
 async def journey_join(ws: LocalWorkspace) -> None:
@@ -44,6 +60,7 @@ async def journey_join(ws: LocalWorkspace) -> None:
     ws.narrate("demo.membership.approve")
     ws.me = ws.organizer
     await ws.click_action(approval_ids.APPROVE)
+    await community(ws, tanaka)
     ws.narrate("demo.membership.reject_intro", name="鈴木 次郎")
     await ws.join("suzuki", "鈴木 次郎")
     await ws.command("/register")
@@ -52,6 +69,24 @@ async def journey_join(ws: LocalWorkspace) -> None:
     await ws.click_action(approval_ids.REJECT)
     await ws.submit({approval_ids.REASON_BLOCK: {approval_ids.REASON: ws.texts("demo.membership.reason")}})
     ws.me = tanaka
+
+
+async def community(ws: LocalWorkspace, member: str) -> None:
+    """Sections (課), statistics and the App Home, right after approval."""
+    deps = ws.yakuba.deps
+    await import_sections(db=deps.db, team_id=deps.team_id, path=SECTIONS)
+    channel = ws.slack.add_channel("ka-bousai")["id"]
+    async with deps.db.write() as session:
+        bousai = await session.scalar(select(Section).where(Section.team_id == deps.team_id, Section.name == "防災課"))
+        bousai.channel_id = channel
+    ws.me = member
+    ws.narrate("demo.membership.sections")
+    await ws.command("/ka", "list")
+    await ws.command("/ka", "join ぼうさい")
+    ws.narrate("demo.membership.stats")
+    await ws.command("/members", "stats")
+    ws.narrate("demo.membership.home")
+    await ws.event(req.app_home_opened_event(member))
 
 
 async def journey_move(ws: LocalWorkspace) -> None:
@@ -68,3 +103,6 @@ async def journey_move(ws: LocalWorkspace) -> None:
     ws.narrate("demo.membership.left")
     ws.me = ws.organizer
     await ws.command("/approvals")
+    ws.narrate("demo.membership.mydata", name="田中 一郎")
+    ws.me = tanaka
+    await ws.command("/mydata", "export")
