@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.announcements import METADATA_TYPE, announcement_message, report_message
 from bot.context import Deps
 from bot.pacer import Pacer
+from bot.slack import PERMANENT_ERRORS
 from storage import announcement_deliveries as deliveries
 from storage import announcements as store
 from storage import outbox
@@ -27,27 +28,7 @@ from storage.models import AnnouncementDelivery
 
 log = logging.getLogger(__name__)
 
-PERMANENT = frozenset(
-    {
-        "channel_not_found",
-        "is_archived",
-        "not_in_channel",
-        "account_inactive",
-        "user_not_found",
-        "user_disabled",
-        "cannot_dm_bot",
-        "restricted_action",
-        "msg_too_long",
-        "no_text",
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "missing_scope",
-        "not_authed",
-        "invalid_auth",
-        "ekm_access_denied",
-        "team_access_not_granted",
-    }
-)
+
 GONE = frozenset({"channel_not_found", "is_archived", "account_inactive", "user_not_found", "user_disabled"})
 MAX_ATTEMPTS = 8
 BATCH = 50
@@ -212,7 +193,7 @@ class Announcer:
                     joined = await self._join(row.target)
                     if joined:
                         continue
-                if error in PERMANENT:
+                if error in PERMANENT_ERRORS:
                     await self._save(row, deliveries.failed(error))
                     return 1
                 await self._retry(row, error, uncertain=response.status_code >= 500)

@@ -8,33 +8,16 @@ from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 
+from bot.slack import PERMANENT_ERRORS
 from storage import outbox as store
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-# Errors that no retry will fix: record them and move on.
-PERMANENT = frozenset(
-    {
-        "channel_not_found",
-        "is_archived",
-        "not_in_channel",
-        "account_inactive",
-        "user_not_found",
-        "user_disabled",
-        "cannot_dm_bot",
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "msg_too_long",
-        "no_text",
-        "too_many_attachments",
-        "restricted_action",
-        "invalid_auth",
-        "not_authed",
-        "missing_scope",
-    }
-)
+
 MAX_ATTEMPTS = 8
+# last_error prefix of a row whose previous post may have landed: check history before posting again.
+UNCERTAIN = "uncertain:"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -81,30 +64,47 @@ class Outbox:
 
     async def _send(self, row: OutboxMessage) -> int:
         client = self.deps.client
+        posting = False  # past this point a failure may hide a post that did land (timeout, lost answer, 5xx)
         try:
             channel = row.target
             if row.kind == "dm":
                 opened = await client.conversations_open(users=row.target)
                 channel = opened["channel"]["id"]
+            if (row.last_error or "").startswith(UNCERTAIN) and (found := await self._find_sent(channel, row)):
+                await store.mark_sent(self.deps.db, row_id=row.id, channel=channel, ts=found)
+                return 0
+            posting = True
             result = await client.chat_postMessage(channel=channel, **row.payload)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or exc.response.status_code)
-            if error in PERMANENT or row.attempts >= MAX_ATTEMPTS:
+            if error in PERMANENT_ERRORS or row.attempts >= MAX_ATTEMPTS:
                 log.warning("outbox %s failed permanently: %s", row.id, error)
                 await store.mark_failed(self.deps.db, row_id=row.id, error=error)
             else:
+                error = UNCERTAIN + error if posting and exc.response.status_code >= 500 else error
                 await store.mark_retry(
                     self.deps.db, row_id=row.id, error=error, at=self.deps.clock() + backoff(row.attempts)
                 )
             return 0
         except Exception as exc:  # noqa: BLE001 - connection errors, timeouts: try again later
             log.warning("outbox %s will be retried: %s", row.id, type(exc).__name__)
+            error = (UNCERTAIN if posting else "") + type(exc).__name__
             if row.attempts >= MAX_ATTEMPTS:
-                await store.mark_failed(self.deps.db, row_id=row.id, error=type(exc).__name__)
+                await store.mark_failed(self.deps.db, row_id=row.id, error=error)
             else:
                 await store.mark_retry(
-                    self.deps.db, row_id=row.id, error=type(exc).__name__, at=self.deps.clock() + backoff(row.attempts)
+                    self.deps.db, row_id=row.id, error=error, at=self.deps.clock() + backoff(row.attempts)
                 )
             return 0
         await store.mark_sent(self.deps.db, row_id=row.id, channel=result.get("channel"), ts=result.get("ts"))
         return 1
+
+    async def _find_sent(self, channel: str, row: OutboxMessage) -> str | None:
+        """The ts of our earlier post of this row when it did land (same text, by us, since the row was queued)."""
+        since = row.created_at.timestamp() - 60
+        page = await self.deps.client.conversations_history(channel=channel, oldest=f"{since:.6f}", limit=200)
+        for message in page.get("messages") or []:
+            ours = bool(message.get("bot_id")) or message.get("user") == self.deps.bot_user_id
+            if ours and message.get("text") == row.payload.get("text"):
+                return message.get("ts")
+        return None

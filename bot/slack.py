@@ -11,6 +11,30 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 
+# Slack errors that no retry will fix: senders record them as failed and move on.
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "ekm_access_denied",
+        "invalid_auth",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "is_archived",
+        "missing_scope",
+        "msg_too_long",
+        "no_text",
+        "not_authed",
+        "not_in_channel",
+        "restricted_action",
+        "team_access_not_granted",
+        "too_many_attachments",
+        "user_disabled",
+        "user_not_found",
+    }
+)
+
 
 class AsyncAnyServerErrorRetryHandler(AsyncRetryHandler):
     """slack_sdk's own handler only retries 500 and 503; gateways answer 502 and 504 too."""
@@ -31,6 +55,7 @@ def build_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
-        timeout=int(settings.yakuba_slack_timeout),
+        # Not int(): a sub-second timeout would become 0, which aiohttp reads as "no timeout at all".
+        timeout=settings.yakuba_slack_timeout,  # type: ignore[arg-type]
         retry_handlers=retry_handlers(),
     )
