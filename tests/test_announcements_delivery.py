@@ -64,10 +64,12 @@ async def test_429s_are_obeyed_and_nothing_is_lost_or_doubled(signed, people):
     assert len(limited) == 5
     for channel in channels.values():
         assert len(posts_to(signed.slack, channel)) == 1
-    # Retry-After was honoured: no post was accepted within 1 s after the first 429.
-    first = limited[0].at
-    accepted = [c.at for c in signed.slack.calls_to("chat.postMessage") if c.status == 200 and c.at > first]
-    assert accepted and min(accepted) - first >= 0.95
+    # Retry-After was honoured: the refused post was tried again no sooner than 1 s later. (Posts to other
+    # channels already in flight when the 429 arrived may land meanwhile; new ones wait.)
+    first = limited[0]
+    again = [c.at for c in signed.slack.calls_to("chat.postMessage")
+             if c.args.get("channel") == first.args.get("channel") and c.at > first.at]
+    assert again and min(again) - first.at >= 0.95
     assert (await latest(signed)).status == "done"
 
 
