@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.config import Settings
 from bot.demo_announcements import journey_announce
+from bot.demo_faq import journey_faq
 from bot.demo_membership import journey_join, journey_move
 from bot.demo_programs import journey_broadcast
 from bot.local import LocalWorkspace
@@ -20,6 +21,7 @@ Journey = Callable[[LocalWorkspace], Awaitable[None]]
 
 JOURNEYS: list[tuple[str, Journey]] = [
     ("demo.journey.welcome", journey_join),
+    ("demo.journey.faq", journey_faq),
     ("demo.journey.broadcast", journey_broadcast),
     ("announcements.demo.title", journey_announce),
     ("demo.journey.move", journey_move),

@@ -102,8 +102,27 @@ async def _export_members(settings: Settings, path: Path) -> int:
     return await cli_export_members(settings, path)
 
 
-IMPORTERS: dict[str, FileOperation] = {"programs": _import_programs, "sections": _import_sections}
-EXPORTERS: dict[str, FileOperation] = {"members": _export_members}
+async def _import_faqs(settings: Settings, path: Path) -> int:
+    from bot.faq_ops import cli_import_faqs
+
+    return await cli_import_faqs(settings, path)
+
+
+async def _import_archives(settings: Settings, path: Path) -> int:
+    from bot.faq_ops import cli_import_archives
+
+    return await cli_import_archives(settings, path)
+
+
+async def _export_faqs(settings: Settings, path: Path) -> int:
+    from bot.faq_ops import cli_export_faqs
+
+    return await cli_export_faqs(settings, path)
+
+
+IMPORTERS: dict[str, FileOperation] = {"programs": _import_programs, "sections": _import_sections,
+                                       "faqs": _import_faqs, "archives": _import_archives}  # fmt: skip
+EXPORTERS: dict[str, FileOperation] = {"members": _export_members, "faqs": _export_faqs}
 
 
 async def _file_operation(verb: str, registry: dict[str, FileOperation], kinds: tuple[str, ...], settings: Settings,

@@ -7,8 +7,10 @@ from slack_bolt.async_app import AsyncApp
 from handlers import (
     announcements,
     approval,
+    archives,
     directory,
     fallback,
+    faq,
     home,
     leads,
     onboarding,
@@ -21,7 +23,7 @@ from handlers import (
 )
 
 FEATURES = (onboarding, registration, approval, prefectures, leads, programs, announcements, sections, directory, home,
-            privacy, yakuba)
+            privacy, yakuba, faq, archives)
 
 
 def register_all(app: AsyncApp) -> None:

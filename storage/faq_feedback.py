@@ -60,6 +60,15 @@ async def log_unanswered(*, db: Database, team_id: str, question: str) -> Unansw
         return row
 
 
+async def get_unanswered(*, db: Database, team_id: str, unanswered_id: int) -> UnansweredQuestion | None:
+    async with db.read() as session:
+        return await session.scalar(
+            select(UnansweredQuestion).where(
+                UnansweredQuestion.team_id == team_id, UnansweredQuestion.id == unanswered_id
+            )
+        )
+
+
 async def resolve_unanswered(*, db: Database, team_id: str, unanswered_id: int, faq_id: int) -> None:
     """Mark a logged question as answered by an entry (it leaves the report)."""
     async with db.write() as session:

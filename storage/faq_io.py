@@ -29,6 +29,20 @@ ARCHIVE_COLUMNS = ["series", "number", "held_on", "theme", "recording_url", "faq
                    "governments"]  # fmt: skip
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML where an impossible date (2021-13-45) stays text, so its row, not the file, is refused."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 class FormatError(ValueError):
     """The file as a whole cannot be read (unknown extension, not a list, broken YAML)."""
 
@@ -70,8 +84,8 @@ def read_rows(path: Path | str) -> Iterator[tuple[int, dict[str, Any]]]:
             line = reader.line_num + 1
         return
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
         raise FormatError(f"not valid YAML: {exc}") from exc
     if data is None:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from storage import search as engine
 from storage.db import Database
 from storage.faq_feedback import (
+    get_unanswered,
     least_helpful,
     log_unanswered,
     record_feedback,
@@ -22,8 +23,9 @@ from storage.faq_feedback import (
 from storage.models import Faq, FaqRevision
 
 __all__ = [
-    "FaqHit", "get", "history", "least_helpful", "list_all", "list_categories", "log_unanswered",
-    "question_key", "record_feedback", "resolve_unanswered", "search", "top_unanswered", "upsert",
+    "FaqHit", "find", "get", "get_unanswered", "history", "least_helpful", "list_all", "list_categories",
+    "log_unanswered", "question_key", "record_feedback", "resolve_unanswered", "search", "top_unanswered",
+    "update", "upsert",
 ]  # fmt: skip
 
 KIND = "faq"
@@ -90,12 +92,67 @@ async def upsert(
 
     An update first stores the previous version in faq_revisions.
     """
-    question, answer = question.strip(), answer.strip()
+    values = _values(question=question, answer=answer, tags=tags, category=category, source=source,
+                     source_url=source_url, updated_on=updated_on, author=author, visibility=visibility,
+                     aliases=aliases)  # fmt: skip
+    question = values["question"]
+    qkey = question_key(question)
+    async with db.write() as session:
+        faq = await session.scalar(select(Faq).where(Faq.team_id == team_id, Faq.qkey == qkey))
+        if faq is None:
+            faq = Faq(team_id=team_id, qkey=qkey, **values)
+            session.add(faq)
+            status = "created"
+        elif all(getattr(faq, k) == v for k, v in values.items()):
+            return faq, "unchanged"
+        else:
+            _revise(session, faq, values, edited_by)
+            status = "updated"
+        await session.flush()
+        await _index(session, faq)
+    return faq, status
+
+
+async def update(
+    *, db: Database, team_id: str, faq_id: int, edited_by: str | None = None, **fields: Any
+) -> tuple[Faq, str]:
+    """Edit one entry by id (its question may change); the previous version goes to faq_revisions.
+
+    Raises LookupError when there is no such entry and ValueError when the new question is another
+    entry's (the natural key must stay unique).
+    """
+    values = _values(**fields)
+    qkey = question_key(values["question"])
+    async with db.write() as session:
+        faq = await session.scalar(select(Faq).where(Faq.team_id == team_id, Faq.id == faq_id))
+        if faq is None:
+            raise LookupError(f"no FAQ entry {faq_id}")
+        other = await session.scalar(select(Faq.id).where(Faq.team_id == team_id, Faq.qkey == qkey, Faq.id != faq_id))
+        if other is not None:
+            raise ValueError(f"another entry ({other}) has this question")
+        if faq.qkey == qkey and all(getattr(faq, k) == v for k, v in values.items()):
+            return faq, "unchanged"
+        _revise(session, faq, values, edited_by)
+        faq.qkey = qkey
+        await session.flush()
+        await _index(session, faq)
+    return faq, "updated"
+
+
+async def find(*, db: Database, team_id: str, question: str) -> Faq | None:
+    """The entry whose natural key this question has (what upsert would update)."""
+    async with db.read() as session:
+        return await session.scalar(select(Faq).where(Faq.team_id == team_id, Faq.qkey == question_key(question)))
+
+
+def _values(*, question: str, answer: str, tags=(), category=None, source=None, source_url=None, updated_on=None,
+            author=None, visibility: str = "public", aliases=()) -> dict[str, Any]:  # fmt: skip
+    question, answer = (question or "").strip(), (answer or "").strip()
     if not question or not answer:
         raise ValueError("question and answer are required")
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
-    values: dict[str, Any] = {
+    return {
         "question": question,
         "answer": answer,
         "tags": _clean_list(tags),
@@ -107,33 +164,20 @@ async def upsert(
         "visibility": visibility,
         "aliases": _clean_list(aliases),
     }
-    qkey = question_key(question)
-    async with db.write() as session:
-        faq = await session.scalar(select(Faq).where(Faq.team_id == team_id, Faq.qkey == qkey))
-        if faq is None:
-            faq = Faq(team_id=team_id, qkey=qkey, **values)
-            session.add(faq)
-            status = "created"
-        elif all(getattr(faq, k) == v for k, v in values.items()):
-            return faq, "unchanged"
-        else:
-            session.add(
-                FaqRevision(
-                    team_id=team_id,
-                    faq_id=faq.id,
-                    revision=faq.revision,
-                    snapshot=_snapshot(faq),
-                    edited_by=edited_by,
-                )
-            )
-            for k, v in values.items():
-                setattr(faq, k, v)
-            faq.revision += 1
-            status = "updated"
-        await session.flush()
-        q_side, a_side = _sides(faq)
-        await engine.index(session, team_id=team_id, kind=KIND, ref_id=faq.id, question_side=q_side, answer_side=a_side)
-    return faq, status
+
+
+def _revise(session, faq: Faq, values: dict[str, Any], edited_by: str | None) -> None:
+    snapshot = _snapshot(faq)
+    session.add(FaqRevision(team_id=faq.team_id, faq_id=faq.id, revision=faq.revision, snapshot=snapshot,
+                            edited_by=edited_by))  # fmt: skip
+    for k, v in values.items():
+        setattr(faq, k, v)
+    faq.revision += 1
+
+
+async def _index(session, faq: Faq) -> None:
+    q_side, a_side = _sides(faq)
+    await engine.index(session, team_id=faq.team_id, kind=KIND, ref_id=faq.id, question_side=q_side, answer_side=a_side)
 
 
 async def get(*, db: Database, team_id: str, faq_id: int) -> Faq | None:
@@ -157,12 +201,14 @@ async def list_all(*, db: Database, team_id: str) -> list[Faq]:
         return list(await session.scalars(select(Faq).where(Faq.team_id == team_id).order_by(Faq.id)))
 
 
-async def list_categories(*, db: Database, team_id: str) -> list[tuple[str, int]]:
-    """(category, number of entries), most entries first; entries without one are left out."""
+async def list_categories(
+    *, db: Database, team_id: str, visibilities: tuple[str, ...] = VISIBILITIES
+) -> list[tuple[str, int]]:
+    """(category, entries at these visibilities), most entries first; entries without one are left out."""
     async with db.read() as session:
         rows = await session.execute(
             select(Faq.category, func.count())
-            .where(Faq.team_id == team_id, Faq.category.is_not(None))
+            .where(Faq.team_id == team_id, Faq.category.is_not(None), Faq.visibility.in_(visibilities))
             .group_by(Faq.category)
             .order_by(func.count().desc(), Faq.category)
         )

@@ -291,6 +291,20 @@ class SearchDoc(Base):
     scope: Mapped[str] = mapped_column(String(80), default="")
 
 
+class FaqChannel(Base):
+    """Per-channel FAQ settings: organisers may switch the answers to mentions off (on by default)."""
+
+    __tablename__ = "faq_channels"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    auto_answer: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    updated_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 # --- membership --------------------------------------------------------------------------------
 
 

@@ -1,0 +1,211 @@
+"""/faq: search, categories, 👍/👎, forwarding a question to organisers, the organisers' add / edit / auto."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import faq as ids
+from bot.blocks.common import esc
+from bot.blocks.faq import categories_message, forwarded_message, no_match_message, notice, results_message
+from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read_form
+from bot.context import Deps, deps_of
+from bot.permissions import is_organizer
+from handlers import faq_mentions
+from handlers.faq_mentions import RELEVANT, visibilities
+from storage import faq_channels, faqs, outbox
+
+log = logging.getLogger(__name__)
+
+
+def _team(context, deps: Deps) -> str:
+    return context.team_id or deps.team_id
+
+
+async def _tell(body: dict, respond, text: str) -> None:
+    """An ephemeral reply to a click; a forged click without a response_url (e.g. inside a modal) gets none."""
+    if body.get("response_url"):
+        await respond(response_type="ephemeral", replace_original=False, **notice(text))
+
+
+def _user(body: dict) -> str:
+    user = body.get("user")
+    return str(user.get("id") or "") if isinstance(user, dict) else ""
+
+
+async def search(deps: Deps, team: str, user: str, query: str) -> dict:
+    texts = deps.texts
+    organiser = await is_organizer(deps, user)
+    shown = await visibilities(deps, user, private=True)
+    hits = [h for h in await faqs.search(db=deps.db, team_id=team, query=query, limit=3, visibilities=shown)
+            if h.score >= RELEVANT]  # fmt: skip
+    if not hits:
+        row = await faqs.log_unanswered(db=deps.db, team_id=team, question=query)
+        return no_match_message(texts, query, row.id if row else None)
+    return results_message(
+        texts, query, [h.faq for h in hits], organiser=organiser, offer_forward=not hits[0].confident
+    )
+
+
+async def auto(deps: Deps, team: str, user: str, channel: str, setting: str) -> dict:
+    texts = deps.texts
+    if channel.startswith("D"):
+        return notice(texts("faq.auto.dm"))
+    if setting in ("on", "off"):
+        await faq_channels.set_auto_answer(db=deps.db, team_id=team, channel_id=channel, on=setting == "on", by=user)
+        return notice(texts(f"faq.auto.{setting}", channel=channel))
+    on = await faq_channels.auto_answer(db=deps.db, team_id=team, channel_id=channel)
+    return notice(texts("faq.auto.status_on" if on else "faq.auto.status_off", channel=channel))
+
+
+async def open_form(deps: Deps, trigger_id: str, view: dict) -> None:
+    try:
+        await deps.client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        log.warning("FAQ form not opened: %s", exc.response.get("error"))
+
+
+async def on_faq(ack, command: dict, context) -> None:
+    deps = deps_of(context)
+    texts, team, user = deps.texts, _team(context, deps), command.get("user_id", "")
+    text = " ".join(str(command.get("text") or "").split())
+    verb, _, rest = text.partition(" ")
+    verb = verb.lower()
+    admin = (verb == "add" and not rest) or verb == "edit" or (verb == "auto" and rest.lower() in ("", "on", "off"))
+    if not text:
+        shown = await visibilities(deps, user, private=True)
+        found = await faqs.list_categories(db=deps.db, team_id=team, visibilities=shown)
+        await ack(response_type="ephemeral", **categories_message(texts, found))
+        return
+    if not admin:
+        await ack(response_type="ephemeral", **await search(deps, team, user, text))
+        return
+    if not await is_organizer(deps, user):
+        await ack(response_type="ephemeral", **notice(texts("faq.admin.not_allowed")))
+        return
+    if verb == "auto":
+        answer = await auto(deps, team, user, str(command.get("channel_id") or ""), rest.lower())
+        await ack(response_type="ephemeral", **answer)
+        return
+    entry = None
+    if verb == "edit":
+        number = ids.row_id(rest)
+        if number is None:
+            await ack(response_type="ephemeral", **notice(texts("faq.admin.edit_usage")))
+            return
+        entry = await faqs.get(db=deps.db, team_id=team, faq_id=number)
+        if entry is None:
+            await ack(response_type="ephemeral", **notice(texts("faq.admin.not_found", id=number)))
+            return
+    await ack()
+    await open_form(deps, str(command.get("trigger_id") or ""), faq_modal(texts, entry))
+
+
+async def on_feedback(ack, body: dict, action: dict, context, respond) -> None:
+    await ack()
+    deps = deps_of(context)
+    team, user, value = _team(context, deps), _user(body), str(action.get("value") or "")
+    helpful = action.get("action_id") == ids.HELPFUL
+    number = ids.row_id(value)
+    entry = await faqs.get(db=deps.db, team_id=team, faq_id=number) if number is not None else None
+    if entry is not None and entry.visibility not in await visibilities(deps, user, private=True):
+        entry = None  # a forged click on an entry this member cannot see
+    if entry is None:
+        text = deps.texts("faq.feedback.gone")
+    else:
+        await faqs.record_feedback(db=deps.db, team_id=team, faq_id=entry.id, user_id=user, helpful=helpful)
+        text = deps.texts("faq.feedback.helpful" if helpful else "faq.feedback.unhelpful")
+    await _tell(body, respond, text)
+
+
+async def on_forward(ack, body: dict, action: dict, context, respond) -> None:
+    """Post the question to the organisers' channel: once per question per member (outbox key)."""
+    await ack()
+    deps = deps_of(context)
+    texts, team, user = deps.texts, _team(context, deps), _user(body)
+    row_id, question = ids.parse_forward(str(action.get("value") or ""))
+    row = None
+    if row_id is not None:
+        row = await faqs.get_unanswered(db=deps.db, team_id=team, unanswered_id=row_id)
+    elif question:
+        row = await faqs.log_unanswered(db=deps.db, team_id=team, question=question)
+    channel = deps.settings.yakuba_admin_channel
+    if row is None or not user:
+        text = texts("faq.forward.gone")
+    elif not channel:
+        text = texts("faq.forward.no_channel")
+    else:
+        async with deps.db.write() as session:
+            new = await outbox.enqueue(session, team_id=team, key=f"faq-forward:{row.id}:{user}", kind="post",
+                                       target=channel, payload=forwarded_message(texts, row, user),
+                                       now=deps.clock())  # fmt: skip
+        deps.outbox.kick()
+        text = texts("faq.forward.done" if new else "faq.forward.already")
+    await _tell(body, respond, text)
+
+
+async def on_edit_or_answer(ack, body: dict, action: dict, context, respond) -> None:
+    """An organiser's "edit" under a result, or "write an answer" on a forwarded question: the form."""
+    await ack()
+    deps = deps_of(context)
+    texts, team, value = deps.texts, _team(context, deps), str(action.get("value") or "")
+    if not await is_organizer(deps, _user(body)):
+        await _tell(body, respond, texts("faq.admin.not_allowed"))
+        return
+    view = None
+    number = ids.row_id(value)
+    if number is not None and action.get("action_id") == ids.EDIT:
+        entry = await faqs.get(db=deps.db, team_id=team, faq_id=number)
+        view = faq_modal(texts, entry) if entry else None
+    elif number is not None:
+        row = await faqs.get_unanswered(db=deps.db, team_id=team, unanswered_id=number)
+        view = faq_modal(texts, question=row.question, unanswered_id=row.id) if row else None
+    if view is None:
+        await _tell(body, respond, texts("faq.form.error.gone"))
+        return
+    await open_form(deps, str(body.get("trigger_id") or ""), view)
+
+
+async def on_save(ack, body: dict, view: dict, context) -> None:
+    deps = deps_of(context)
+    texts, team, user = deps.texts, _team(context, deps), _user(body)
+    # Checked again here: a submission can be forged, or the right lost since the form opened.
+    if not await is_organizer(deps, user):
+        await ack(response_action="errors", errors={"question": texts("faq.admin.not_allowed")})
+        return
+    kind, ref = parse_meta(str(view.get("private_metadata") or ""))
+    fields, errors = read_form(texts, (view.get("state") or {}).get("values") or {})
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    current = await faqs.get(db=deps.db, team_id=team, faq_id=ref) if kind == "faq" and ref else None
+    if kind == "faq" and current is None:
+        await ack(response_action="errors", errors={"question": texts("faq.form.error.gone")})
+        return
+    same = await faqs.find(db=deps.db, team_id=team, question=fields["question"])
+    if same is not None and (current is None or same.id != current.id):
+        await ack(response_action="errors", errors={"question": texts("faq.form.error.taken", id=same.id)})
+        return
+    if current is not None:
+        entry, outcome = await faqs.update(db=deps.db, team_id=team, faq_id=current.id, edited_by=user,
+                                           author=current.author, **fields)  # fmt: skip
+    else:
+        entry, outcome = await faqs.upsert(db=deps.db, team_id=team, edited_by=user, author=user, **fields)
+        if kind == "unanswered" and ref:
+            await faqs.resolve_unanswered(db=deps.db, team_id=team, unanswered_id=ref, faq_id=entry.id)
+    text = texts("faq.form.saved", outcome=texts(f"faq.form.outcome.{outcome}"), id=entry.id,
+                 question=esc(entry.question))  # fmt: skip
+    await ack(response_action="update", view=done_view(texts, text))
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/faq")(on_faq)
+    app.action(ids.HELPFUL)(on_feedback)
+    app.action(ids.UNHELPFUL)(on_feedback)
+    app.action(ids.FORWARD)(on_forward)
+    app.action(ids.EDIT)(on_edit_or_answer)
+    app.action(ids.ANSWER)(on_edit_or_answer)
+    app.view(CALLBACK)(on_save)
+    faq_mentions.register(app)
