@@ -55,7 +55,6 @@ async def claim_due(db: Database, *, team_id: str, limit: int = 20, now: datetim
         and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == "sending", OutboxMessage.locked_until < now),
     )
-    out: list[OutboxMessage] = []
     async with db.write() as session:
         ids = (
             await session.scalars(
@@ -65,15 +64,18 @@ async def claim_due(db: Database, *, team_id: str, limit: int = 20, now: datetim
                 .limit(limit)
             )
         ).all()
-        for row_id in ids:
-            result = await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, due)
-                .values(status="sending", locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
-            )
-            if result.rowcount == 1:
-                out.append(await session.get(OutboxMessage, row_id))
-    return out
+        if not ids:
+            return []
+        # One statement leases the batch; RETURNING gives exactly the rows this process won (`due` is
+        # re-checked, so a row another replica leased in between is not taken twice).
+        leased = await session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), due)
+            .values(status="sending", locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage),
+            execution_options={"synchronize_session": False},
+        )
+        return sorted(leased.all(), key=lambda row: row.id)
 
 
 async def mark_sent(db: Database, *, row_id: int, channel: str | None, ts: str | None) -> None:
