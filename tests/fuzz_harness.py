@@ -120,9 +120,6 @@ class Harness:
 
     def check_clean(self) -> None:
         records, self.errors.records = self.errors.records, []
-        # Known and harmless: a message-only button (Send, Approve…) forged inside a modal has no
-        # response_url, so the listener's respond() raises; nobody sees anything. Reported, not fixed here.
-        records = [r for r in records if "there is no response_url" not in r]
         assert not records, records[0][:2000]
 
     async def _counts(self) -> dict[str, int]:

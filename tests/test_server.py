@@ -117,3 +117,14 @@ async def test_yakuba_help_lists_every_command(signed, people):
         "yakuba",
     ):
         assert f"/{command}`" in rendered
+
+
+async def test_message_button_forged_inside_a_modal_is_answered_quietly(signed, people, caplog):
+    view = {"id": "V0FORGED", "type": "modal", "callback_id": "x", "blocks": []}
+    body = req.block_actions_body(user_id=people.member, action_id="approval.approve", value="1", view=view)
+    started = time.monotonic()
+    response = await signed.post(body)
+    await signed.settle()
+    assert response.status == 200
+    assert time.monotonic() - started < 2.5  # no wait for an ack that never comes
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
