@@ -33,7 +33,7 @@ async def running(settings: Settings, *, need_slack: bool = True) -> AsyncIterat
 
 
 async def _migrate_only(yakuba: Yakuba) -> None:
-    from bot.program_ops import known_team
+    from bot.cli_io import known_team
     from storage import migrate
 
     await migrate.upgrade(yakuba.deps.db)

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from slack_sdk.errors import SlackApiError
 
+from bot.cli_io import console, progress, workspace
 from bot.config import Settings
-from bot.program_ops import known_team
 from bot.texts import Texts
 from storage import directory
 from storage.section_io import Report, import_sections
-
-console = Console()
 
 
 async def channel_names(client) -> dict[str, str]:
@@ -65,42 +60,24 @@ def print_report(report: Report, texts: Texts) -> None:
 
 async def cli_import_sections(settings: Settings, path: Path) -> int:
     """0 when every row was imported; 1 when any was refused (the good ones are saved)."""
-    from bot.operations import running
-
-    texts = Texts(settings.yakuba_lang)
-    online = bool(settings.slack_bot_token)
-    if not online:
-        console.print(f"[yellow]{escape(texts('sections.import.no_token'))}[/yellow]", soft_wrap=True)
-    async with running(settings, need_slack=online) as yakuba:
-        deps = yakuba.deps
-        team = deps.team_id or await known_team(deps.db)
-        if not team:
-            raise click.ClickException(texts("sections.import.unknown_team"))
+    async with workspace(settings, "sections") as ws:
         names: dict[str, str] = {}
-        if online:
+        if ws.online:
             try:
-                names = await channel_names(deps.client)
+                names = await channel_names(ws.deps.client)
             except SlackApiError as exc:
                 console.print(f"[yellow]conversations.list: {exc.response.get('error')}[/yellow]")
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
-            task = bar.add_task(texts("sections.import.progress"), total=None)
+        with progress(ws.texts("sections.import.progress")) as tick:
             report = await import_sections(
-                db=deps.db,
-                team_id=team,
-                path=path,
-                resolve_channel=names.get,
-                on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+                db=ws.deps.db, team_id=ws.team, path=path, resolve_channel=names.get, on_progress=tick
             )
-    print_report(report, texts)
+    print_report(report, ws.texts)
     return 0 if report.ok else 1
 
 
 async def cli_export_members(settings: Settings, path: Path) -> int:
-    from bot.operations import running
-
-    async with running(settings, need_slack=False) as yakuba:
-        team = yakuba.deps.team_id or await known_team(yakuba.deps.db)
-        content, count = await directory.export_csv(yakuba.deps.db, team_id=team)
+    async with workspace(settings, "sections", need_team=False) as ws:
+        content, count = await directory.export_csv(ws.deps.db, team_id=ws.team)
     path.write_bytes(content)
     console.print(f"{count} members → {path}")
     return 0
