@@ -9,6 +9,7 @@ from datetime import datetime
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
@@ -54,6 +55,11 @@ class Yakuba:
         auth = await self.deps.client.auth_test()
         self.deps.team_id = auth["team_id"]
         self.deps.bot_user_id = auth.get("user_id", "")
+        # bolt's single-team authorisation caches its own auth.test on the first request; a burst at start-up
+        # would otherwise call auth.test once per concurrent request. Hand it the answer we already have.
+        for layer in self.bolt._async_middleware_list:
+            if isinstance(layer, AsyncSingleTeamAuthorization) and layer.auth_test_result is None:
+                layer.auth_test_result = auth
 
     async def close(self) -> None:
         await self.scheduler.shutdown()

@@ -58,6 +58,8 @@ async def test_concurrent_deliveries_and_new_event_ids_welcome_once(signed, peop
     async with signed.yakuba.deps.db.read() as session:
         rows = (await session.scalars(select(OutboxMessage))).all()
     assert [r.key for r in rows] == [f"welcome:{people.member}"]
+    # bolt reuses the identity learned at start-up instead of one auth.test per concurrent request.
+    assert len(signed.slack.calls_to("auth.test")) == 1
 
 
 async def test_rate_limited_dm_is_retried_after_retry_after(signed, people):
