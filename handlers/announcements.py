@@ -16,6 +16,7 @@ from bot.announcement_ops import Role, TargetError, Targets, check_text, parse_q
 from bot.announcer import announcer_of
 from bot.blocks import announcements as ui
 from bot.blocks.help import usage_message
+from bot.commands import answered_in_time
 from bot.context import Deps, deps_of
 from storage import announcements as store
 from storage.announcements import DUPLICATE_WINDOW
@@ -264,7 +265,7 @@ async def _status(deps: Deps, team: str, user: str, role: Role) -> dict:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/announce")(on_announce)
+    app.command("/announce")(answered_in_time(on_announce))
     app.view(ui.CALLBACK)(on_form)
     app.action(ui.SEND)(on_send)
     app.action(ui.SEND_AGAIN)(on_send)

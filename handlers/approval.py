@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import approval as ids
 from bot.blocks.approval import pending_list, reject_modal, when
+from bot.commands import answered_in_time
 from bot.context import deps_of
 from bot.permissions import is_organizer
 from handlers import membership, sections
@@ -168,4 +169,4 @@ def register(app: AsyncApp) -> None:
     app.action(ids.APPROVE)(on_approve)
     app.action(ids.REJECT)(on_reject)
     app.view(ids.REJECT_VIEW)(on_reject_reason)
-    app.command("/approvals")(on_approvals)
+    app.command("/approvals")(answered_in_time(on_approvals))

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.archives import CALLBACK, announce_message, archive_modal, done_view, list_message, read_form
 from bot.blocks.common import esc
 from bot.blocks.faq import notice
+from bot.commands import answered_in_time
 from bot.context import deps_of
 from bot.permissions import is_organizer
 from storage import archives, outbox
@@ -69,5 +70,5 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/archive")(on_archive)
+    app.command("/archive")(answered_in_time(on_archive))
     app.view(CALLBACK)(on_save)

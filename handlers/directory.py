@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.directory import kenjinkai_members_message, stats_message
 from bot.blocks.help import usage_message
+from bot.commands import answered_in_time
 from bot.context import Deps, deps_of
 from bot.directory_map import render_map
 from bot.permissions import is_organizer
@@ -109,4 +110,4 @@ async def kenjinkai_members(ack, deps: Deps, *, team_id: str, user_id: str) -> N
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/members")(on_members)
+    app.command("/members")(answered_in_time(on_members))

@@ -11,6 +11,7 @@ from bot.blocks import faq as ids
 from bot.blocks.common import esc
 from bot.blocks.faq import categories_message, forwarded_message, no_match_message, notice, results_message
 from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read_form
+from bot.commands import answered_in_time
 from bot.context import Deps, deps_of
 from bot.permissions import is_organizer
 from handlers import faq_mentions
@@ -201,7 +202,7 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/faq")(on_faq)
+    app.command("/faq")(answered_in_time(on_faq))
     app.action(ids.HELPFUL)(on_feedback)
     app.action(ids.UNHELPFUL)(on_feedback)
     app.action(ids.FORWARD)(on_forward)

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.help import usage_message
 from bot.blocks.prefectures import association_message, setup_report
+from bot.commands import answered_in_time
 from bot.context import deps_of
 from bot.membership_ops import setup_prefectures
 from bot.permissions import is_organizer
@@ -79,7 +80,7 @@ async def on_member_left_channel(event: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/kenjinkai")(on_kenjinkai)
+    app.command("/kenjinkai")(answered_in_time(on_kenjinkai))
     app.event("user_change")(on_user_change)
     app.event("member_left_channel")(on_member_left_channel)
 

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import privacy as ids
 from bot.blocks.help import usage_message
 from bot.blocks.privacy import forget_confirmation
+from bot.commands import answered_in_time
 from bot.context import Deps, deps_of
 from handlers.directory import dm_channel, upload
 from storage import audit, privacy
@@ -95,6 +96,6 @@ async def on_forget_cancelled(ack, context, respond) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/mydata")(on_mydata)
+    app.command("/mydata")(answered_in_time(on_mydata))
     app.action(ids.FORGET_CONFIRM)(on_forget_confirmed)
     app.action(ids.FORGET_CANCEL)(on_forget_cancelled)

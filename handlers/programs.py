@@ -12,6 +12,7 @@ from bot.blocks.common import esc
 from bot.blocks.help import usage_message
 from bot.blocks.program_form import CALLBACK, done_view, entry_from_state, form_errors, program_modal
 from bot.blocks.programs import SUBSCRIBE, lineup_message, notice, week_message
+from bot.commands import answered_in_time
 from bot.context import Deps, deps_of
 from bot.permissions import is_organizer
 from bot.slack_users import user_checker
@@ -184,6 +185,6 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/programs")(on_programs)
+    app.command("/programs")(answered_in_time(on_programs))
     app.action(SUBSCRIBE)(on_subscribe_click)
     app.view(CALLBACK)(on_save)

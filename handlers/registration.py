@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import registration as ids
 from bot.blocks.onboarding import OPEN_REGISTRATION
 from bot.blocks.registration import municipality_options, notice_view, register_modal, transfer_modal
+from bot.commands import answered_in_time
 from bot.context import deps_of
 from handlers import membership
 from handlers import registration_form as form
@@ -119,7 +120,7 @@ async def _after_save(deps, *, team_id: str, user_id: str, saved: membership.Sav
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/register")(on_register)
+    app.command("/register")(answered_in_time(on_register))
     app.action(OPEN_REGISTRATION)(on_open_registration)
     app.options(ids.MUNI)(on_municipality_options)
     app.view(ids.REGISTER_VIEW)(on_submit)

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.common import esc
 from bot.blocks.help import usage_message
 from bot.blocks.sections import channel_link, list_message, not_found_message
+from bot.commands import answered_in_time
 from bot.context import Deps, deps_of
 from storage import members, sections
 from storage.models import Section
@@ -112,4 +113,4 @@ async def on_ka(ack, command: dict, context, respond) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/ka")(on_ka)
+    app.command("/ka")(answered_in_time(on_ka))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.blocks.help import help_message
+from bot.commands import answered_in_time
 from bot.context import deps_of
 from handlers import leads, prefectures
 
@@ -25,4 +26,4 @@ async def on_yakuba(ack, command: dict, context, respond, client) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/yakuba")(on_yakuba)
+    app.command("/yakuba")(answered_in_time(on_yakuba))
