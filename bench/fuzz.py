@@ -33,7 +33,8 @@ def main() -> int:
         os.environ["YAKUBA_TEST_POSTGRES"] = args.db
     started = time.perf_counter()
     with tempfile.TemporaryDirectory():
-        code = pytest.main(["-q", "-p", "no:cacheprovider", "-o", "timeout=0", "tests/test_fuzz.py"])
+        # One process: the "bench" profile is registered here, not in xdist workers.
+        code = pytest.main(["-q", "-p", "no:cacheprovider", "-n", "0", "-o", "timeout=0", "tests/test_fuzz.py"])
     print(f"{per_property * 3:,} cases ({per_property:,} per property) in {time.perf_counter() - started:.0f} s")
     return int(code)
 
