@@ -59,3 +59,19 @@ def cpu_seconds() -> float:
     """User + system CPU time this process has used so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def run_bench(argv, parse_args, child_main, orchestrate) -> int:
+    """The entry point shared by the subprocess benches: a child role runs its server; the parent orchestrates
+    within its time budget and exits 2 when the budget runs out."""
+    import asyncio
+
+    args = parse_args(argv)
+    if args.role is not None:
+        child_main(args)
+        return 0
+    try:
+        return asyncio.run(asyncio.wait_for(orchestrate(args), args.budget + 5))
+    except TimeoutError:
+        print(f"bench failed: exceeded its {args.budget:.0f}s budget", file=sys.stderr)
+        return 2

@@ -63,7 +63,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import cpu_seconds, peak_rss_mb, summary_ms, table
+from bench.common import cpu_seconds, peak_rss_mb, run_bench, summary_ms, table
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -782,15 +782,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.role is not None:
-        child_main(args)
-        return 0
-    try:
-        return asyncio.run(asyncio.wait_for(orchestrate(args), args.budget + 5))
-    except TimeoutError:
-        print(f"bench failed: exceeded its {args.budget:.0f}s budget", file=sys.stderr)
-        return 2
+    return run_bench(argv, parse_args, child_main, orchestrate)
 
 
 if __name__ == "__main__":

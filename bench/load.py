@@ -57,7 +57,7 @@ from typing import Any
 import aiohttp
 
 from bench import events as ev
-from bench.common import summary_ms, table
+from bench.common import run_bench, summary_ms, table
 from bench.events import HOST, SECRET, TOKEN, BenchError, Budget, Child, LoadResult
 from bot.local_requests import TEAM_ID
 
@@ -492,15 +492,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.role is not None:
-        child_main(args)
-        return 0
-    try:
-        return asyncio.run(asyncio.wait_for(orchestrate(args), args.budget + 5))
-    except TimeoutError:
-        print(f"bench failed: exceeded its {args.budget:.0f}s budget", file=sys.stderr)
-        return 2
+    return run_bench(argv, parse_args, child_main, orchestrate)
 
 
 if __name__ == "__main__":
