@@ -6,7 +6,6 @@ Every listener that acts checks the sender's role again: buttons and payloads ca
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 
 from slack_bolt.async_app import AsyncApp
@@ -15,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot.announcement_ops import Role, TargetError, Targets, check_text, parse_quick, resolve, role_of
 from bot.announcer import announcer_of
 from bot.blocks import announcements as ui
+from bot.blocks.common import row_id
 from bot.blocks.help import usage_message
 from bot.commands import answered_in_time
 from bot.context import Deps, deps_of
@@ -22,7 +22,6 @@ from storage import announcements as store
 from storage.announcements import DUPLICATE_WINDOW
 
 log = logging.getLogger(__name__)
-ID = re.compile(r"^[0-9]{1,12}$")
 
 
 def _team(deps: Deps, context) -> str:
@@ -182,7 +181,7 @@ def _read_form(deps: Deps, view: dict) -> tuple[dict, dict[str, str]]:
 
 
 def _announcement_id(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and ID.match(value) else None
+    return row_id(value) if isinstance(value, str) else None
 
 
 async def on_send(ack, body: dict, action: dict, context, respond) -> None:

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import approval as ids
 from bot.blocks.approval import pending_list, reject_modal, when
+from bot.blocks.common import row_id
 from bot.commands import answered_in_time
 from bot.context import deps_of
 from bot.permissions import is_organizer
@@ -31,7 +32,7 @@ def _team(body: dict, context) -> str:
 def _request_id(body: dict) -> int | None:
     action = (body.get("actions") or [{}])[0]
     value = action.get("value") if isinstance(action, dict) else None
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 12 else None
+    return row_id(value)
 
 
 def _origin(body: dict) -> dict[str, str]:
@@ -133,10 +134,11 @@ async def on_reject_reason(ack, body: dict, view: dict, context) -> None:
         return
     request_part, _, rest = (view.get("private_metadata") or "").partition("|")
     channel, _, ts = rest.partition("|")
-    if not request_part.isdigit():
+    request_id = row_id(request_part)
+    if request_id is None:
         await ack(response_action="errors", errors={ids.REASON_BLOCK: texts("approval.gone")})
         return
-    decided = await membership.decide(deps, team_id=team_id, request_id=int(request_part), by=user_id,
+    decided = await membership.decide(deps, team_id=team_id, request_id=request_id, by=user_id,
                                       status="rejected", reason=reason)
     if not decided.ok:
         request = decided.request

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.blocks.common import esc
+from bot.blocks.common import esc, row_id
 from bot.blocks.help import usage_message
 from bot.blocks.program_form import CALLBACK, done_view, entry_from_state, form_errors, program_modal
 from bot.blocks.programs import SUBSCRIBE, lineup_message, notice, week_message
@@ -131,10 +131,9 @@ async def on_subscribe_click(ack, body: dict, action: dict, context, respond) ->
     await ack()
     deps = deps_of(context)
     team, user = context.team_id or deps.team_id, (body.get("user") or {}).get("id", "")
-    value = str(action.get("value") or "")
     program = None
-    if value.isdigit():
-        program = await repo.get_program_by_id(db=deps.db, team_id=team, program_id=int(value))
+    if (program_id := row_id(action.get("value"))) is not None:
+        program = await repo.get_program_by_id(db=deps.db, team_id=team, program_id=program_id)
     if program is None:
         answer = notice(deps.texts("programs.subscribe.gone"))
     else:
@@ -160,8 +159,9 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
     program = None
     meta = str(view.get("private_metadata") or "")
     if meta:
+        program_id = row_id(meta)
         program = (
-            await repo.get_program_by_id(db=deps.db, team_id=team, program_id=int(meta)) if meta.isdigit() else None
+            await repo.get_program_by_id(db=deps.db, team_id=team, program_id=program_id) if program_id else None
         )
         if program is None:
             await ack(response_action="errors", errors={"title": texts("programs.subscribe.gone")})

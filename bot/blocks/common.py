@@ -10,6 +10,19 @@ Block = dict[str, Any]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+_ROW_ID = re.compile(r"[0-9]{1,9}")  # a 32-bit INTEGER on PostgreSQL
+
+
+def row_id(value: object) -> int | None:
+    """A database id carried by a button value, a command word or private_metadata; None for anything else.
+
+    ASCII digits only and at most 9 of them: payloads are user-controllable, and `str.isdigit()` accepts
+    "²" and "٣" while 30 digits overflow SQLite and 10 overflow PostgreSQL.
+    """
+    text = str(value or "").strip()
+    return int(text) if _ROW_ID.fullmatch(text) else None
+
+
 def esc(text: object) -> str:
     """Escape user-supplied text for mrkdwn: `<!channel>`, `<@U…>` and links become inert text."""
     value = _CONTROL.sub("", str(text))

@@ -10,7 +10,7 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.blocks.common import Block, actions, button, clip, context, divider, esc, message, section
+from bot.blocks.common import Block, actions, button, clip, context, divider, esc, message, row_id, section
 from bot.texts import Texts
 from storage.models import Faq, UnansweredQuestion
 
@@ -23,13 +23,6 @@ ECHO = 100  # characters of a member's query echoed back
 
 _LINK = re.compile(r"<(https?://[^\s<>|]+)(?:\|([^<>]*))?>")
 _SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
-_ID = re.compile(r"^[0-9]{1,9}$")  # ASCII digits only, and small enough for a 32-bit key
-
-
-def row_id(value: object) -> int | None:
-    """A database id from a button value, command word or metadata; None for anything else."""
-    text = str(value or "").strip()
-    return int(text) if _ID.match(text) else None
 
 
 def rich(text: str) -> str:
