@@ -64,6 +64,7 @@ from typing import Any
 import aiohttp
 
 from bench.common import cpu_seconds, peak_rss_mb, run_bench, summary_ms, table
+from bot.server import dispatch
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -209,7 +210,6 @@ async def _role_yakuba(slack_url: str, db_path: str) -> None:
 async def _role_bare(slack_url: str) -> None:
     from aiohttp import web
     from slack_bolt.async_app import AsyncApp
-    from slack_bolt.request.async_request import AsyncBoltRequest
     from slack_sdk.web.async_client import AsyncWebClient
 
     _child_logging()
@@ -226,15 +226,8 @@ async def _role_bare(slack_url: str) -> None:
         pass
 
     async def slack_events(request: web.Request) -> web.Response:
-        # bot/server.py's slack_events without its malformed-body branches (never taken here).
-        raw = await request.read()
-        body = raw.decode("utf-8", errors="replace")
-        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
-        response = await bolt.async_dispatch(bolt_request)
-        headers = {
-            k: v[0] if isinstance(v, list) else v for k, v in response.headers.items() if k.lower() != "content-length"
-        }
-        return web.Response(status=response.status, body=response.body, headers=headers)
+        # The same route code as yakuba serve, so the comparison isolates yakuba's own work.
+        return await dispatch(bolt, SECRET, request)
 
     app = web.Application(client_max_size=512 * 1024)
     app.router.add_post("/slack/events", slack_events)

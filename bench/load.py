@@ -60,6 +60,7 @@ from bench import events as ev
 from bench.common import run_bench, summary_ms, table
 from bench.events import HOST, SECRET, TOKEN, BenchError, Budget, Child, LoadResult
 from bot.local_requests import TEAM_ID
+from bot.server import dispatch
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_EVENTS = 20_000
@@ -115,7 +116,6 @@ async def _role_bare(slack_url: str) -> None:
     """A bolt AsyncApp with empty listeners for every kind of request in the burst."""
     from aiohttp import web
     from slack_bolt.async_app import AsyncApp
-    from slack_bolt.request.async_request import AsyncBoltRequest
     from slack_sdk.web.async_client import AsyncWebClient
 
     ev._child_logging()
@@ -138,15 +138,8 @@ async def _role_bare(slack_url: str) -> None:
         bolt.command(command)(empty_command)
 
     async def slack_events(request: web.Request) -> web.Response:
-        # bot/server.py's slack_events without its malformed-body branches (never taken here).
-        raw = await request.read()
-        body = raw.decode("utf-8", errors="replace")
-        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
-        response = await bolt.async_dispatch(bolt_request)
-        headers = {
-            k: v[0] if isinstance(v, list) else v for k, v in response.headers.items() if k.lower() != "content-length"
-        }
-        return web.Response(status=response.status, body=response.body, headers=headers)
+        # The same route code as yakuba serve, so the comparison isolates yakuba's own work.
+        return await dispatch(bolt, SECRET, request)
 
     app = web.Application(client_max_size=512 * 1024)
     app.router.add_post("/slack/events", slack_events)
