@@ -44,7 +44,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("team_id", "key"),
-        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_due", "team_id", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -63,6 +63,30 @@ class OutboxMessage(Base):
     ts: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class InboxItem(Base):
+    """A Slack request acked at once and worked on after: kept until done, so a restart loses nothing.
+
+    Deleted when its work is done (the body holds what Slack sent, personal data included)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key"),
+        Index("ix_inbox_due", "team_id", "priority", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    # event_id for events (a Slack retry finds it queued), trigger_id for slash commands.
+    key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # event|command
+    priority: Mapped[int] = mapped_column(default=1)  # 0 first: someone is waiting for the answer
+    body: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(default=0)
 
 
 class Member(Base):
