@@ -16,6 +16,7 @@ import handlers
 from bot import middleware
 from bot.config import Settings
 from bot.context import Deps
+from bot.inbox import WORKER, Inbox
 from bot.outbox import Outbox
 from bot.slack import build_client
 from bot.texts import Texts
@@ -46,6 +47,7 @@ class Yakuba:
         await self.identify()
         if schedule:
             await self.scheduler.start()
+        self.deps.inbox.start()
         self.deps.outbox.kick()
 
     async def identify(self) -> None:
@@ -57,11 +59,13 @@ class Yakuba:
         self.deps.bot_user_id = auth.get("user_id", "")
         # bolt's single-team authorisation caches its own auth.test on the first request; a burst at start-up
         # would otherwise call auth.test once per concurrent request. Hand it the answer we already have.
-        for layer in self.bolt._async_middleware_list:
-            if isinstance(layer, AsyncSingleTeamAuthorization) and layer.auth_test_result is None:
-                layer.auth_test_result = auth
+        for bolt in (self.bolt, self.deps.inbox.bolt):
+            for layer in bolt._async_middleware_list if bolt is not None else ():
+                if isinstance(layer, AsyncSingleTeamAuthorization) and layer.auth_test_result is None:
+                    layer.auth_test_result = auth
 
     async def close(self) -> None:
+        await self.deps.inbox.stop()
         await self.scheduler.shutdown()
         await self.deps.drain(timeout=10)
         await self.deps.db.dispose()
@@ -99,4 +103,19 @@ def create_app(
     )
     middleware.install(bolt, deps)
     handlers.register_all(bolt)
+    # The inbox's worker runs what the front stored through the same handlers; the front verified the
+    # signature already, and this app returns only when a listener's work is done.
+    worker = AsyncApp(
+        client=bolt_client,
+        signing_secret=settings.slack_signing_secret or "",
+        process_before_response=True,
+        raise_error_for_unhandled_request=False,
+        request_verification_enabled=False,
+        ssl_check_enabled=False,
+        url_verification_enabled=False,
+    )
+    middleware.install(worker, deps, stage=WORKER)
+    handlers.register_all(worker)
+    deps.inbox = Inbox(deps)
+    deps.inbox.bolt = worker
     return Yakuba(settings=settings, deps=deps, bolt=bolt, scheduler=Scheduler(deps))

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     yakuba_anonymise_after_days: int = Field(default=365, ge=1)
     # Announcements: the workspace-wide budget of chat.postMessage per sliding minute the sender paces to.
     yakuba_announce_per_minute: int = Field(default=600, ge=1)
+    # The inbox: slash commands are answered in the ack while the server is quiet ("busy", the default) and
+    # through response_url once it is busy; "always" answers every command that opens no form that way.
+    yakuba_defer_commands: Literal["busy", "always"] = "busy"
 
     @field_validator("yakuba_lang")
     @classmethod

@@ -18,6 +18,7 @@ from storage.db import Database
 from storage.types import utcnow
 
 if TYPE_CHECKING:
+    from bot.inbox import Inbox
     from bot.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Deps:
     team_id: str = ""
     bot_user_id: str = ""
     outbox: Outbox = field(init=False)
+    inbox: Inbox = field(init=False)
     _tasks: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "background") -> asyncio.Task:
@@ -50,7 +52,7 @@ class Deps:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     async def drain(self, timeout: float = 30.0) -> None:
-        """Wait until no work is left: ours, and the listeners bolt runs after its ack.
+        """Wait until no work is left: the inbox's, ours, and the listeners bolt runs after its ack.
 
         The console, the demo, tests and shutdown use this instead of sleeping. bolt keeps no handle on
         the listener tasks it starts after acking, so they are recognised by where their code lives.
@@ -58,10 +60,12 @@ class Deps:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
+            settled = await self.inbox.settled(max(0.0, deadline - loop.time()))
             pending = set(self._tasks) | _bolt_listener_tasks()
-            if not pending:
+            if not pending and settled:
                 return
-            await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
+            if pending:
+                await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
 
     def is_organizer(self, user_id: str) -> bool:
         """Organisers by configuration; workspace admins/owners are checked by `bot.permissions`."""

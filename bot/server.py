@@ -13,7 +13,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot import __version__
 from bot.app import Yakuba, create_app
 from bot.config import Settings
-from storage import outbox
+from storage import inbox, outbox
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ async def healthz(request: web.Request) -> web.Response:
     body = {"ok": db_ok, "database": "ok" if db_ok else "unavailable", "version": __version__}
     if db_ok and deps.team_id:
         body["outbox_pending"] = await outbox.pending_count(deps.db, team_id=deps.team_id)
+        body["inbox_pending"], _oldest = await inbox.backlog(deps.db, team_id=deps.team_id)
     return web.json_response(body, status=200 if db_ok else 503)
 
 
