@@ -201,9 +201,9 @@ async def _role_yakuba(slack_url: str, db_path: str) -> None:
     await _serve_until_stopped(
         {"url": f"http://{HOST}:{port}/slack/events", "health": f"http://{HOST}:{port}/healthz"},
         runner.cleanup,
-        # Background tasks yakuba keeps (Deps.spawn: outbox flushes and the like). A private attribute,
-        # read defensively: this is a benchmark's peek, not an interface.
-        lambda: {"background": len(getattr(yakuba.deps, "_tasks", ()))},
+        # Background tasks yakuba keeps (Deps.spawn: outbox flushes and the like), plus one while its inbox
+        # holds work not yet done. A private attribute, read defensively: a benchmark's peek, not an interface.
+        lambda: {"background": len(getattr(yakuba.deps, "_tasks", ())) + (not yakuba.deps.inbox.idle)},
     )
 
 
@@ -399,6 +399,7 @@ class LoadResult:
     ended_at: float = 0.0  # time.time() of the last answer
     server_cpu: float = float("nan")
     server_rss_mb: float = float("nan")
+    answered_in_ack: int = 0  # slash commands whose 200 carried the answer (the rest answer via response_url)
 
     @property
     def ok(self) -> int:
@@ -533,6 +534,7 @@ def db_counts(db_path: Path) -> dict[str, Any]:
             "members": conn.execute("SELECT count(*) FROM members").fetchone()[0],
             "seen_events": conn.execute("SELECT count(*) FROM seen_events").fetchone()[0],
             "outbox": dict(conn.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()),
+            "inbox": conn.execute("SELECT count(*) FROM inbox").fetchone()[0],
         }
 
 

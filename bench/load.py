@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.load                         # 2000 requests, 32 in flight, plus a row at 8
     .venv/bin/python -m bench.load --events 1000 --concurrency 16
 
-Progress goes to stderr, the report to stdout. About 1-3 minutes on 2 cores; --budget (default 180 s) is a
+Progress goes to stderr, the report to stdout. About 2-4 minutes on 2 cores; --budget (default 300 s) is a
 hard cap on the whole run.
 
 The burst (item 3 of issue #8) mixes, in a fixed interleaving, a quarter each of:
@@ -69,7 +69,7 @@ SERIAL = 80  # requests of the serial probe (concurrency 1): 20 of each kind, 5 
 REGULARS = 200  # existing users who mention the bot, DM it and run commands
 WARMUP = 40
 LOAD_LIMIT = 60.0
-IDLE_LIMIT = 45.0
+IDLE_LIMIT = 90.0
 GOAL_P99_MS = 100.0
 GOAL_RATIO = 0.6
 COMMANDS = (("/yakuba", "help"), ("/programs", "today"), ("/faq", "ワクチン"), ("/kenjinkai", ""))
@@ -108,7 +108,12 @@ async def _role_fake_slack(joiners: int) -> None:
     people = [{"id": u["id"], "dm": fake.dm_channel(u["id"])} for u in regulars]
     new_users = [fake.add_user(f"joiner{i:06d}", f"New User {i}") for i in range(joiners)]
     base_url = await fake.start(HOST, 0)
-    ready = {"url": base_url, "root": fake.root_url, "joiners": new_users, "regulars": people, "general": general["id"]}
+    # One response_url per command of both apps' bursts (a quarter of the requests, like the joins).
+    urls = [fake.new_response_url(channel=general["id"]) for _ in range(2 * joiners)]
+    ready = {
+        "url": base_url, "root": fake.root_url, "joiners": new_users, "regulars": people, "general": general["id"],
+        "response_urls": urls,
+    }  # fmt: skip
     await ev._serve_until_stopped(ready, fake.stop)
 
 
@@ -196,10 +201,11 @@ class Burst:
 class Builder:
     """Makes bursts for one app: unique event ids, message ts and (for joins) users across its bursts."""
 
-    def __init__(self, tag: str, fake: dict[str, Any]) -> None:
+    def __init__(self, tag: str, fake: dict[str, Any], *, first_url: int = 0) -> None:
         self.tag, self.fake = tag, fake
         self.seq = 0
         self.next_joiner = 0
+        self.next_url = first_url
         self.base_ts = int(time.time())
 
     def burst(self, n: int) -> Burst:
@@ -228,7 +234,9 @@ class Builder:
                 out.add(kind, req.event_body(event, event_id=event_id))
             else:
                 command, text = COMMANDS[(i // 4) % len(COMMANDS)]
-                body = req.command_body(command, text, user_id=person["id"], channel_id=general)
+                url = self.fake["response_urls"][self.next_url]
+                self.next_url += 1
+                body = req.command_body(command, text, user_id=person["id"], channel_id=general, response_url=url)
                 out.add(f"{command} {text}".strip(), body)
         return out
 
@@ -253,11 +261,12 @@ async def fire(app: str, url: str, burst: Burst, concurrency: int, limit: float)
                 t0 = time.perf_counter()
                 try:
                     async with http.post(url, data=body, headers=headers) as response:
-                        await response.read()
+                        answer = await response.read()
                         elapsed = time.perf_counter() - t0
                         if response.status == 200:
                             result.latencies.append(elapsed)
                             by_kind[burst.kinds[i]].append(elapsed)
+                            result.answered_in_ack += burst.kinds[i].startswith("/") and b'"text"' in answer
                         else:
                             result.errors[f"HTTP {response.status}"] += 1
                 except (aiohttp.ClientError, TimeoutError) as exc:
@@ -309,7 +318,7 @@ async def measure(
     warm, _ = await fire(app, url, bursts[0], min(levels[0], len(bursts[0].requests)), budget.cap(LOAD_LIMIT))
     if warm.error_count:
         raise BenchError(f"{app}: warm-up failed: {dict(warm.errors)}\n{server.stderr_tail()}")
-    out = {}
+    out = {0: (warm, {})}  # level 0: the warm-up, kept for the accounting of answers
     for level, burst in zip(levels, bursts[1:], strict=True):
         if settle is not None:
             await settle()
@@ -357,18 +366,19 @@ async def orchestrate(args: argparse.Namespace) -> int:
             # ---------------------------------------------------------- yakuba
             db_path = workdir / "yakuba.db"
             seeded = await seed_database(db_path, TEAM_ID)  # the fake Slack's team
-            builder = Builder("Y", fake_ready)
+            builder = Builder("Y", fake_ready, first_url=joins_needed)
             bursts = [builder.burst(WARMUP)] + [builder.burst(sizes[level]) for level in levels]
             yak = child("yakuba", "--slack-url", fake_ready["url"], "--db", str(db_path))
             ready = await yak.start()
             budget.progress(f"yakuba: started (seeded {seeded})")
-            settled: list[float | None] = []
+            settled: list[tuple[float, float] | None] = []
 
             async def settle() -> None:
-                # Let earlier requests' background work (DMs, FAQ replies) finish before the next burst.
-                started = time.perf_counter()
-                idle_at, _ = await ev.wait_idle(yak, budget.cap(IDLE_LIMIT))
-                settled.append(None if idle_at is None else time.perf_counter() - started)
+                # Let earlier requests' work (DMs, FAQ replies, command answers) finish before the next burst.
+                started, before = time.perf_counter(), await yak.stats()
+                idle_at, after = await ev.wait_idle(yak, budget.cap(IDLE_LIMIT))
+                done = None if idle_at is None else (time.perf_counter() - started, after["cpu"] - before["cpu"])
+                settled.append(done)
 
             yak_runs = await measure("yakuba", yak, ready["url"], bursts, levels, budget, settle)
             last_ack = time.time()
@@ -436,14 +446,22 @@ async def orchestrate(args: argparse.Namespace) -> int:
     print(table(headers, rows))
     print()
     idle = "NOT within the limit" if idle_at is None else f"{idle_at - last_ack:.2f}s after the last ack"
-    waits = ", ".join("-" if s is None else f"{s:.1f}s" for s in settled)
+    waits = ", ".join("-" if s is None else f"{s[0]:.1f}s ({s[1]:.1f}s CPU)" for s in settled)
     print(f"yakuba idle again (DMs and FAQ replies sent): {idle}; waits before its measured bursts: {waits}")
     print(f"fake Slack calls: {final['calls']}; API errors: {final['api_errors'] or 0}")
     joins_sent = joins_needed
     print(
         f"yakuba database afterwards: members={db['members']} (joins sent {joins_sent}), "
-        f"seen_events={db['seen_events']}, outbox={db['outbox']}"
+        f"seen_events={db['seen_events']}, outbox={db['outbox']}, inbox rows left={db['inbox']}"
     )
+    commands = sum(1 for burst in bursts for kind in burst.kinds if kind.startswith("/"))
+    in_ack = sum(result.answered_in_ack for result, _ in yak_runs.values())
+    via_url = final["calls"].get("response_url", 0)
+    print(f"yakuba slash commands: {commands} sent; answered in the ack {in_ack}, through response_url {via_url}")
+    if in_ack + via_url != commands:
+        failures.append(f"{commands} commands but {in_ack + via_url} answers")
+    if db["members"] != joins_sent or db["inbox"] or set(db["outbox"]) - {"sent"}:
+        failures.append("yakuba's work is not all done: see the database line")
     if warnings:
         first, count = warnings[0].split(" WARNING ", 1)[-1], warnings[-1]
         print(f"yakuba logged warnings {count}; the first: {first[:160]}")
@@ -466,10 +484,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=2000, help="measured requests per burst (default 2000)")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32; 8 is added)")
-    parser.add_argument("--budget", type=float, default=180.0, help="wall-clock limit in seconds (default 180)")
+    parser.add_argument("--budget", type=float, default=300.0, help="wall-clock limit in seconds (default 300)")
     # Internal: how this module starts its own children.
     parser.add_argument("--role", choices=("fake-slack", "yakuba", "bare"), help=argparse.SUPPRESS)
-    parser.add_argument("--max-life", type=float, default=240.0, help=argparse.SUPPRESS)
+    parser.add_argument("--max-life", type=float, default=360.0, help=argparse.SUPPRESS)
     parser.add_argument("--users", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--slack-url", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -479,8 +497,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"--events must be between 4 and {MAX_EVENTS}")
         if not 1 <= args.concurrency <= ev.MAX_CONCURRENCY:
             parser.error(f"--concurrency must be between 1 and {ev.MAX_CONCURRENCY}")
-        if not 30 <= args.budget <= 240:
-            parser.error("--budget must be between 30 and 240 seconds")
+        if not 30 <= args.budget <= 600:
+            parser.error("--budget must be between 30 and 600 seconds")
     return args
 
 
