@@ -11,8 +11,14 @@ The burst (item 3 of issue #8) mixes, in a fixed interleaving, a quarter each of
 * `team_join` events, one new user each (yakuba: member row, welcome DM through the outbox);
 * `app_mention` events in #general asking a FAQ question (yakuba: FAQ search, reply in the thread);
 * `message` events in the asker's DM with the bot (`channel_type: im`, answered like a mention);
-* slash commands, in turn `/yakuba help`, `/programs today`, `/faq ワクチン` and `/kenjinkai` (yakuba
-  answers these in the ack itself, so their ack latency includes the database queries).
+* slash commands, in turn `/yakuba help`, `/programs today`, `/faq ワクチン` and `/kenjinkai`, each with its
+  own response_url on the fake Slack.
+
+yakuba acks an event once it is stored in its inbox (bot/inbox.py; one commit for the requests of the
+moment) and works on it after; a command is answered in the ack while the server is quiet and, while it is
+busy, stored and answered through response_url by the same worker. The report says where each command's
+answer went (in the ack or through response_url: every one must arrive), how long the work took after
+each burst and how much CPU it used, and that the database holds exactly the work asked for.
 
 yakuba runs as in bench/events.py (`init_web(create_app(settings))`, everything `yakuba serve` starts, a
 fresh temp-file SQLite database), here with the example FAQs and programmes imported first. The **bare**
@@ -31,14 +37,15 @@ slow the next.
 
 Goal (issue #8): yakuba's ack p99 < 100 ms and throughput >= 0.6x the bare app's. The report says for
 each row whether it is met, plus p50/p99 per kind of request, the fake Slack's calls and errors, and
-what the database holds afterwards.
+what the database holds afterwards (every join a member, every reply sent, the inbox empty).
 
 A command whose handler has not called ack() after 3 s is answered by bolt's next matching listener,
 handlers/fallback.py's catch-all ("unknown command" help) with a 200: the bench counts these from bolt's
 "didn't call ack()" warnings in yakuba's log and reports them as failures.
 
-Exit status: 1 on failed requests, late command acks or an ERROR in yakuba's log; 2 if a process could
-not be started or a step ran out of time. Not meeting the goal is reported, not an error.
+Exit status: 1 on failed requests, late command acks, a missing answer, work left undone or an ERROR in
+yakuba's log; 2 if a process could not be started or a step ran out of time. Not meeting the goal is
+reported, not an error.
 """
 
 from __future__ import annotations
