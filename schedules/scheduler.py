@@ -78,13 +78,15 @@ class Scheduler:
             taken = await job_runs.claimed_slots(
                 self.deps.db, team_id=self.deps.team_id, job=job.name, start=now - LOOKBACK, end=now - self.grace
             )
+            # On a first start nothing was missed: the slots before it are recorded quietly.
+            level = logging.WARNING if stale and await job_runs.runs(
+                self.deps.db, team_id=self.deps.team_id, job=job.name, limit=1
+            ) else logging.INFO  # fmt: skip
             for slot in stale:
                 if slot not in taken and await job_runs.claim(
                     self.deps.db, team_id=self.deps.team_id, job=job.name, slot=slot, owner=self.owner, status="skipped"
                 ):
-                    log.warning(
-                        "job %s slot %s missed by more than the grace window: skipped", job.name, slot.isoformat()
-                    )
+                    log.log(level, "job %s slot %s missed by more than the grace window: skipped", job.name, slot)
             if job.resumable:
                 await self._resume(job, now)
             await self.tick(job, now)

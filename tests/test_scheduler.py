@@ -71,11 +71,13 @@ async def test_restart_catches_up_within_grace_and_skips_older(yakuba, caplog):
     runs: list[datetime] = []
     scheduler = Scheduler(yakuba.deps, [counting_job(runs, "30 8,20 * * *")])
     # Down since the morning of the 22nd until 08:50 on the 23rd: last night's slot is stale, this morning's in grace.
+    morning = at("2026-11-22T08:30+09:00")
+    await job_runs.claim(yakuba.deps.db, team_id="T0LOCAL", job="test-morning", slot=morning, owner="x", status="done")
     with caplog.at_level(logging.WARNING):
         await scheduler.catch_up(at("2026-11-23T08:50+09:00"))
     assert runs == [at("2026-11-23T08:30+09:00")]
     recorded = {r.slot: r.status for r in await job_runs.runs(yakuba.deps.db, team_id="T0LOCAL")}
-    assert recorded == {at("2026-11-22T20:30+09:00"): "skipped", at("2026-11-23T08:30+09:00"): "done"}
+    assert recorded == {morning: "done", at("2026-11-22T20:30+09:00"): "skipped", at("2026-11-23T08:30+09:00"): "done"}
     assert "skipped" in caplog.text
     # A second restart finds everything recorded and does nothing again.
     await Scheduler(yakuba.deps, [counting_job(runs, "30 8,20 * * *")]).catch_up(at("2026-11-23T08:55+09:00"))
@@ -98,3 +100,11 @@ async def test_the_real_ticker_starts_and_stops(yakuba):
     assert scheduler._aps is not None and scheduler._aps.running
     assert {job.id for job in scheduler._aps.get_jobs()} == set(scheduler.jobs)
     await scheduler.shutdown()
+
+
+async def test_a_first_start_records_earlier_slots_without_warning(yakuba, caplog):
+    scheduler = Scheduler(yakuba.deps, [counting_job([], "30 8,20 * * *")])
+    with caplog.at_level(logging.INFO, logger="schedules.scheduler"):
+        await scheduler.catch_up(at("2026-11-23T08:50+09:00"))
+    skipped = [r for r in caplog.records if "missed" in r.getMessage()]
+    assert skipped and all(r.levelno == logging.INFO for r in skipped)  # nothing ran here before: nothing missed
