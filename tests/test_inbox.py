@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import pytest
+from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy.exc import OperationalError
 
 import storage.inbox
@@ -61,6 +63,16 @@ async def test_a_slack_retry_of_a_stored_event_is_acked_and_kept_once(signed, pe
         headers = {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"} if retry else None
         response = await signed.post(req.event_body(event, event_id="EvRETRY1"), headers=headers)
         assert response.status == 200
+    assert await backlog(signed) == 1
+    held.set()
+    await signed.settle()
+    assert len(signed.slack.dm_messages(people.member)) == 1
+
+
+async def test_a_socket_mode_event_is_stored_and_worked_on_alike(signed, people, held):
+    envelope_payload = json.loads(req.event_body(join(signed, people.member)))  # Socket Mode hands bolt a dict
+    response = await signed.yakuba.bolt.async_dispatch(AsyncBoltRequest(body=envelope_payload, mode="socket_mode"))
+    assert response.status == 200
     assert await backlog(signed) == 1
     held.set()
     await signed.settle()
