@@ -40,13 +40,15 @@ class Writer:
         self.db = db
         self._conn: Any = None  # SQLAlchemy AsyncConnection (PostgreSQL) or sqlite3.Connection
         self._driver: Any = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-writer") if db.is_sqlite else None
+        self._thread: ThreadPoolExecutor | None = None  # SQLite: the writer's own thread, made on first use
 
     async def put_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store a batch in one transaction; a key already queued is skipped (a Slack retry)."""
         if not rows:
             return
-        if self._thread is not None:
+        if self.db.is_sqlite:
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-writer")
             params = [tuple(_sqlite_value(row[c]) for c in COLUMNS) for row in rows]
             await asyncio.get_running_loop().run_in_executor(self._thread, self._sqlite, params)
             return
@@ -83,9 +85,11 @@ class Writer:
 
     async def close(self) -> None:
         if self._thread is not None:
+            thread, self._thread = self._thread, None
             if self._conn is not None:
-                await asyncio.get_running_loop().run_in_executor(self._thread, self._conn.close)
+                await asyncio.get_running_loop().run_in_executor(thread, self._conn.close)
                 self._conn = None
+            thread.shutdown(wait=False)
             return
         conn, self._conn, self._driver = self._conn, None, None
         if conn is not None:
