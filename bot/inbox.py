@@ -133,6 +133,14 @@ class Inbox:
         self._stopping = False
         self._wake.set()  # rows left by an earlier run (a crash, a restart) are due now
         self._worker = asyncio.get_running_loop().create_task(self._run(), name="inbox.worker")
+        self._worker.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task) -> None:
+        """A worker that dies unexpectedly leaves the front working inline (`running` is False): say so."""
+        self._idle.set()  # no one waits for rows this worker will not take
+        if not task.cancelled() and task.exception() is not None:
+            why = type(task.exception()).__name__
+            log.error("inbox: the worker stopped (%s); requests are worked on as they come", why)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Finish the rows in hand, then stop; rows not started stay stored for the next start."""
@@ -153,8 +161,8 @@ class Inbox:
 
     async def settled(self, timeout: float) -> bool:
         """Wait until everything stored here has been worked on (the console, the demo and tests use this)."""
-        if self._worker is None:
-            return True
+        if not self.running:
+            return True  # no worker here (a tool, a stopped or dead worker): nothing will change
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout)
         return self._idle.is_set()

@@ -189,3 +189,19 @@ async def test_healthz_reports_the_inbox_backlog(signed, people, held):
     await signed.settle()
     health = await (await signed.http.get("/healthz")).json()
     assert health["inbox_pending"] == 0
+
+
+async def test_if_the_worker_dies_requests_are_worked_on_as_they_come(signed, people, monkeypatch, caplog):
+    async def broken(self, row, gate):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Inbox, "_take", broken)
+    with caplog.at_level(logging.ERROR, logger="bot.inbox"):
+        await signed.event(join(signed, people.member))  # stored; the worker dies on it
+        await signed.settle()
+    assert "the worker stopped (RuntimeError)" in caplog.text
+    assert not signed.yakuba.deps.inbox.running
+    await signed.event(join(signed, people.organizer))  # worked on inline, as without an inbox
+    await signed.settle()
+    assert len(signed.slack.dm_messages(people.organizer)) == 1
+    assert await backlog(signed) == 1  # the first stays stored for the next start
