@@ -41,7 +41,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
-        kwargs: dict = {"echo": echo, "pool_pre_ping": self.dialect != "sqlite"}
+        # hide_parameters: an error message never carries the values of a statement (members' personal data).
+        kwargs: dict = {"echo": echo, "pool_pre_ping": self.dialect != "sqlite", "hide_parameters": True}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         self.engine = create_async_engine(url, **kwargs)
