@@ -60,7 +60,7 @@ class Yakuba:
         # bolt's single-team authorisation caches its own auth.test on the first request; a burst at start-up
         # would otherwise call auth.test once per concurrent request. Hand it the answer we already have.
         for bolt in (self.bolt, self.deps.inbox.bolt):
-            for layer in bolt._async_middleware_list if bolt is not None else ():
+            for layer in bolt._async_middleware_list:
                 if isinstance(layer, AsyncSingleTeamAuthorization) and layer.auth_test_result is None:
                     layer.auth_test_result = auth
 
@@ -116,6 +116,5 @@ def create_app(
     )
     middleware.install(worker, deps, stage=WORKER)
     handlers.register_all(worker)
-    deps.inbox = Inbox(deps)
-    deps.inbox.bolt = worker
+    deps.inbox = Inbox(deps, worker)
     return Yakuba(settings=settings, deps=deps, bolt=bolt, scheduler=Scheduler(deps))

@@ -53,9 +53,9 @@ class Inbox:
     POLL = 1.0  # rows stored by other replicas are found within this
     CONCURRENCY = 4  # rows worked on at once (their Slack calls overlap)
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, bolt: AsyncApp) -> None:
         self.deps = deps
-        self.bolt: AsyncApp | None = None  # the worker's bolt app, set by create_app
+        self.bolt = bolt  # the worker's bolt app: the same handlers, run to the end before it returns
         self._inflight = 0
         self._last_front = 0.0
         self._last_start = 0.0
@@ -128,7 +128,7 @@ class Inbox:
 
     # ----------------------------------------------------------------- worker
     def start(self) -> None:
-        if self.bolt is None or self.running:
+        if self.running:
             return
         self._stopping = False
         self._wake.set()  # rows left by an earlier run (a crash, a restart) are due now
@@ -215,7 +215,6 @@ class Inbox:
                 self.deps.db, team_id=self.deps.team_id, event_id=f"cmd:{key}"[:64], event_type="command"
             ):
                 return  # answered already (a crash came between the answer and the row's delete)
-            assert self.bolt is not None
             request = AsyncBoltRequest(body=body, headers={"content-type": content_type})
             response = await self.bolt.async_dispatch(request)
             if response.status >= 500:

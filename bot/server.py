@@ -56,7 +56,7 @@ async def healthz(request: web.Request) -> web.Response:
     body = {"ok": db_ok, "database": "ok" if db_ok else "unavailable", "version": __version__}
     if db_ok and deps.team_id:
         body["outbox_pending"] = await outbox.pending_count(deps.db, team_id=deps.team_id)
-        body["inbox_pending"], _oldest = await inbox.backlog(deps.db, team_id=deps.team_id)
+        body["inbox_pending"] = await inbox.pending_count(deps.db, team_id=deps.team_id)
     return web.json_response(body, status=200 if db_ok else 503)
 
 

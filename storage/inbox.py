@@ -155,15 +155,11 @@ async def done(db: Database, ids: Sequence[int]) -> None:
             await session.execute(delete(InboxItem).where(InboxItem.id.in_(list(ids))))
 
 
-async def backlog(db: Database, *, team_id: str) -> tuple[int, datetime | None]:
-    """How many requests wait (or are being worked on), and when the oldest arrived."""
+async def pending_count(db: Database, *, team_id: str) -> int:
+    """How many requests wait or are being worked on (as storage.outbox.pending_count counts messages)."""
     async with db.read() as session:
-        count, oldest = (
-            await session.execute(
-                select(func.count(), func.min(InboxItem.received_at)).where(InboxItem.team_id == team_id)
-            )
-        ).one()
-    return int(count or 0), oldest
+        count = await session.scalar(select(func.count()).where(InboxItem.team_id == team_id))
+    return int(count or 0)
 
 
 def abandoned(item: InboxItem) -> bool:

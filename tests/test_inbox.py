@@ -28,8 +28,7 @@ def join(signed: SignedSlack, user_id: str) -> dict:
 
 
 async def backlog(signed: SignedSlack) -> int:
-    count, _oldest = await store.backlog(signed.yakuba.deps.db, team_id=signed.yakuba.deps.team_id)
-    return count
+    return await store.pending_count(signed.yakuba.deps.db, team_id=signed.yakuba.deps.team_id)
 
 
 @pytest.fixture
