@@ -9,6 +9,21 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class OperatorError(Exception):
+    """Something an operator can fix: printed as one line from the text catalogue, never as a traceback.
+
+    `key` names a text in bot/texts (`cli.*`), `params` fill it; `exit_code` is 2 for configuration and 1
+    for a failure at run time (the CLI's contract).
+    """
+
+    exit_code = 1
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
 class ConfigError(Exception):
     """A one-line, human message about a missing or bad setting."""
 
