@@ -31,13 +31,13 @@ import time
 from aiohttp import ClientSession, web
 
 from bench.common import table
-from bot import local_requests as req
-from bot.announcer import announcer_of
 from bot.app import create_app
 from bot.blocks import announcements as ui
 from bot.config import Settings
-from bot.pacer import Pacer
+from bot.local import requests as req
 from bot.server import init_web
+from bot.services.announcer import announcer_of
+from bot.slack.pacer import Pacer
 from storage import prefectures
 from storage.data import prefectures as all_prefectures
 from storage.models import Member

@@ -14,7 +14,7 @@ The burst (item 3 of issue #8) mixes, in a fixed interleaving, a quarter each of
 * slash commands, in turn `/yakuba help`, `/programs today`, `/faq ワクチン` and `/kenjinkai`, each with its
   own response_url on the fake Slack.
 
-yakuba acks an event once it is stored in its inbox (bot/inbox.py; one commit for the requests of the
+yakuba acks an event once it is stored in its inbox (bot/slack/inbox.py; one commit for the requests of the
 moment) and works on it after; a command is answered in the ack while the server is quiet and, while it is
 busy, stored and answered through response_url by the same worker. The report says where each command's
 answer went (in the ack or through response_url: every one must arrive), how long the work took after
@@ -66,7 +66,7 @@ import aiohttp
 from bench import events as ev
 from bench.common import run_bench, summary_ms, table
 from bench.events import HOST, SECRET, TOKEN, BenchError, Budget, Child, LoadResult
-from bot.local_requests import TEAM_ID
+from bot.local.requests import TEAM_ID
 from bot.server import dispatch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,7 +199,7 @@ class Burst:
         self.kinds: list[str] = []
 
     def add(self, kind: str, body: bytes) -> None:
-        from bot import local_requests as req
+        from bot.local import requests as req
 
         self.requests.append((body, req.sign(body, SECRET)))
         self.kinds.append(kind)
@@ -216,7 +216,7 @@ class Builder:
         self.base_ts = int(time.time())
 
     def burst(self, n: int) -> Burst:
-        from bot import local_requests as req
+        from bot.local import requests as req
 
         out = Burst()
         regulars, general = self.fake["regulars"], self.fake["general"]

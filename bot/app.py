@@ -13,12 +13,12 @@ from slack_bolt.middleware.authorization.async_single_team_authorization import 
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot import middleware
 from bot.config import Settings
-from bot.context import Deps
-from bot.inbox import WORKER, Inbox
-from bot.outbox import Outbox
-from bot.slack import build_client
+from bot.slack import middleware
+from bot.slack.client import build_client
+from bot.slack.context import Deps
+from bot.slack.inbox import WORKER, Inbox
+from bot.slack.outbox import Outbox
 from bot.texts import Texts
 from schedules.scheduler import Scheduler
 from storage import migrate

@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers import (
     announcements,
-    approval,
+    approvals,
     archives,
     directory,
     fallback,
@@ -22,7 +22,7 @@ from handlers import (
     yakuba,
 )
 
-FEATURES = (onboarding, registration, approval, prefectures, leads, programs, announcements, sections, directory, home,
+FEATURES = (onboarding, registration, approvals, prefectures, leads, programs, announcements, sections, directory, home,
             privacy, yakuba, faq, archives)
 
 

@@ -11,13 +11,13 @@ from datetime import datetime
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.announcement_ops import Role, TargetError, Targets, check_text, parse_quick, resolve, role_of
-from bot.announcer import announcer_of
 from bot.blocks import announcements as ui
 from bot.blocks.common import row_id
 from bot.blocks.help import usage_message
-from bot.commands import answered_in_time
-from bot.context import Deps, deps_of
+from bot.services.announcements import Role, TargetError, Targets, check_text, parse_quick, resolve, role_of
+from bot.services.announcer import announcer_of
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
 from storage import announcements as store
 from storage.announcements import DUPLICATE_WINDOW
 

@@ -10,9 +10,9 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.archives import CALLBACK, announce_message, archive_modal, done_view, list_message, read_form
 from bot.blocks.common import esc
 from bot.blocks.faq import notice
-from bot.commands import answered_in_time
-from bot.context import deps_of
-from bot.permissions import is_organizer
+from bot.slack.commands import answered_in_time
+from bot.slack.context import deps_of
+from bot.slack.permissions import is_organizer
 from storage import archives, outbox
 
 log = logging.getLogger(__name__)

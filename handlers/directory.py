@@ -10,10 +10,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.directory import kenjinkai_members_message, stats_message
 from bot.blocks.help import usage_message
-from bot.commands import answered_in_time
-from bot.context import Deps, deps_of
-from bot.directory_map import render_map
-from bot.permissions import is_organizer
+from bot.services.directory import render_map
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
+from bot.slack.permissions import is_organizer
 from storage import audit, directory, members
 
 log = logging.getLogger(__name__)

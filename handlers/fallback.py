@@ -8,7 +8,7 @@ import re
 from slack_bolt.async_app import AsyncApp
 
 from bot.blocks.help import help_message
-from bot.context import deps_of
+from bot.slack.context import deps_of
 
 log = logging.getLogger(__name__)
 ANY = re.compile(r".*")

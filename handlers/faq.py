@@ -11,9 +11,9 @@ from bot.blocks import faq as ids
 from bot.blocks.common import esc
 from bot.blocks.faq import categories_message, forwarded_message, no_match_message, notice, results_message
 from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read_form
-from bot.commands import answered_in_time
-from bot.context import Deps, deps_of
-from bot.permissions import is_organizer
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
+from bot.slack.permissions import is_organizer
 from handlers import faq_mentions
 from handlers.faq_mentions import RELEVANT, visibilities
 from storage import faq_channels, faqs, outbox

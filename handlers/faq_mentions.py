@@ -12,9 +12,9 @@ import re
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.faq import answer_message, dont_know_message, notice
-from bot.context import Deps, deps_of
-from bot.events import once_per_event
-from bot.permissions import is_organizer
+from bot.slack.context import Deps, deps_of
+from bot.slack.events import once_per_event
+from bot.slack.permissions import is_organizer
 from storage import faq_channels, faqs, outbox
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import home as ids
-from bot.blocks.approval import when
+from bot.blocks.approvals import when
 from bot.blocks.directory import summary
 from bot.blocks.home import HomeData, faq_modal, faq_results, home_view
-from bot.context import Deps, deps_of
-from bot.permissions import is_organizer
+from bot.slack.context import Deps, deps_of
+from bot.slack.permissions import is_organizer
 from storage import approvals, directory, members, prefectures, sections
 from storage.members import Profile
 

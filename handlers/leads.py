@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import leads as ids
-from bot.context import deps_of
-from bot.permissions import is_organizer
+from bot.slack.context import deps_of
+from bot.slack.permissions import is_organizer
 from storage import audit, members
 
 

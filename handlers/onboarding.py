@@ -7,8 +7,8 @@ import re
 from slack_bolt.async_app import AsyncApp
 
 from bot.blocks.onboarding import welcome_message
-from bot.context import deps_of
-from bot.events import once_per_event
+from bot.slack.context import deps_of
+from bot.slack.events import once_per_event
 from storage import members, outbox
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")

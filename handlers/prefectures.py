@@ -10,11 +10,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.help import usage_message
 from bot.blocks.prefectures import association_message, setup_report
-from bot.commands import answered_in_time
-from bot.context import deps_of
-from bot.membership_ops import setup_prefectures
-from bot.permissions import is_organizer
-from handlers import directory, membership
+from bot.services import membership
+from bot.services.prefectures import setup_prefectures
+from bot.slack.commands import answered_in_time
+from bot.slack.context import deps_of
+from bot.slack.permissions import is_organizer
+from handlers import directory
 from storage import members, prefectures
 from storage.data import prefecture
 

@@ -11,8 +11,8 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import privacy as ids
 from bot.blocks.help import usage_message
 from bot.blocks.privacy import forget_confirmation
-from bot.commands import answered_in_time
-from bot.context import Deps, deps_of
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
 from handlers.directory import dm_channel, upload
 from storage import audit, privacy
 

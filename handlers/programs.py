@@ -12,13 +12,13 @@ from bot.blocks.common import esc, row_id
 from bot.blocks.help import usage_message
 from bot.blocks.program_form import CALLBACK, done_view, entry_from_state, form_errors, program_modal
 from bot.blocks.programs import SUBSCRIBE, lineup_message, notice, week_message
-from bot.commands import answered_in_time
-from bot.context import Deps, deps_of
-from bot.permissions import is_organizer
-from bot.slack_users import user_checker
-from schedules.recurrence import holiday_name, occurrences
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
+from bot.slack.permissions import is_organizer
+from bot.slack.users import user_checker
 from storage import programs as repo
 from storage.program_checks import validate_program
+from storage.recurrence import holiday_name, occurrences
 
 log = logging.getLogger(__name__)
 MEMBER_VERBS = ("today", "week", "subscribe", "unsubscribe")

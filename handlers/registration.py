@@ -9,12 +9,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import registration as ids
+from bot.blocks import registration_form as form
 from bot.blocks.onboarding import OPEN_REGISTRATION
 from bot.blocks.registration import municipality_options, notice_view, register_modal, transfer_modal
-from bot.commands import answered_in_time
-from bot.context import deps_of
-from handlers import membership
-from handlers import registration_form as form
+from bot.services import membership
+from bot.slack.commands import answered_in_time
+from bot.slack.context import deps_of
 from storage import approvals, members, prefectures
 from storage.data import search_municipalities
 from storage.members import Profile

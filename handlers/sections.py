@@ -10,8 +10,8 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.common import esc
 from bot.blocks.help import usage_message
 from bot.blocks.sections import channel_link, list_message, not_found_message
-from bot.commands import answered_in_time
-from bot.context import Deps, deps_of
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
 from storage import members, sections
 from storage.models import Section
 

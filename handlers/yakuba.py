@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.blocks.help import help_message
-from bot.commands import answered_in_time
-from bot.context import deps_of
+from bot.slack.commands import answered_in_time
+from bot.slack.context import deps_of
 from handlers import leads, prefectures
 
 

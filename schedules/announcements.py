@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.announcer import announcer_of
-from bot.context import Deps
+from bot.services.announcer import announcer_of
+from bot.slack.context import Deps
 from schedules.job import Job
 from storage import announcements as store
 

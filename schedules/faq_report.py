@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.blocks.faq import report_message
-from bot.context import Deps
+from bot.slack.context import Deps
 from schedules.job import Job, cron_slots
 from storage import faqs, outbox
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.context import Deps
+from bot.slack.context import Deps
 from schedules.job import Job, cron_slots
 from storage import privacy
 

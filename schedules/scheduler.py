@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.context import Deps
+from bot.slack.context import Deps
 from schedules.job import Job
 from storage import job_runs
 

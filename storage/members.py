@@ -61,7 +61,7 @@ ORG_TYPES = ("municipality", "prefecture", "national", "other")
 
 @dataclass(frozen=True)
 class Profile:
-    """What /register collects, already validated and cleaned (see handlers/registration_form.py)."""
+    """What /register collects, already validated and cleaned (see bot/blocks/registration_form.py)."""
 
     name: str
     org_type: str

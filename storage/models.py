@@ -171,7 +171,7 @@ class Program(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     personalities: Mapped[list[str]] = mapped_column(JSON, default=list)  # Slack user ids
-    recurrence: Mapped[dict[str, Any]] = mapped_column(JSON)  # schedules.recurrence.Recurrence
+    recurrence: Mapped[dict[str, Any]] = mapped_column(JSON)  # storage.recurrence.Recurrence
     start_time: Mapped[str] = mapped_column(String(5))  # local "HH:MM" in YAKUBA_TZ
     duration_min: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str | None] = mapped_column(String(32), default=None)  # None: broadcast channel

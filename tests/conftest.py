@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot import local_requests as req
 from bot.app import Yakuba, create_app
 from bot.config import Settings
+from bot.local import requests as req
 from bot.server import init_web
 from tests.fake_slack import FakeSlack, started_fake_slack
 

@@ -28,8 +28,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.local_slack import Call, LocalSlack, Reply, SlackError
-from bot.local_slack.server import Where, matches
+from bot.local.slack import Call, LocalSlack, Reply, SlackError
+from bot.local.slack.server import Where, matches
 
 _HTTP_ERRORS = {500: "fatal_error", 503: "service_unavailable"}
 

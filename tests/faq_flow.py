@@ -6,7 +6,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from bot import local_requests as req
+from bot.local import requests as req
 from storage import faq_io, faqs
 from tests.conftest import SignedSlack
 

@@ -20,9 +20,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot import local_requests as req
 from bot.app import create_app
 from bot.config import Settings
+from bot.local import requests as req
 from bot.server import init_web
 from storage.models import Announcement, AnnouncementDelivery, ApprovalRequest, Member, Program
 from tests.conftest import SECRET, TOKEN, SignedSlack

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import local_requests as req
 from bot.blocks import registration as ids
-from bot.blocks.approval import APPROVE
-from bot.membership_ops import channel_names, setup_prefectures
+from bot.blocks.approvals import APPROVE
+from bot.local import requests as req
+from bot.services.prefectures import channel_names, setup_prefectures
 from storage import members, prefectures
 from storage.models import Member
 

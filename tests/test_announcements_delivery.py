@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.announcer import announcer_of
 from bot.blocks import announcements as ui
+from bot.services.announcer import announcer_of
 from schedules import announcements as job
 from schedules.scheduler import Scheduler
 from storage import announcement_deliveries as deliveries
@@ -132,7 +132,7 @@ async def test_a_send_interrupted_mid_call_is_looked_up_not_repeated(signed, peo
             and args.get("channel") == target
             and not posts_to(slack, target)
         ):
-            from bot.local_slack import Reply
+            from bot.local.slack import Reply
 
             slack._dispatch(method, dict(args), "xoxb-test-token", slack.root_url)
             return Reply({"ok": False, "error": "service_unavailable"}, 503)

@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import select
 
-from bot.blocks import approval as ids
+from bot.blocks import approvals as ids
 from storage import prefectures
 from storage.models import ApprovalRequest, AuditEntry
 from tests.membership_flow import TEAM, card_buttons, cards, channels, decide, member, register

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from schedules import approvals_nudge
+from schedules import approvals as approvals_nudge
 from schedules.scheduler import Scheduler
 from tests.membership_flow import register
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot import local_requests as req
+from bot.local import requests as req
 from tests.conftest import SECRET, TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import local_requests as lr
+from bot.local import requests as lr
 from tests.fake_slack import FakeSlack, client_for, started_fake_slack
 
 pytestmark = pytest.mark.asyncio

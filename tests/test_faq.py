@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import local_requests as req
 from bot.blocks.faq import EDIT, FORWARD, HELPFUL, UNHELPFUL
+from bot.local import requests as req
 from storage import faqs
 from tests.faq_flow import HOSTILE, ask, body, buttons, by_question, click, load_faqs, mention, new_ts, replies
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import local_requests as req
 from bot.blocks.faq import ANSWER, EDIT, FORWARD, UNHELPFUL
+from bot.local import requests as req
 from schedules import faq_report
 from schedules.scheduler import Scheduler
 from storage import faqs

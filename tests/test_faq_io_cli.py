@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from bot.operations import export_file, import_file
+from bot.cli.operations import export_file, import_file
 from bot.texts import Texts
 from storage import archives, faqs
 from tests.faq_flow import ARCHIVES, FAQS

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import local_requests as req
-from bot.announcer import announcer_of
 from bot.app import create_app
+from bot.local import requests as req
 from bot.server import init_web
+from bot.services.announcer import announcer_of
 from schedules import digest, reminders
 from schedules.scheduler import Scheduler
 from storage import programs as repo

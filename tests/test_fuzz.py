@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.blocks import announcements, approval, onboarding, privacy, programs
+from bot.blocks import announcements, onboarding, privacy, programs
+from bot.blocks import approvals as approval
 from tests.fuzz_harness import COMMANDS, Harness, command_text, texts, view_values
 
 settings.register_profile(

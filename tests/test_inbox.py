@@ -11,12 +11,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy.exc import OperationalError
 
 import storage.inbox
-from bot import local_requests as req
 from bot.app import create_app
 from bot.blocks.help import help_message
-from bot.commands import opens_form
-from bot.inbox import Inbox
+from bot.local import requests as req
 from bot.server import init_web
+from bot.slack.commands import opens_form
+from bot.slack.inbox import Inbox
 from storage import inbox as store
 from storage.models import InboxItem
 from storage.types import utcnow
@@ -101,7 +101,7 @@ async def test_when_the_row_cannot_be_stored_the_event_is_worked_on_in_memory(si
         raise OperationalError("INSERT INTO inbox", {}, Exception("disk I/O error"))
 
     monkeypatch.setattr(storage.inbox.Writer, "put_many", refuse)
-    with caplog.at_level(logging.WARNING, logger="bot.inbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.inbox"):
         response = await signed.event(join(signed, people.member))
         assert response.status == 200
         await signed.settle()
@@ -151,7 +151,7 @@ DEFERRED = [
 
 
 async def test_every_deferred_command_answers_without_a_form(busy, people):
-    """OPENS_FORM in bot/commands.py lists what must stay at the front; everything else must open no form."""
+    """OPENS_FORM in bot/slack/commands.py lists what must stay at the front; everything else must open no form."""
     for command, text in DEFERRED:
         assert not opens_form(command, text)
         response = await busy.command(people.organizer, command, text)
@@ -195,7 +195,7 @@ async def test_if_the_worker_dies_requests_are_worked_on_as_they_come(signed, pe
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(Inbox, "_take", broken)
-    with caplog.at_level(logging.ERROR, logger="bot.inbox"):
+    with caplog.at_level(logging.ERROR, logger="bot.slack.inbox"):
         await signed.event(join(signed, people.member))  # stored; the worker dies on it
         await signed.settle()
     assert "the worker stopped (RuntimeError)" in caplog.text

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import local_requests as req
 from bot.blocks import leads as ids
+from bot.local import requests as req
 from storage import members
 
 

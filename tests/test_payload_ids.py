@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import local_requests as req
 from bot.blocks.common import row_id
 from bot.blocks.programs import SUBSCRIBE
+from bot.local import requests as req
 
 
 @pytest.mark.parametrize("value", ["", "0x1", "-1", "²", "٣", "1 OR 1=1", "9" * 10, "9" * 30, None, 12])

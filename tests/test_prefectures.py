@@ -8,9 +8,9 @@ import os
 
 from click.testing import CliRunner
 
-from bot import local_requests as req
 from bot.cli import main
-from bot.membership_ops import setup_prefectures
+from bot.local import requests as req
+from bot.services.prefectures import setup_prefectures
 from storage import members, prefectures
 from tests.conftest import TOKEN
 from tests.membership_flow import TEAM, approved, cards, channels, decide, register

@@ -23,7 +23,7 @@ NAME, DEPARTMENT = "田中 一郎", "総務部 広報課"
 async def subscribe(signed, user_id: str) -> None:
     from datetime import time
 
-    from schedules.recurrence import Recurrence
+    from storage.recurrence import Recurrence
 
     done = await programs.upsert_program(
         db=signed.yakuba.deps.db,
@@ -163,7 +163,7 @@ async def test_no_personal_field_in_logs_of_a_whole_journey(signed, people, capl
     for name in ("bot", "handlers", "storage", "schedules"):
         caplog.set_level(logging.DEBUG, logger=name)
     caplog.set_level(logging.INFO, logger="slack_bolt")
-    from bot import local_requests as req
+    from bot.local import requests as req
 
     await signed.event(req.team_join_event(signed.slack.user(people.member)))
     await signed.settle()

@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import select
 
-from bot import local_requests as req
 from bot.blocks import registration as ids
+from bot.local import requests as req
 from storage import prefectures
 from storage.models import ApprovalRequest, AuditEntry
 from tests.membership_flow import TEAM, approved, cards, channels, form_values, member, open_form

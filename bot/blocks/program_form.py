@@ -10,9 +10,9 @@ from typing import Any
 
 from bot.blocks.common import Block, clip, plain
 from bot.texts import Texts
-from schedules.recurrence import KINDS, format_time
 from storage.program_checks import Problem
 from storage.programs import StoredProgram
+from storage.recurrence import KINDS, format_time
 
 CALLBACK = "programs.save"  # view callback_id; private_metadata = programme id ("" for a new one)
 ACTION = "value"  # every input's action_id: the block_id says which field it is

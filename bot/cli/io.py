@@ -1,0 +1,68 @@
+"""What every `yakuba import|export KIND FILE` shares: the workspace, the offline warning, the progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.slack.context import Deps
+from bot.texts import Texts
+from storage.db import Database
+from storage.models import Archive, Faq, Member, Program, Section
+
+console = Console()
+
+# Any of these tells which workspace an offline database belongs to.
+TEAM_COLUMNS = (Member.team_id, Program.team_id, Section.team_id, Faq.team_id, Archive.team_id)
+
+
+async def known_team(db: Database) -> str:
+    """Without a token: the one workspace this database already holds, else ""."""
+    teams: set[str] = set()
+    async with db.read() as session:
+        for column in TEAM_COLUMNS:
+            teams.update(t for t in await session.scalars(select(column).distinct()) if t)
+    return teams.pop() if len(teams) == 1 else ""
+
+
+@dataclass
+class Session:
+    deps: Deps
+    team: str
+    online: bool
+    texts: Texts
+
+
+@asynccontextmanager
+async def workspace(settings: Settings, feature: str, *, need_team: bool = True) -> AsyncIterator[Session]:
+    """A started app for a CLI command; offline (no token) it warns once and works on the database alone.
+
+    Texts `<feature>.import.no_token` and `<feature>.import.unknown_team` say so in the operator's language.
+    """
+    from bot.cli.operations import running
+
+    texts = Texts(settings.yakuba_lang)
+    online = bool(settings.slack_bot_token)
+    if not online:
+        console.print(f"[yellow]{escape(texts(f'{feature}.import.no_token'))}[/yellow]", soft_wrap=True)
+    async with running(settings, need_slack=online) as yakuba:
+        team = yakuba.deps.team_id or await known_team(yakuba.deps.db)
+        if need_team and not team:
+            raise click.ClickException(texts(f"{feature}.import.unknown_team"))
+        yield Session(deps=yakuba.deps, team=team, online=online, texts=texts)
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar; the callback takes (done, total) as the importers report it."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)

@@ -1,0 +1,143 @@
+"""Operator commands run from the shell (`yakuba jobs …`, imports, set-up): the same code the app runs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from bot.app import Yakuba, create_app
+from bot.config import Settings
+from schedules.scheduler import Scheduler
+
+console = Console()
+
+
+@asynccontextmanager
+async def running(settings: Settings, *, need_slack: bool = True) -> AsyncIterator[Yakuba]:
+    """A started app without the ticker: migrated database and, when Slack is needed, our identity."""
+    if need_slack:
+        settings.require("SLACK_BOT_TOKEN")
+    yakuba = create_app(settings)
+    try:
+        await yakuba.start(schedule=False) if need_slack else await _migrate_only(yakuba)
+        yield yakuba
+        await yakuba.deps.drain()
+    finally:
+        await yakuba.close()
+
+
+async def _migrate_only(yakuba: Yakuba) -> None:
+    from bot.cli.io import known_team
+    from storage import migrate
+
+    await migrate.upgrade(yakuba.deps.db)
+    # Offline there is no auth.test: per-team data (e.g. programme reminder slots) is read for the one
+    # workspace this database holds.
+    yakuba.deps.team_id = yakuba.deps.team_id or await known_team(yakuba.deps.db)
+
+
+async def list_jobs(settings: Settings) -> None:
+    async with running(settings, need_slack=False) as yakuba:
+        scheduler = Scheduler(yakuba.deps)
+        now = yakuba.deps.clock()
+        upcoming = await scheduler.upcoming(now)
+        table = Table(title=f"jobs ({settings.yakuba_tz})")
+        table.add_column("job", style="bold", no_wrap=True)
+        table.add_column("what", overflow="fold")
+        table.add_column(f"next ({settings.yakuba_tz})", no_wrap=True)
+        texts = yakuba.deps.texts
+        for name, job in scheduler.jobs.items():
+            times = upcoming[name]
+            # One time a line keeps the column narrow; a slotted job with nothing ahead says so (not "every minute").
+            idle = "every minute" if job.slots is None else "none in the next 7 days"
+            when = "\n".join(t.astimezone(settings.tz).strftime("%Y-%m-%d %a %H:%M") for t in times) or idle
+            table.add_row(name, texts(job.summary_key), when)
+        console.print(table)
+
+
+async def run_job(settings: Settings, name: str, at: datetime | None) -> None:
+    async with running(settings) as yakuba:
+        scheduler = Scheduler(yakuba.deps)
+        job = scheduler.jobs.get(name)
+        if job is None:
+            raise click.ClickException(f"no job named {name!r}; see `yakuba jobs list`")
+        moment = at or yakuba.deps.clock()
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=settings.tz)
+        results = await scheduler.tick(job, moment)
+        if not results:
+            console.print(f"{name}: nothing due at {moment.isoformat()}")
+        for slot, outcome in results:
+            console.print(f"{name} {slot.astimezone(settings.tz).isoformat()} → {outcome}")
+
+
+# --- `yakuba import KIND FILE` / `yakuba export KIND FILE` --------------------------------------------
+# Each feature adds its kind: an async function (settings, path) -> exit status, importing lazily.
+FileOperation = Callable[[Settings, Path], Awaitable[int]]
+IMPORT_KINDS = ("faqs", "archives", "programs", "sections")
+EXPORT_KINDS = ("members", "faqs")
+
+
+async def _import_programs(settings: Settings, path: Path) -> int:
+    from bot.cli.programs import cli_import_programs
+
+    return await cli_import_programs(settings, path)
+
+
+async def _import_sections(settings: Settings, path: Path) -> int:
+    from bot.cli.sections import cli_import_sections
+
+    return await cli_import_sections(settings, path)
+
+
+async def _export_members(settings: Settings, path: Path) -> int:
+    from bot.cli.sections import cli_export_members
+
+    return await cli_export_members(settings, path)
+
+
+async def _import_faqs(settings: Settings, path: Path) -> int:
+    from bot.cli.faq import cli_import_faqs
+
+    return await cli_import_faqs(settings, path)
+
+
+async def _import_archives(settings: Settings, path: Path) -> int:
+    from bot.cli.faq import cli_import_archives
+
+    return await cli_import_archives(settings, path)
+
+
+async def _export_faqs(settings: Settings, path: Path) -> int:
+    from bot.cli.faq import cli_export_faqs
+
+    return await cli_export_faqs(settings, path)
+
+
+IMPORTERS: dict[str, FileOperation] = {"programs": _import_programs, "sections": _import_sections,
+                                       "faqs": _import_faqs, "archives": _import_archives}  # fmt: skip
+EXPORTERS: dict[str, FileOperation] = {"members": _export_members, "faqs": _export_faqs}
+
+
+async def _file_operation(verb: str, registry: dict[str, FileOperation], kinds: tuple[str, ...], settings: Settings,
+                          kind: str, path: Path) -> int:  # fmt: skip
+    if kind not in kinds:
+        raise click.ClickException(f"cannot {verb} {kind!r}; one of: {', '.join(kinds)}")
+    operation = registry.get(kind)
+    if operation is None:
+        raise click.ClickException(f"`yakuba {verb} {kind}` is not available yet")
+    return await operation(settings, path)
+
+
+async def import_file(settings: Settings, kind: str, path: Path) -> int:
+    return await _file_operation("import", IMPORTERS, IMPORT_KINDS, settings, kind, path)
+
+
+async def export_file(settings: Settings, kind: str, path: Path) -> int:
+    return await _file_operation("export", EXPORTERS, EXPORT_KINDS, settings, kind, path)

@@ -1,0 +1,337 @@
+"""A local workspace: the real bolt app on an in-process LocalSlack, driven by signed requests.
+
+`yakuba console` and `yakuba demo` both stand on this; nothing here is a second code path: every
+command, click and form goes through bolt's signature check, middleware and the feature handlers.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.app import Yakuba, create_app
+from bot.config import Settings
+from bot.local import render
+from bot.local import requests as req
+from bot.local.slack import Call, LocalSlack
+
+SHOWN_METHODS = {
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.update",
+    "views.open",
+    "views.push",
+    "views.update",
+    "views.publish",
+    "response_url",
+    "conversations.invite",
+    "conversations.kick",
+    "conversations.create",
+    "files.completeUploadExternal",
+}
+
+
+@dataclass
+class Clickable:
+    element: dict[str, Any]
+    channel: str | None = None
+    message: dict[str, Any] | None = None
+    view: dict[str, Any] | None = None
+
+
+@dataclass
+class LocalWorkspace:
+    slack: LocalSlack
+    yakuba: Yakuba
+    secret: str
+    organizer: str
+    general: str
+    me: str = ""
+    printer: Callable[[str], None] = print
+    clickables: list[Clickable] = field(default_factory=list)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> the modal on top
+    _feed: list[Call] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    async def start(
+        cls,
+        settings: Settings,
+        *,
+        lang: str | None = None,
+        database_url: str | None = None,
+        printer: Callable[[str], None] = print,
+    ) -> LocalWorkspace:
+        slack = LocalSlack()
+        await slack.start()
+        organizer = slack.add_user("unei", "運営 花子", admin=True)["id"]
+        admin = slack.add_channel("yakuba-admin", members=[organizer])["id"]
+        broadcast = slack.add_channel("chonai-hoso", members=[organizer])["id"]
+        general = slack.add_channel("general", members=[organizer])["id"]
+        secret = secrets.token_hex(16)
+        local = settings.model_copy(
+            update={
+                "slack_bot_token": "xoxb-local",
+                "slack_signing_secret": secret,
+                "slack_api_url": slack.base_url,
+                "yakuba_organizers": organizer,
+                "yakuba_admin_channel": admin,
+                "yakuba_broadcast_channel": broadcast,
+                "yakuba_lang": lang or settings.yakuba_lang,
+                "database_url": database_url or settings.database_url,
+            }
+        )
+        # Listeners finish before dispatch returns, so each step's output can be shown in order.
+        yakuba = create_app(local, process_before_response=True)
+        await yakuba.start(schedule=False)
+        ws = cls(
+            slack=slack,
+            yakuba=yakuba,
+            secret=secret,
+            organizer=organizer,
+            general=general,
+            me=organizer,
+            printer=printer,
+        )
+        slack.on_call(ws._feed.append)
+        return ws
+
+    async def close(self) -> None:
+        await self.yakuba.close()
+        await self.slack.stop()
+
+    @property
+    def texts(self):
+        return self.yakuba.deps.texts
+
+    def name(self, user_id: str) -> str:
+        try:
+            user = self.slack.user(user_id)
+        except Exception:  # noqa: BLE001 - unknown ids render as themselves
+            return user_id
+        return user.get("real_name") or user.get("name") or user_id
+
+    def names(self) -> dict[str, str]:
+        out = {u["id"]: u.get("real_name") or u["name"] for u in self.slack.ws.users.values()}
+        out |= {c["id"]: c["name"] for c in self.slack.ws.channels.values() if not c.get("is_im")}
+        return out
+
+    # ------------------------------------------------------------------- actions
+    async def dispatch(self, body: bytes) -> dict[str, Any] | None:
+        request = AsyncBoltRequest(body=body.decode(), headers=req.sign(body, self.secret))
+        response = await self.yakuba.bolt.async_dispatch(request)
+        await self.yakuba.deps.drain()
+        if response.status >= 400:
+            self.printer(f"  (HTTP {response.status})")
+        try:
+            return json.loads(response.body) if response.body else None
+        except ValueError:
+            return None
+
+    async def join(self, name: str, real_name: str) -> str:
+        """A new person joins the workspace (Slack sends team_join); you become them."""
+        user = self.slack.add_user(name, real_name)
+        self.slack.add_members(self.general, user["id"])
+        self.me = user["id"]
+        await self.dispatch(req.event_body(req.team_join_event(user)))
+        self.show()
+        return user["id"]
+
+    async def command(self, command: str, text: str = "", *, channel: str | None = None) -> None:
+        channel = channel or self.general
+        url = self.slack.new_response_url(channel=channel, user=self.me)
+        body = req.command_body(command, text, user_id=self.me, channel_id=channel, response_url=url)
+        answer = await self.dispatch(body)
+        self.show(ack=answer)
+
+    async def event(self, event: dict[str, Any]) -> None:
+        await self.dispatch(req.event_body(event))
+        self.show()
+
+    async def click(self, number: int, *, option: dict | None = None) -> None:
+        """Press the numbered button (or choose `option` in the numbered menu) shown last."""
+        if not 1 <= number <= len(self.clickables):
+            self.printer(f"  ({number}? {len(self.clickables)} buttons shown)")
+            return
+        target = self.clickables[number - 1]
+        el = target.element
+        if target.view is not None:
+            body = req.block_actions_body(
+                user_id=self.me,
+                action_id=el["action_id"],
+                value=el.get("value"),
+                selected_option=option,
+                view=target.view,
+            )
+        else:
+            url = self.slack.new_response_url(
+                channel=target.channel, user=self.me, message_ts=(target.message or {}).get("ts")
+            )
+            body = req.block_actions_body(
+                user_id=self.me,
+                action_id=el["action_id"],
+                value=el.get("value"),
+                selected_option=option,
+                channel_id=target.channel,
+                message=target.message,
+                response_url=url,
+            )
+        await self.dispatch(body)
+        self.show()
+
+    async def click_action(self, action_id: str, *, value: str | None = None) -> None:
+        """Press the newest shown button with this action_id (and value, when given)."""
+        for number in range(len(self.clickables), 0, -1):
+            el = self.clickables[number - 1].element
+            if el.get("action_id") == action_id and (value is None or el.get("value") == value):
+                await self.click(number)
+                return
+        raise LookupError(f"no button {action_id} on screen")
+
+    async def submit(self, values: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        """Submit my open modal with {block_id: {action_id: value}}; returns the ack (errors) if any."""
+        view = self.views.get(self.me)
+        if view is None:
+            raise LookupError("no open modal")
+        body = req.view_submission_body(user_id=self.me, view=view, values=req.state_values(values))
+        answer = await self.dispatch(body)
+        self.after_submit(answer)
+        return answer
+
+    def after_submit(self, answer: dict[str, Any] | None) -> None:
+        """Apply a view_submission's response_action as Slack would: errors stay, push/update replace, else close."""
+        action = (answer or {}).get("response_action")
+        if action in ("push", "update") and isinstance(answer.get("view"), dict):
+            view = {"id": f"V{secrets.token_hex(5).upper()}", **answer["view"]}
+            self.views[self.me] = view
+            self._print(
+                f"[modal] {render.mrkdwn(str((view.get('title') or {}).get('text', '')))}",
+                render.blocks(view.get("blocks"), self.names(), self._buttons(Clickable({}, view=view))),
+            )
+            self.show()
+            return
+        if action != "errors":
+            self.views.pop(self.me, None)
+        self.show(ack=answer)
+
+    def narrate(self, key: str, **params: object) -> None:
+        """A line of the demo's story, from the text catalogue."""
+        self.printer("")
+        self.printer(f"▶ {self.texts(key, **params)}")
+
+    def discard(self) -> None:
+        """Forget output not worth printing (e.g. 47 channel creations)."""
+        self._feed.clear()
+
+    async def suggest(self, action_id: str, value: str) -> list[dict[str, Any]]:
+        """Ask for the options of an external_select in my open modal, as typing in it does."""
+        view = self.views.get(self.me)
+        body = req.block_suggestion_body(user_id=self.me, action_id=action_id, value=value, view=view)
+        answer = await self.dispatch(body) or {}
+        return answer.get("options") or [o for g in answer.get("option_groups", []) for o in g.get("options", [])]
+
+    # -------------------------------------------------------------------- output
+    def show(self, *, ack: dict[str, Any] | None = None) -> None:
+        """Print what the bot did since the last step, numbering every button and menu."""
+        names = self.names()
+        if ack and ack.get("response_action") == "errors":
+            for block, error in ack.get("errors", {}).items():
+                self.printer(f"  ⚠ {block}: {error}")
+        elif ack and (ack.get("text") or ack.get("blocks")):
+            self._print(f"(only you) → @{self.name(self.me)}", render.message(ack, names, self._buttons(None)))
+        feed, self._feed[:] = list(self._feed), []
+        shown = [c for c in feed if c.method in SHOWN_METHODS and c.status == 200 and c.response.get("ok", True)]
+        repeated: list[str] = []  # the same post to many channels (a broadcast) is printed once
+        for index, call in enumerate(shown):
+            previous = shown[index - 1] if index else None
+            if (
+                previous is not None
+                and call.method == previous.method == "chat.postMessage"
+                and call.args.get("text") == previous.args.get("text")
+            ):
+                repeated.append(names.get(call.response.get("channel", ""), call.response.get("channel", "?")))
+                continue
+            self._flush_repeated(repeated)
+            self._show_call(call, names)
+        self._flush_repeated(repeated)
+
+    def _flush_repeated(self, repeated: list[str]) -> None:
+        if repeated:
+            more = f" … (+{len(repeated) - 5})" if len(repeated) > 5 else ""
+            self.printer(f"  · {len(repeated)} × " + ", ".join(f"#{n}" for n in repeated[:5]) + more)
+            repeated.clear()
+
+    def _buttons(self, target: Clickable | None) -> list[dict]:
+        return _Collector(self.clickables, target or Clickable(element={}))
+
+    def _show_call(self, call: Call, names: dict[str, str]) -> None:
+        args, res = call.args, call.response
+        if call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            channel = res.get("channel") or args.get("channel")
+            message = res.get("message") or {**args, "ts": res.get("ts") or args.get("ts")}
+            where = self._where(channel, args.get("user") if call.method == "chat.postEphemeral" else None)
+            verb = {"chat.update": "(updated) ", "chat.postEphemeral": "(only you) "}.get(call.method, "")
+            target = Clickable(element={}, channel=channel, message=message)
+            self._print(f"{verb}{where}", render.message(args, names, self._buttons(target)))
+        elif call.method == "response_url":
+            target = Clickable(element={}, channel=None, message=None)
+            self._print("(reply)", render.message(args, names, self._buttons(target)))
+        elif call.method in ("views.open", "views.push", "views.update"):
+            view = res.get("view") or {}
+            user = self._view_user(view)
+            if view.get("type") == "modal":
+                self.views[user or self.me] = view
+            title = render.mrkdwn(str((view.get("title") or {}).get("text", "")))
+            self._print(
+                f"[modal] {title}",
+                render.blocks(view.get("blocks"), names, self._buttons(Clickable(element={}, view=view))),
+            )
+        elif call.method == "views.publish":
+            view = res.get("view") or {}
+            self._print(
+                f"[home] @{self.name(args.get('user_id', ''))}",
+                render.blocks(view.get("blocks"), names, self._buttons(Clickable(element={}, view=view))),
+            )
+        elif call.method in ("conversations.invite", "conversations.kick", "conversations.create"):
+            channel = (res.get("channel") or {}).get("name") or names.get(args.get("channel", ""), "")
+            who = ", ".join(self.name(u) for u in str(args.get("users") or args.get("user") or "").split(",") if u)
+            self.printer(f"  · {call.method} #{channel} {who}".rstrip())
+        elif call.method == "files.completeUploadExternal":
+            self.printer(f"  · file shared: {args.get('files')}")
+
+    def _view_user(self, view: dict[str, Any]) -> str | None:
+        for user, stack in self.slack.ws.stacks.items():
+            if view.get("id") in stack:
+                return user
+        return None
+
+    def _where(self, channel: str | None, ephemeral_user: str | None) -> str:
+        if channel and channel.startswith("D"):
+            owner = (self.slack.ws.channels.get(channel) or {}).get("user")
+            return f"→ DM @{self.name(owner or '')}"
+        name = self.names().get(channel or "", channel or "?")
+        return f"→ #{name}" + (f" (@{self.name(ephemeral_user)})" if ephemeral_user else "")
+
+    def _print(self, title: str, lines: list[str]) -> None:
+        self.printer(f"yakuba {title}")
+        for line in lines:
+            self.printer(f"  │ {line}")
+
+
+class _Collector(list):
+    """A list that records each interactive element it is given together with where it was shown."""
+
+    def __init__(self, sink: list[Clickable], where: Clickable) -> None:
+        super().__init__(sink)
+        self._sink, self._where = sink, where
+
+    def append(self, element: dict) -> None:
+        self._sink.append(
+            Clickable(element=element, channel=self._where.channel, message=self._where.message, view=self._where.view)
+        )
+        super().append(element)
