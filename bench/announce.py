@@ -36,7 +36,6 @@ from bot.blocks import announcements as ui
 from bot.config import Settings
 from bot.local import requests as req
 from bot.server import init_web
-from bot.services.announcer import announcer_of
 from bot.slack.pacer import Pacer
 from storage import prefectures
 from storage.data import prefectures as all_prefectures
@@ -53,7 +52,7 @@ def is_announcement(call) -> bool:
 async def run_case(slack: FakeSlack, yakuba, base: str, organizer: str, *, text: str, budget: int, count: int):
     slack.enforce_channel_rate(1.0)
     slack.workspace_budget(budget)
-    announcer = announcer_of(yakuba.deps)
+    announcer = yakuba.deps.announcer
     announcer.pacer = Pacer(budget)
     before = len(slack.calls)
     baseline = len(slack.calls_to("chat.postMessage", where=lambda c: c.status == 200 and is_announcement(c)))

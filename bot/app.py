@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.config import Settings
+from bot.services.announcer import Announcer
 from bot.slack import middleware
 from bot.slack.client import build_client
 from bot.slack.context import Deps
@@ -90,8 +91,10 @@ def create_app(
         texts=Texts(settings.yakuba_lang),
         clock=clock,
         team_id=team_id,
+        commands=handlers.COMMANDS,
     )
     deps.outbox = Outbox(deps)
+    deps.announcer = Announcer(deps)
     # Offline commands (db, jobs list, imports) build the app without a token; bolt insists on one, so it
     # gets an inert placeholder. serve/socket refuse to start without the real token before this point.
     bolt_client = client if settings.slack_bot_token else AsyncWebClient(token="xoxb-offline", base_url=client.base_url)

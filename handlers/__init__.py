@@ -1,9 +1,13 @@
-"""Every feature registers its listeners here; the catch-alls come last so features always win."""
+"""Every feature registers its listeners here; the catch-alls come last so features always win.
+
+A feature answering a sub-command of a shared command (`/yakuba lead` in leads) registers before the
+command's own catch-all handler (yakuba), with a matcher on its words."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.slack.slash import SlashCommand
 from handlers import (
     announcements,
     approvals,
@@ -24,6 +28,21 @@ from handlers import (
 
 FEATURES = (onboarding, registration, approvals, prefectures, leads, programs, announcements, sections, directory, home,
             privacy, yakuba, faq, archives)
+
+# Every slash command of the contract, in the order members meet them (help and the manifest list them so).
+COMMANDS: tuple[SlashCommand, ...] = (
+    registration.COMMAND,
+    faq.COMMAND,
+    archives.COMMAND,
+    programs.COMMAND,
+    prefectures.COMMAND,
+    sections.COMMAND,
+    directory.COMMAND,
+    announcements.COMMAND,
+    approvals.COMMAND,
+    privacy.COMMAND,
+    yakuba.COMMAND,
+)
 
 
 def register_all(app: AsyncApp) -> None:

@@ -15,11 +15,14 @@ from bot.blocks import announcements as ui
 from bot.blocks.common import row_id
 from bot.blocks.help import usage_message
 from bot.services.announcements import Role, TargetError, Targets, check_text, parse_quick, resolve, role_of
-from bot.services.announcer import announcer_of
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
+from bot.slack.slash import SlashCommand
 from storage import announcements as store
 from storage.announcements import DUPLICATE_WINDOW
+
+# /announce: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("announce", opens_form=frozenset({""}))
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +226,7 @@ async def on_send(ack, body: dict, action: dict, context, respond) -> None:
         return
     count = len(resolved.recipients)
     if status == "sending":
-        announcer_of(deps).kick()
+        deps.announcer.kick()
         text = texts("announcements.started", count=count)
     else:
         text = texts(
@@ -264,7 +267,7 @@ async def _status(deps: Deps, team: str, user: str, role: Role) -> dict:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/announce")(answered_in_time(on_announce))
+    app.command(COMMAND.slash)(answered_in_time(on_announce))
     app.view(ui.CALLBACK)(on_form)
     app.action(ui.SEND)(on_send)
     app.action(ui.SEND_AGAIN)(on_send)

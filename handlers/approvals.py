@@ -16,9 +16,13 @@ from bot.services import membership
 from bot.slack.commands import answered_in_time
 from bot.slack.context import deps_of
 from bot.slack.permissions import is_organizer
+from bot.slack.slash import ANY, SlashCommand
 from handlers import sections
 from storage import approvals, members, outbox
 from storage.members import Profile
+
+# /approvals: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("approvals", organisers=frozenset({ANY}))
 
 log = logging.getLogger(__name__)
 
@@ -172,4 +176,4 @@ def register(app: AsyncApp) -> None:
     app.action(ids.APPROVE)(on_approve)
     app.action(ids.REJECT)(on_reject)
     app.view(ids.REJECT_VIEW)(on_reject_reason)
-    app.command("/approvals")(answered_in_time(on_approvals))
+    app.command(COMMAND.slash)(answered_in_time(on_approvals))

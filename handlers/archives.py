@@ -13,7 +13,11 @@ from bot.blocks.faq import notice
 from bot.slack.commands import answered_in_time
 from bot.slack.context import deps_of
 from bot.slack.permissions import is_organizer
+from bot.slack.slash import SlashCommand
 from storage import archives, outbox
+
+# /archive: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("archive", opens_form=frozenset({"add"}), organisers=frozenset({"add"}))
 
 log = logging.getLogger(__name__)
 
@@ -70,5 +74,5 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/archive")(answered_in_time(on_archive))
+    app.command(COMMAND.slash)(answered_in_time(on_archive))
     app.view(CALLBACK)(on_save)

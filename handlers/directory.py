@@ -13,21 +13,15 @@ from bot.blocks.help import usage_message
 from bot.services.directory import render_map
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
+from bot.slack.files import dm_channel, upload
 from bot.slack.permissions import is_organizer
+from bot.slack.slash import SlashCommand
 from storage import audit, directory, members
 
+# /members: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("members", organisers=frozenset({"export"}))
+
 log = logging.getLogger(__name__)
-
-
-async def dm_channel(deps: Deps, user_id: str) -> str:
-    opened = await deps.client.conversations_open(users=user_id)
-    return opened["channel"]["id"]
-
-
-async def upload(deps: Deps, *, channel: str, content: bytes, filename: str, title: str, comment: str) -> None:
-    await deps.client.files_upload_v2(
-        channel=channel, content=content, filename=filename, title=title, initial_comment=comment
-    )
 
 
 async def on_members(ack, command: dict, context, respond) -> None:
@@ -110,4 +104,4 @@ async def kenjinkai_members(ack, deps: Deps, *, team_id: str, user_id: str) -> N
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/members")(answered_in_time(on_members))
+    app.command(COMMAND.slash)(answered_in_time(on_members))

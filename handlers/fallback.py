@@ -17,7 +17,7 @@ ANY = re.compile(r".*")
 async def on_any_command(ack, command: dict, context) -> None:
     deps = deps_of(context)
     text = f"{command.get('command', '')} {command.get('text', '')}".strip()
-    await ack(response_type="ephemeral", **help_message(deps.texts, unknown=text))
+    await ack(response_type="ephemeral", **help_message(deps.texts, deps.command_names, unknown=text))
 
 
 async def ack_only(ack) -> None:

@@ -14,9 +14,13 @@ from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer
+from bot.slack.slash import SlashCommand
 from handlers import faq_mentions
 from handlers.faq_mentions import RELEVANT, visibilities
 from storage import faq_channels, faqs, outbox
+
+# /faq: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("faq", opens_form=frozenset({"add", "edit"}), organisers=frozenset({"add", "edit", "auto"}))
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +206,7 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/faq")(answered_in_time(on_faq))
+    app.command(COMMAND.slash)(answered_in_time(on_faq))
     app.action(ids.HELPFUL)(on_feedback)
     app.action(ids.UNHELPFUL)(on_feedback)
     app.action(ids.FORWARD)(on_forward)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import leads as ids
+from bot.slack.commands import answered_in_time
 from bot.slack.context import deps_of
 from bot.slack.permissions import is_organizer
+from bot.slack.slash import YAKUBA, verb
 from storage import audit, members
 
 
@@ -41,4 +43,5 @@ async def on_lead_submit(ack, body: dict, view: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
+    app.command(YAKUBA, matchers=[verb("lead")])(answered_in_time(open_lead_form))
     app.view(ids.LEAD_VIEW)(on_lead_submit)

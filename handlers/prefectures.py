@@ -15,9 +15,13 @@ from bot.services.prefectures import setup_prefectures
 from bot.slack.commands import answered_in_time
 from bot.slack.context import deps_of
 from bot.slack.permissions import is_organizer
+from bot.slack.slash import YAKUBA, SlashCommand, verb
 from handlers import directory
 from storage import members, prefectures
 from storage.data import prefecture
+
+# /kenjinkai: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("kenjinkai")
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +85,10 @@ async def on_member_left_channel(event: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/kenjinkai")(answered_in_time(on_kenjinkai))
+    app.command(COMMAND.slash)(answered_in_time(on_kenjinkai))
     app.event("user_change")(on_user_change)
     app.event("member_left_channel")(on_member_left_channel)
+    app.command(YAKUBA, matchers=[verb("setup", "prefectures")])(answered_in_time(on_setup_prefectures))
 
 
 async def on_setup_prefectures(ack, command: dict, context, respond) -> None:

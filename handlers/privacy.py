@@ -11,37 +11,17 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import privacy as ids
 from bot.blocks.help import usage_message
 from bot.blocks.privacy import forget_confirmation
+from bot.services.privacy import forget_member
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
-from handlers.directory import dm_channel, upload
+from bot.slack.files import dm_channel, upload
+from bot.slack.slash import SlashCommand
 from storage import audit, privacy
 
+# /mydata: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("mydata")
+
 log = logging.getLogger(__name__)
-
-
-async def forget_member(deps: Deps, *, team_id: str, user_id: str, actor: str | None = None) -> privacy.Forgotten:
-    """Erase everywhere: the programmes feature's own data first (if installed), then ours in one transaction."""
-    try:
-        from storage import programs
-    except ImportError:
-        programs = None
-    subscriptions = 0
-    if programs is not None and hasattr(programs, "forget_member"):
-        done = await programs.forget_member(db=deps.db, team_id=team_id, user_id=user_id)
-        subscriptions = done.subscriptions + done.personalities
-    result = await privacy.forget(deps.db, team_id=team_id, user_id=user_id, tz=deps.settings.tz, actor=actor)
-    if subscriptions and not result.anything:
-        # Only programme data was left (e.g. an earlier erase was interrupted): still worth a record.
-        async with deps.db.write() as session:
-            audit.record(
-                session,
-                team_id=team_id,
-                actor=actor or "self",
-                action="privacy.forgotten",
-                detail={"subscriptions": subscriptions},
-            )
-        return privacy.Forgotten("none", 0, 0, subscriptions)
-    return result
 
 
 async def send_export(deps: Deps, *, team_id: str, user_id: str, respond) -> None:
@@ -96,6 +76,6 @@ async def on_forget_cancelled(ack, context, respond) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/mydata")(answered_in_time(on_mydata))
+    app.command(COMMAND.slash)(answered_in_time(on_mydata))
     app.action(ids.FORGET_CONFIRM)(on_forget_confirmed)
     app.action(ids.FORGET_CANCEL)(on_forget_cancelled)

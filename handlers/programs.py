@@ -15,14 +15,19 @@ from bot.blocks.programs import SUBSCRIBE, lineup_message, notice, week_message
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer
+from bot.slack.slash import SlashCommand
 from bot.slack.users import user_checker
 from storage import programs as repo
 from storage.program_checks import validate_program
 from storage.recurrence import holiday_name, occurrences
 
+# /programs: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand(
+    "programs", opens_form=frozenset({"add", "edit"}), organisers=frozenset({"add", "edit", "pause", "resume"})
+)
+
 log = logging.getLogger(__name__)
 MEMBER_VERBS = ("today", "week", "subscribe", "unsubscribe")
-ORGANIZER_VERBS = ("add", "edit", "pause", "resume")
 
 
 def _today(deps: Deps) -> date:
@@ -102,10 +107,10 @@ async def on_programs(ack, command: dict, context, client) -> None:
     words = (command.get("text") or "").split(maxsplit=1)
     verb = words[0].lower() if words else "today"
     rest = words[1].strip() if len(words) > 1 else ""
-    if verb not in MEMBER_VERBS + ORGANIZER_VERBS or (verb in ("today", "week", "add") and rest):
+    if (verb not in MEMBER_VERBS and verb not in COMMAND.organisers) or (verb in ("today", "week", "add") and rest):
         await ack(response_type="ephemeral", **usage_message(deps.texts, "programs"))
         return
-    if verb in ORGANIZER_VERBS and not await is_organizer(deps, user):
+    if verb in COMMAND.organisers and not await is_organizer(deps, user):
         await ack(response_type="ephemeral", **notice(deps.texts("programs.admin.not_allowed")))
         return
     if verb == "today":
@@ -185,6 +190,6 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/programs")(answered_in_time(on_programs))
+    app.command(COMMAND.slash)(answered_in_time(on_programs))
     app.action(SUBSCRIBE)(on_subscribe_click)
     app.view(CALLBACK)(on_save)

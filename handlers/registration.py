@@ -15,9 +15,13 @@ from bot.blocks.registration import municipality_options, notice_view, register_
 from bot.services import membership
 from bot.slack.commands import answered_in_time
 from bot.slack.context import deps_of
+from bot.slack.slash import SlashCommand
 from storage import approvals, members, prefectures
 from storage.data import search_municipalities
 from storage.members import Profile
+
+# /register: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("register", opens_form=frozenset({"*"}))
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +124,7 @@ async def _after_save(deps, *, team_id: str, user_id: str, saved: membership.Sav
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/register")(answered_in_time(on_register))
+    app.command(COMMAND.slash)(answered_in_time(on_register))
     app.action(OPEN_REGISTRATION)(on_open_registration)
     app.options(ids.MUNI)(on_municipality_options)
     app.view(ids.REGISTER_VIEW)(on_submit)

@@ -12,8 +12,12 @@ from bot.blocks.help import usage_message
 from bot.blocks.sections import channel_link, list_message, not_found_message
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
+from bot.slack.slash import SlashCommand
 from storage import members, sections
 from storage.models import Section
+
+# /ka: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("ka")
 
 log = logging.getLogger(__name__)
 
@@ -113,4 +117,4 @@ async def on_ka(ack, command: dict, context, respond) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/ka")(answered_in_time(on_ka))
+    app.command(COMMAND.slash)(answered_in_time(on_ka))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from bot.blocks import announcements as ui
-from bot.services.announcer import announcer_of
 from schedules import announcements as job
 from schedules.scheduler import Scheduler
 from storage import announcement_deliveries as deliveries
@@ -139,7 +138,7 @@ async def test_a_send_interrupted_mid_call_is_looked_up_not_repeated(signed, peo
         return reply
 
     slack._intercept = accept_then_fail
-    announcer = announcer_of(signed.yakuba.deps)
+    announcer = signed.yakuba.deps.announcer
     await announce(signed, people.organizer, "pref:13 一度だけ届くはず")
     while (await latest(signed)).status != "done":  # the retry waits for its backoff; the worker is awake
         await asyncio.wait_for(announcer._task, 30) if announcer._task else None

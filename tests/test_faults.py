@@ -16,7 +16,6 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.local import requests as req
 from bot.server import init_web
-from bot.services.announcer import announcer_of
 from schedules import digest, reminders
 from schedules.scheduler import Scheduler
 from storage import programs as repo
@@ -165,7 +164,7 @@ async def test_announcement_targets_through_faults_each_once_and_reported(bot, s
         if (await latest(bot)).status == "done":
             break
         bot.clock.ahead += timedelta(minutes=10)
-        announcer_of(bot.yakuba.deps).kick()
+        bot.yakuba.deps.announcer.kick()
         await bot.settle()
     assert (await latest(bot)).status == "done"
     await retry_later(bot)

@@ -15,8 +15,9 @@ from bot.app import create_app
 from bot.blocks.help import help_message
 from bot.local import requests as req
 from bot.server import init_web
-from bot.slack.commands import opens_form
 from bot.slack.inbox import Inbox
+from bot.slack.slash import opens_form
+from handlers import COMMANDS
 from storage import inbox as store
 from storage.models import InboxItem
 from storage.types import utcnow
@@ -126,7 +127,7 @@ async def test_a_busy_server_acks_a_command_empty_and_answers_through_response_u
     assert response.status == 200 and await response.text() == ""
     await busy.settle()
     [reply] = busy.slack.responses
-    expected = help_message(busy.yakuba.deps.texts)
+    expected = help_message(busy.yakuba.deps.texts, busy.yakuba.deps.command_names)
     assert reply.args["text"] == expected["text"] and reply.args["response_type"] == "ephemeral"
 
 
@@ -151,9 +152,9 @@ DEFERRED = [
 
 
 async def test_every_deferred_command_answers_without_a_form(busy, people):
-    """OPENS_FORM in bot/slack/commands.py lists what must stay at the front; everything else must open no form."""
+    """Each SlashCommand.opens_form lists what must stay at the front; everything else must open no form."""
     for command, text in DEFERRED:
-        assert not opens_form(command, text)
+        assert not opens_form(COMMANDS, command, text)
         response = await busy.command(people.organizer, command, text)
         assert response.status == 200 and await response.text() == "", (command, text)
     await busy.settle()

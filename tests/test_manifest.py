@@ -5,8 +5,8 @@ from __future__ import annotations
 import yaml
 from click.testing import CliRunner
 
-from bot.blocks.help import COMMANDS
 from bot.cli import main
+from handlers import COMMANDS
 
 CONTRACT = {
     "/register",
@@ -32,7 +32,7 @@ def run(*args: str) -> dict:
 def test_http_manifest_lists_every_command_with_urls():
     manifest = run("--url", "https://yakuba.example.jp/")
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert set(commands) == CONTRACT == {f"/{c}" for c in COMMANDS}
+    assert set(commands) == CONTRACT == {c.slash for c in COMMANDS}
     for command in commands.values():
         assert command["url"] == "https://yakuba.example.jp/slack/events"
         assert 0 < len(command["description"]) <= 100

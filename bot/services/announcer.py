@@ -34,15 +34,6 @@ MAX_ATTEMPTS = 8
 BATCH = 50
 CONCURRENCY = 64
 HEARTBEAT = 5.0
-_KEY = "_announcer"
-
-
-def announcer_of(deps: Deps) -> Announcer:
-    """The one worker of this app (kept on the Deps, like the organiser cache: no module state)."""
-    found = vars(deps).get(_KEY)
-    if found is None:
-        found = vars(deps)[_KEY] = Announcer(deps)
-    return found
 
 
 def backoff(attempts: int) -> timedelta:

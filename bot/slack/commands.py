@@ -3,7 +3,8 @@
 At the front (bot/slack/middleware.py), a command is answered in its ack while the server is quiet. While it is
 busy, the command goes to the inbox (bot/slack/inbox.py) and is acked empty; the worker runs the same handler,
 and whatever the handler acks with is delivered through response_url. A command whose first word opens a
-form (OPENS_FORM) always runs at the front: the form needs Slack's trigger_id within 3 seconds.
+form (`SlashCommand.opens_form`, declared next to its handler) always runs at the front: the form needs
+Slack's trigger_id within 3 seconds.
 
 A handler running at the front that has not acked within ACK_BUDGET is acked empty on its behalf (so
 Slack does not show an error and bolt does not hand the request to the next matching listener), and
@@ -22,24 +23,6 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from bot.slack.inbox import FRONT, STAGE_KEY, WORKER
 
 ACK_BUDGET = 2.0  # seconds; bolt itself gives up at 3
-
-# The first words of a command's text that open a form ("" is no text, "*" any text). The handlers in
-# handlers/ open the forms; tests/test_inbox.py checks that every deferred command opens none.
-OPENS_FORM: dict[str, frozenset[str]] = {
-    "/register": frozenset({"*"}),
-    "/announce": frozenset({""}),
-    "/archive": frozenset({"add"}),
-    "/faq": frozenset({"add", "edit"}),
-    "/programs": frozenset({"add", "edit"}),
-    "/yakuba": frozenset({"lead"}),
-}
-
-
-def opens_form(command: str, text: str) -> bool:
-    words = OPENS_FORM.get(command, frozenset())
-    first = text.split(maxsplit=1)[0].lower() if text.strip() else ""
-    return "*" in words or first in words
-
 
 def answered_in_time(handler: Callable[..., Awaitable[Any]]) -> Callable[[AsyncArgs], Awaitable[None]]:
     wanted = list(inspect.signature(handler).parameters)

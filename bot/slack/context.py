@@ -7,23 +7,44 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.slack.slash import SlashCommand
 from bot.texts import Texts
 from storage.db import Database
 from storage.types import utcnow
 
-if TYPE_CHECKING:
-    from bot.slack.inbox import Inbox
-    from bot.slack.outbox import Outbox
-
 log = logging.getLogger(__name__)
 
 DEPS_KEY = "deps"
+
+
+class Backlog(Protocol):
+    """What the rest of the app asks of the inbox (bot/slack/inbox.py), which itself holds the Deps."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def entering(self) -> None: ...
+    def leaving(self) -> None: ...
+    def busy(self) -> bool: ...
+    async def store(self, kind: str, key: str, request: AsyncBoltRequest) -> None: ...
+    async def settled(self, timeout: float) -> bool: ...
+
+
+class Sender(Protocol):
+    """What the rest of the app asks of a background sender: the outbox (bot/slack/outbox.py), the announcer."""
+
+    def kick(self) -> None: ...
+
+
+class Outbound(Sender, Protocol):
+    async def flush(self) -> int: ...
 
 
 @dataclass
@@ -35,8 +56,13 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     team_id: str = ""
     bot_user_id: str = ""
-    outbox: Outbox = field(init=False)
-    inbox: Inbox = field(init=False)
+    commands: tuple[SlashCommand, ...] = ()  # every slash command, as its handler declares it
+    # Built by create_app once the Deps exist (each holds the Deps): a Protocol each, so this module stays a leaf.
+    outbox: Outbound = field(init=False)
+    inbox: Backlog = field(init=False)
+    announcer: Sender = field(init=False)
+    # users.info answers for bot/slack/permissions.py: {user_id: (monotonic time, organiser?)}
+    organizer_cache: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
     _tasks: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "background") -> asyncio.Task:
@@ -66,6 +92,10 @@ class Deps:
                 return
             if pending:
                 await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
+
+    @property
+    def command_names(self) -> list[str]:
+        return [command.name for command in self.commands]
 
     def is_organizer(self, user_id: str) -> bool:
         """Organisers by configuration; workspace admins/owners are checked by `bot.slack.permissions`."""

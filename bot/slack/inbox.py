@@ -25,19 +25,16 @@ import contextlib
 import json
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.slack.context import Deps
 from storage import events
 from storage import inbox as store
+from storage.models import InboxItem
 from storage.types import utcnow
-
-if TYPE_CHECKING:
-    from slack_bolt.async_app import AsyncApp
-
-    from bot.slack.context import Deps
-    from storage.models import InboxItem
 
 log = logging.getLogger(__name__)
 

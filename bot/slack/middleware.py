@@ -10,9 +10,9 @@ import logging
 
 from slack_bolt.response import BoltResponse
 
-from bot.slack.commands import opens_form
 from bot.slack.context import DEPS_KEY, Deps
 from bot.slack.inbox import FRONT, STAGE_KEY
+from bot.slack.slash import opens_form
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ def _deferrable(deps: Deps, body) -> str | None:
     if body.get("type") == "event_callback":
         return "event"
     command = body.get("command")
-    if not isinstance(command, str) or "type" in body or opens_form(command, str(body.get("text") or "")):
+    if not isinstance(command, str) or "type" in body:
+        return None
+    if opens_form(deps.commands, command, str(body.get("text") or "")):
         return None
     if deps.settings.yakuba_defer_commands == "always" or deps.inbox.busy():
         return "command"

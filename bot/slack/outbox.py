@@ -9,6 +9,7 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.client import PERMANENT_ERRORS
+from bot.slack.context import Deps
 from storage import outbox as store
 from storage.models import OutboxMessage
 
@@ -29,7 +30,7 @@ class Outbox:
 
     CONCURRENCY = 8  # rows sent at once: different DMs/channels, well inside Slack's per-channel limits
 
-    def __init__(self, deps) -> None:
+    def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self._lock = asyncio.Lock()
         self._again = False

@@ -1,6 +1,6 @@
 """Who may do what: organisers are YAKUBA_ORGANIZERS plus workspace admins and owners (asked of Slack).
 
-The answer from users.info is cached briefly on the Deps (one cache per app, no module state), so a
+The answer from users.info is cached briefly in `Deps.organizer_cache` (one cache per app, no module state), so a
 burst of clicks costs one call while a demoted admin loses the right within a minute.
 """
 
@@ -16,7 +16,6 @@ from bot.slack.context import Deps
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60.0
-_CACHE_ATTR = "_organizer_cache"
 
 
 async def is_organizer(deps: Deps, user_id: str) -> bool:
@@ -24,7 +23,7 @@ async def is_organizer(deps: Deps, user_id: str) -> bool:
         return False
     if deps.is_organizer(user_id):
         return True
-    cache: dict[str, tuple[float, bool]] = vars(deps).setdefault(_CACHE_ATTR, {})
+    cache = deps.organizer_cache
     now = time.monotonic()
     hit = cache.get(user_id)
     if hit is not None and now - hit[0] < CACHE_SECONDS:
