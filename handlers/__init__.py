@@ -15,6 +15,7 @@ from handlers import (
     directory,
     fallback,
     faq,
+    faq_mentions,
     home,
     leads,
     onboarding,
@@ -27,7 +28,7 @@ from handlers import (
 )
 
 FEATURES = (onboarding, registration, approvals, prefectures, leads, programs, announcements, sections, directory, home,
-            privacy, yakuba, faq, archives)
+            privacy, yakuba, faq, faq_mentions, archives)
 
 # Every slash command of the contract, in the order members meet them (help and the manifest list them so).
 COMMANDS: tuple[SlashCommand, ...] = (

@@ -12,12 +12,11 @@ from bot.blocks import approvals as ids
 from bot.blocks.approvals import pending_list, reject_modal, when
 from bot.blocks.common import row_id
 from bot.blocks.registration_form import clean
-from bot.services import membership
+from bot.services import membership, sections
 from bot.slack.commands import answered_in_time
 from bot.slack.context import deps_of
 from bot.slack.permissions import is_organizer
 from bot.slack.slash import ANY, SlashCommand
-from handlers import sections
 from storage import approvals, members, outbox
 from storage.members import Profile
 

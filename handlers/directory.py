@@ -1,4 +1,4 @@
-"""/members stats|map|export and /kenjinkai members: the directory, answered from aggregate SQL."""
+"""/members stats|map|export: the directory, answered from aggregate SQL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.directory import kenjinkai_members_message, stats_message
+from bot.blocks.directory import stats_message
 from bot.blocks.help import usage_message
 from bot.services.directory import render_map
 from bot.slack.commands import answered_in_time
@@ -16,7 +16,7 @@ from bot.slack.context import Deps, deps_of
 from bot.slack.files import dm_channel, upload
 from bot.slack.permissions import is_organizer
 from bot.slack.slash import SlashCommand
-from storage import audit, directory, members
+from storage import audit, directory
 
 # /members: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
 COMMAND = SlashCommand("members", organisers=frozenset({"export"}))
@@ -88,19 +88,6 @@ async def send_export(deps: Deps, *, team_id: str, user_id: str, respond) -> Non
         return
     async with deps.db.write() as session:
         audit.record(session, team_id=team_id, actor=user_id, action="members.exported", detail={"rows": count})
-
-
-async def kenjinkai_members(ack, deps: Deps, *, team_id: str, user_id: str) -> None:
-    """`/kenjinkai members`: the approved members of one's own prefecture (approved members only)."""
-    member = await members.get(deps.db, team_id=team_id, user_id=user_id)
-    if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
-        await ack(response_type="ephemeral", text=deps.texts("prefectures.kenjinkai.not_registered"))
-        return
-    listed, total = await directory.prefecture_members(deps.db, team_id=team_id, pref_code=member.pref_code)
-    await ack(
-        response_type="ephemeral",
-        **kenjinkai_members_message(deps.texts, pref_code=member.pref_code, listed=listed, total=total),
-    )
 
 
 def register(app: AsyncApp) -> None:

@@ -11,12 +11,11 @@ from bot.blocks import faq as ids
 from bot.blocks.common import esc
 from bot.blocks.faq import categories_message, forwarded_message, no_match_message, notice, results_message
 from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read_form
+from bot.services.faq import RELEVANT, visibilities
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer
 from bot.slack.slash import SlashCommand
-from handlers import faq_mentions
-from handlers.faq_mentions import RELEVANT, visibilities
 from storage import faq_channels, faqs, outbox
 
 # /faq: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
@@ -213,4 +212,3 @@ def register(app: AsyncApp) -> None:
     app.action(ids.EDIT)(on_edit_or_answer)
     app.action(ids.ANSWER)(on_edit_or_answer)
     app.view(CALLBACK)(on_save)
-    faq_mentions.register(app)

@@ -13,18 +13,15 @@ from bot.blocks.directory import summary
 from bot.blocks.home import HomeData, faq_modal, faq_results, home_view
 from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer
-from storage import approvals, directory, members, prefectures, sections
+from storage import approvals, directory, faqs, members, prefectures, programs, sections
+from storage.faq_feedback import log_unanswered
 from storage.members import Profile
 
 log = logging.getLogger(__name__)
 
 
 async def today(deps: Deps, team_id: str) -> list[tuple[str, str]]:
-    """Today's 庁内放送 from the programmes feature; nothing when it is not installed."""
-    try:
-        from storage import programs
-    except ImportError:
-        return []
+    """Today's 庁内放送 from the programmes feature."""
     tz = deps.settings.tz
     day = deps.clock().astimezone(tz).date()
     return [
@@ -82,21 +79,13 @@ async def on_faq_submit(ack, body: dict, view: dict, context) -> None:
     query = (((values.get(ids.FAQ_BLOCK) or {}).get(ids.FAQ_INPUT) or {}).get("value") or "").strip()[:200]
     team = body.get("team") if isinstance(body.get("team"), dict) else {}
     team_id = context.team_id or team.get("id") or deps.team_id
-    hits: list[tuple[str, str, str | None, str | None]] = []
-    try:
-        from storage import faqs
-
-        found = await faqs.search(db=deps.db, team_id=team_id, query=query, limit=5) if query else []
-        hits = [
-            (h.faq.question, h.faq.answer, h.faq.source, h.faq.updated_on.isoformat() if h.faq.updated_on else None)
-            for h in found
-        ]
-        if query and not hits:
-            from storage.faq_feedback import log_unanswered
-
-            await log_unanswered(db=deps.db, team_id=team_id, question=query)
-    except ImportError:
-        pass
+    found = await faqs.search(db=deps.db, team_id=team_id, query=query, limit=5) if query else []
+    hits: list[tuple[str, str, str | None, str | None]] = [
+        (h.faq.question, h.faq.answer, h.faq.source, h.faq.updated_on.isoformat() if h.faq.updated_on else None)
+        for h in found
+    ]
+    if query and not hits:
+        await log_unanswered(db=deps.db, team_id=team_id, question=query)
     await ack(response_action="update", view=faq_results(deps.texts, query=query, hits=hits))
 
 

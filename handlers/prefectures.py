@@ -8,16 +8,16 @@ import re
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.directory import kenjinkai_members_message
 from bot.blocks.help import usage_message
 from bot.blocks.prefectures import association_message, setup_report
 from bot.services import membership
 from bot.services.prefectures import setup_prefectures
 from bot.slack.commands import answered_in_time
-from bot.slack.context import deps_of
+from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer
 from bot.slack.slash import YAKUBA, SlashCommand, verb
-from handlers import directory
-from storage import members, prefectures
+from storage import directory, members, prefectures
 from storage.data import prefecture
 
 # /kenjinkai: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
@@ -32,8 +32,8 @@ SLACKBOT = "USLACKBOT"
 async def on_kenjinkai(ack, command: dict, context) -> None:
     deps = deps_of(context)
     texts, team_id = deps.texts, context.team_id or deps.team_id
-    if (command.get("text") or "").strip().lower() == "members":  # the directory's listing (handlers/directory)
-        await directory.kenjinkai_members(ack, deps, team_id=team_id, user_id=command["user_id"])
+    if (command.get("text") or "").strip().lower() == "members":  # the directory's listing of one's own 県人会
+        await kenjinkai_members(ack, deps, team_id=team_id, user_id=command["user_id"])
         return
     if (command.get("text") or "").strip():
         await ack(response_type="ephemeral", **usage_message(texts, "kenjinkai"))
@@ -82,6 +82,19 @@ async def on_member_left_channel(event: dict, context) -> None:
     member = await members.get(deps.db, team_id=team_id, user_id=user_id)
     if member is not None and member.placed_pref_code == channel.pref_code:
         await members.set_placed(deps.db, member_id=member.id, pref_code=None)
+
+
+async def kenjinkai_members(ack, deps: Deps, *, team_id: str, user_id: str) -> None:
+    """`/kenjinkai members`: the approved members of one's own prefecture (approved members only)."""
+    member = await members.get(deps.db, team_id=team_id, user_id=user_id)
+    if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
+        await ack(response_type="ephemeral", text=deps.texts("prefectures.kenjinkai.not_registered"))
+        return
+    listed, total = await directory.prefecture_members(deps.db, team_id=team_id, pref_code=member.pref_code)
+    await ack(
+        response_type="ephemeral",
+        **kenjinkai_members_message(deps.texts, pref_code=member.pref_code, listed=listed, total=total),
+    )
 
 
 def register(app: AsyncApp) -> None:

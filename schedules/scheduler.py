@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.slack.context import Deps
+from schedules import registry
 from schedules.job import Job
 from storage import job_runs
 
@@ -25,9 +26,6 @@ LOOKBACK = timedelta(hours=24)
 
 
 def all_jobs() -> list[Job]:
-    # Imported here so the registry is read when the scheduler is built, not at import of this module.
-    from schedules import registry
-
     return registry.JOBS
 
 

@@ -147,7 +147,7 @@ def setup() -> None:
 @setup.command("prefectures")
 def setup_prefectures() -> None:
     """Create or link the 47 prefecture channels (YAKUBA_PREFECTURE_CHANNEL_PATTERN) and record them."""
-    from bot.services.prefectures import cli_setup_prefectures
+    from bot.cli.members import cli_setup_prefectures
 
     _logging(logging.WARNING)
     try:
@@ -172,7 +172,7 @@ def members_sync() -> None:
     """Record everyone already in the workspace (users.list, paginated, rate-limit aware); DMs no one."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from bot.services.prefectures import cli_sync_members
+    from bot.cli.members import cli_sync_members
 
     _logging(logging.WARNING)
     with Progress(SpinnerColumn(), TextColumn("{task.description}")) as bar:

@@ -1,4 +1,4 @@
-"""What every `yakuba import|export KIND FILE` shares: the workspace, the offline warning, the progress bar."""
+"""What the CLI's commands share: the one console, a started app, the workspace, the progress bar."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import select
 
+from bot.app import Yakuba, create_app
 from bot.config import Settings
 from bot.slack.context import Deps
 from bot.texts import Texts
+from storage import migrate
 from storage.db import Database
 from storage.models import Archive, Faq, Member, Program, Section
 
-console = Console()
+console = Console()  # the CLI's one rich console
 
 # Any of these tells which workspace an offline database belongs to.
 TEAM_COLUMNS = (Member.team_id, Program.team_id, Section.team_id, Faq.team_id, Archive.team_id)
@@ -31,6 +33,27 @@ async def known_team(db: Database) -> str:
         for column in TEAM_COLUMNS:
             teams.update(t for t in await session.scalars(select(column).distinct()) if t)
     return teams.pop() if len(teams) == 1 else ""
+
+
+@asynccontextmanager
+async def running(settings: Settings, *, need_slack: bool = True) -> AsyncIterator[Yakuba]:
+    """A started app without the ticker: migrated database and, when Slack is needed, our identity."""
+    if need_slack:
+        settings.require("SLACK_BOT_TOKEN")
+    yakuba = create_app(settings)
+    try:
+        await yakuba.start(schedule=False) if need_slack else await _migrate_only(yakuba)
+        yield yakuba
+        await yakuba.deps.drain()
+    finally:
+        await yakuba.close()
+
+
+async def _migrate_only(yakuba: Yakuba) -> None:
+    await migrate.upgrade(yakuba.deps.db)
+    # Offline there is no auth.test: per-team data (e.g. programme reminder slots) is read for the one
+    # workspace this database holds.
+    yakuba.deps.team_id = yakuba.deps.team_id or await known_team(yakuba.deps.db)
 
 
 @dataclass
@@ -47,8 +70,6 @@ async def workspace(settings: Settings, feature: str, *, need_team: bool = True)
 
     Texts `<feature>.import.no_token` and `<feature>.import.unknown_team` say so in the operator's language.
     """
-    from bot.cli.operations import running
-
     texts = Texts(settings.yakuba_lang)
     online = bool(settings.slack_bot_token)
     if not online:

@@ -2,44 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from bot.app import Yakuba, create_app
+from bot.cli.io import console, running
 from bot.config import Settings
 from schedules.scheduler import Scheduler
-
-console = Console()
-
-
-@asynccontextmanager
-async def running(settings: Settings, *, need_slack: bool = True) -> AsyncIterator[Yakuba]:
-    """A started app without the ticker: migrated database and, when Slack is needed, our identity."""
-    if need_slack:
-        settings.require("SLACK_BOT_TOKEN")
-    yakuba = create_app(settings)
-    try:
-        await yakuba.start(schedule=False) if need_slack else await _migrate_only(yakuba)
-        yield yakuba
-        await yakuba.deps.drain()
-    finally:
-        await yakuba.close()
-
-
-async def _migrate_only(yakuba: Yakuba) -> None:
-    from bot.cli.io import known_team
-    from storage import migrate
-
-    await migrate.upgrade(yakuba.deps.db)
-    # Offline there is no auth.test: per-team data (e.g. programme reminder slots) is read for the one
-    # workspace this database holds.
-    yakuba.deps.team_id = yakuba.deps.team_id or await known_team(yakuba.deps.db)
 
 
 async def list_jobs(settings: Settings) -> None:

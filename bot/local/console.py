@@ -11,6 +11,7 @@ from typing import Any
 from bot.config import Settings
 from bot.local import requests as req
 from bot.local.workspace import LocalWorkspace, render
+from schedules.scheduler import Scheduler
 
 PROMPT = "yakuba> "
 
@@ -194,8 +195,6 @@ async def handle(ws: LocalWorkspace, line: str) -> bool:
 
 
 async def run_job(ws: LocalWorkspace, name: str, at: str | None) -> None:
-    from schedules.scheduler import Scheduler
-
     scheduler = Scheduler(ws.yakuba.deps)
     job = scheduler.jobs.get(name)
     if job is None:

@@ -1,4 +1,5 @@
-"""Membership service shared by registration, approval and leaving: profile saves, decisions, placement.
+"""Membership service shared by registration, approval and leaving: profile saves, decisions, placement;
+and the backfill of everyone already in the workspace (`yakuba members sync`).
 
 Every state change and the messages it owes (card, DMs, greeting) commit in one transaction through the
 outbox; channel moves (invite/kick) follow the commit and are idempotent, so a retry never doubles them.
@@ -6,7 +7,10 @@ outbox; channel moves (invite/kick) follow the commit and are idempotent, so a r
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +25,11 @@ from storage.members import Profile
 from storage.models import ApprovalRequest, Member
 
 log = logging.getLogger(__name__)
+
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+SLACKBOT = "USLACKBOT"
+PAGE_SIZE = 200  # what Slack recommends for users.list
+MAX_RATE_WAITS = 20
 
 
 def card_key(request_id: int) -> str:
@@ -203,3 +212,59 @@ async def place(deps: Deps, *, team_id: str, user_id: str) -> str | None:
                     log.warning("removal from the old prefecture channel failed: %s", exc.response.get("error"))
     await members.set_placed(deps.db, member_id=member.id, pref_code=member.pref_code if target else None)
     return target.channel_id if target else None
+
+
+# --- the backfill: `yakuba members sync` -------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    pages: int = 0
+    seen: int = 0
+    added: int = 0
+    changed: int = 0
+    skipped: int = 0
+    rate_waits: int = 0
+
+
+async def _users_page(deps: Deps, cursor: str | None, limit: int, report: SyncReport) -> dict:
+    """One users.list page. The client already retries 429s; if they run out, wait Retry-After and go on."""
+    for _ in range(MAX_RATE_WAITS):
+        try:
+            return (await deps.client.users_list(limit=limit, cursor=cursor or None)).data
+        except SlackApiError as exc:
+            if exc.response.status_code != 429:
+                raise
+            report.rate_waits += 1
+            await asyncio.sleep(float(exc.response.headers.get("Retry-After", "1") or 1))
+    raise RuntimeError("users.list stayed rate-limited; try again later")
+
+
+async def sync_members(deps: Deps, *, team_id: str, page_size: int = PAGE_SIZE,
+                       progress: Callable[[SyncReport], None] | None = None) -> SyncReport:
+    """Record everyone already in the workspace, page by page (memory stays one page), DMing no one."""
+    report = SyncReport()
+    cursor: str | None = None
+    while True:
+        page = await _users_page(deps, cursor, page_size, report)
+        active: list[str] = []
+        deleted: list[str] = []
+        for user in page.get("members") or []:
+            user_id = user.get("id") if isinstance(user, dict) else None
+            if (not isinstance(user_id, str) or not USER_ID.match(user_id) or user_id == SLACKBOT
+                    or user.get("is_bot") or user.get("is_app_user")):
+                report.skipped += 1
+                continue
+            (deleted if user.get("deleted") else active).append(user_id)
+        async with deps.db.write() as session:
+            added, changed = await members.record_batch(session, team_id=team_id, active=active, deleted=deleted,
+                                                        now=deps.clock())
+        report.pages += 1
+        report.seen += len(active) + len(deleted)
+        report.added += added
+        report.changed += changed
+        if progress is not None:
+            progress(report)
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return report
