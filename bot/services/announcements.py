@@ -1,6 +1,6 @@
 """Announcement targets: reading `/announce TARGETS MESSAGE`, who may send where, and who receives.
 
-Organisers may target anything. A prefecture lead (県人会の世話役, `members.is_lead` of their prefecture)
+Organisers may target anything. A prefecture lead (`members.is_lead` of their prefecture)
 only their own prefecture's channel. Everyone else nothing — checked again on every click.
 """
 
