@@ -30,8 +30,10 @@ def all_jobs() -> list[Job]:
 
 
 class Scheduler:
-    def __init__(self, deps: Deps, jobs: list[Job] | None = None) -> None:
+    def __init__(self, deps: Deps, jobs: list[Job] | None = None, *, ticker: bool = True) -> None:
         self.deps = deps
+        # False: catch-up still runs on start, but nothing ticks by the wall clock (tests tick by hand).
+        self.ticker = ticker
         self.jobs = {job.name: job for job in (jobs if jobs is not None else all_jobs())}
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._aps: AsyncIOScheduler | None = None
@@ -42,6 +44,8 @@ class Scheduler:
 
     async def start(self) -> None:
         await self.catch_up(self.deps.clock())
+        if not self.ticker:
+            return
         self._aps = AsyncIOScheduler(timezone=self.deps.settings.tz)
         for job in self.jobs.values():
             # One ticker per job, every minute on the minute; added after start-up catch-up, never replaced.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -14,6 +14,9 @@ from storage.sql import claimed
 from storage.types import utcnow
 
 LEASE = timedelta(seconds=60)
+# A new row is due at once, whatever the clock of the process that queued it: its first attempt time is
+# this floor, so only the sender's clock (deps.clock) ever decides when a row is due.
+DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 async def enqueue(
@@ -28,7 +31,7 @@ async def enqueue(
 ) -> bool:
     """Queue inside the caller's transaction. False when this key was queued before (nothing is added).
 
-    `now` is the caller's clock (jobs pass deps.clock()), so a row is due by the same clock that sends it.
+    The row is due at once; `now` (the caller's clock, deps.clock()) only stamps when it was queued.
     """
     if kind not in ("dm", "post"):
         raise ValueError(f"unknown outbox kind {kind!r}")
@@ -43,7 +46,7 @@ async def enqueue(
         payload=payload,
         status="pending",
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=DUE_AT_ONCE,
         created_at=now,
     )
 
