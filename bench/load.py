@@ -118,9 +118,13 @@ async def _role_fake_slack(joiners: int) -> None:
     # One response_url per command of both apps' bursts (a quarter of the requests, like the joins).
     urls = [fake.new_response_url(channel=general["id"]) for _ in range(2 * joiners)]
     ready = {
-        "url": base_url, "root": fake.root_url, "joiners": new_users, "regulars": people, "general": general["id"],
+        "url": base_url,
+        "root": fake.root_url,
+        "joiners": new_users,
+        "regulars": people,
+        "general": general["id"],
         "response_urls": urls,
-    }  # fmt: skip
+    }
     await ev._serve_until_stopped(ready, fake.stop)
 
 
@@ -183,10 +187,20 @@ class LoadChild(Child):
     async def start(self) -> dict[str, Any]:
         with open(self.stderr_path, "wb") as err:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.load", "--role", self.role, "--max-life", str(self.max_life),
-                *self.extra, cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=err, limit=256 * 1024 * 1024,
-            )  # fmt: skip
+                sys.executable,
+                "-m",
+                "bench.load",
+                "--role",
+                self.role,
+                "--max-life",
+                str(self.max_life),
+                *self.extra,
+                cwd=ROOT,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=err,
+                limit=256 * 1024 * 1024,
+            )
         return await self._expect("ready", ev.CHILD_START)
 
 
@@ -421,8 +435,20 @@ async def orchestrate(args: argparse.Namespace) -> int:
         for app, runs in (("bare", bare_runs), ("yakuba", yak_runs)):
             r = runs[level][0]
             lat = summary_ms(r.latencies)
-            rows.append([app, level, r.events, round(r.wall, 2), r.throughput, lat["p50"], lat["p99"], lat["max"],
-                         r.error_count, r.server_cpu / max(1, r.ok) * 1000])  # fmt: skip
+            rows.append(
+                [
+                    app,
+                    level,
+                    r.events,
+                    round(r.wall, 2),
+                    r.throughput,
+                    lat["p50"],
+                    lat["p99"],
+                    lat["max"],
+                    r.error_count,
+                    r.server_cpu / max(1, r.ok) * 1000,
+                ]
+            )
             if r.errors:
                 failures.append(f"{app} at concurrency {level}: {r.error_count} failed requests {dict(r.errors)}")
     headers = ["app", "conc.", "requests", "wall s", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "srv cpu ms/req"]

@@ -27,8 +27,23 @@ from handlers import (
     yakuba,
 )
 
-FEATURES = (onboarding, registration, approvals, prefectures, leads, programs, announcements, sections, directory, home,
-            privacy, yakuba, faq, faq_mentions, archives)
+FEATURES = (
+    onboarding,
+    registration,
+    approvals,
+    prefectures,
+    leads,
+    programs,
+    announcements,
+    sections,
+    directory,
+    home,
+    privacy,
+    yakuba,
+    faq,
+    faq_mentions,
+    archives,
+)
 
 # Every slash command of the contract, in the order members meet them (help and the manifest list them so).
 COMMANDS: tuple[SlashCommand, ...] = (

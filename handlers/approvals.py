@@ -72,8 +72,13 @@ async def _announce(deps, *, team_id: str, decided: membership.Decided, origin: 
     sent = await _card_location(deps, team_id, request.id)
     if respond is not None and origin.get("ts") and sent != (origin["channel"], origin["ts"]):
         # Decided from the /approvals list (an ephemeral): say there what happened too.
-        line = ids.decision_line(deps.texts, status=request.status, by=request.decided_by or "",
-                                 at=when(request.decided_at, deps.settings.tz), reason=request.reason)
+        line = ids.decision_line(
+            deps.texts,
+            status=request.status,
+            by=request.decided_by or "",
+            at=when(request.decided_at, deps.settings.tz),
+            reason=request.reason,
+        )
         await _say(respond, line)
 
 
@@ -111,8 +116,13 @@ async def on_reject(ack, body: dict, client, context, respond) -> None:
         await _already(deps, respond, membership.Decided(False, request, None))
         return
     member = await members.get(deps.db, team_id=team_id, user_id=request.user_id)
-    view = reject_modal(deps.texts, request_id=request.id, user_id=request.user_id,
-                        name=member.name if member and member.name else "", origin=_origin(body))
+    view = reject_modal(
+        deps.texts,
+        request_id=request.id,
+        user_id=request.user_id,
+        name=member.name if member and member.name else "",
+        origin=_origin(body),
+    )
     try:
         await client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as exc:
@@ -126,8 +136,10 @@ async def on_reject_reason(ack, body: dict, view: dict, context) -> None:
     raw = ((values.get(ids.REASON_BLOCK) or {}).get(ids.REASON) or {}).get("value")
     raw = raw if isinstance(raw, str) else ""
     if len(raw) > ids.REASON_LIMIT:
-        await ack(response_action="errors",
-                  errors={ids.REASON_BLOCK: texts("approval.reject_modal.too_long", limit=ids.REASON_LIMIT)})
+        await ack(
+            response_action="errors",
+            errors={ids.REASON_BLOCK: texts("approval.reject_modal.too_long", limit=ids.REASON_LIMIT)},
+        )
         return
     reason = "\n".join(clean(line) for line in _REASON_CONTROL.sub("", raw).splitlines()).strip()
     if not reason:
@@ -142,13 +154,18 @@ async def on_reject_reason(ack, body: dict, view: dict, context) -> None:
     if request_id is None:
         await ack(response_action="errors", errors={ids.REASON_BLOCK: texts("approval.gone")})
         return
-    decided = await membership.decide(deps, team_id=team_id, request_id=request_id, by=user_id,
-                                      status="rejected", reason=reason)
+    decided = await membership.decide(
+        deps, team_id=team_id, request_id=request_id, by=user_id, status="rejected", reason=reason
+    )
     if not decided.ok:
         request = decided.request
-        message = (texts("approval.already", by=request.decided_by or "",
-                         decision=texts(f"approval.decisions.{request.status}"))
-                   if request is not None and request.status != "pending" else texts("approval.gone"))
+        message = (
+            texts(
+                "approval.already", by=request.decided_by or "", decision=texts(f"approval.decisions.{request.status}")
+            )
+            if request is not None and request.status != "pending"
+            else texts("approval.gone")
+        )
         await ack(response_action="errors", errors={ids.REASON_BLOCK: message})
         return
     await ack()
@@ -163,8 +180,12 @@ async def on_approvals(ack, command: dict, context) -> None:
         return
     rows = await approvals.pending(deps.db, team_id=team_id, limit=500)
     shown = [
-        {"request_id": request.id, "user_id": request.user_id, "profile": Profile.of(member),
-         "submitted": when(request.submitted_at, deps.settings.tz)}
+        {
+            "request_id": request.id,
+            "user_id": request.user_id,
+            "profile": Profile.of(member),
+            "submitted": when(request.submitted_at, deps.settings.tz),
+        }
         for request, member in rows[: ids.LIST_LIMIT]
     ]
     more = max(0, len(rows) - ids.LIST_LIMIT)

@@ -58,14 +58,27 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
         await ack(response_action="errors", errors=errors)
         return
     saved, outcome = await archives.upsert(db=deps.db, team_id=team, **fields)
-    lines = [texts("archives.form.saved", outcome=texts(f"archives.form.outcome.{outcome}"), series=esc(saved.series),
-                   number=saved.number)]  # fmt: skip
+    lines = [
+        texts(
+            "archives.form.saved",
+            outcome=texts(f"archives.form.outcome.{outcome}"),
+            series=esc(saved.series),
+            number=saved.number,
+        )
+    ]
     channel = deps.settings.yakuba_broadcast_channel
     if announce and channel:
         # Keyed by the archive: saving it again with the box ticked does not announce twice.
         async with deps.db.write() as session:
-            await outbox.enqueue(session, team_id=team, key=f"archive-announce:{saved.id}", kind="post",
-                                 target=channel, payload=announce_message(texts, saved), now=deps.clock())  # fmt: skip
+            await outbox.enqueue(
+                session,
+                team_id=team,
+                key=f"archive-announce:{saved.id}",
+                kind="post",
+                target=channel,
+                payload=announce_message(texts, saved),
+                now=deps.clock(),
+            )
         deps.outbox.kick()
         lines.append(texts("archives.form.announced"))
     elif announce:

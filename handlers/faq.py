@@ -43,8 +43,11 @@ async def search(deps: Deps, team: str, user: str, query: str) -> dict:
     texts = deps.texts
     organiser = await is_organizer(deps, user)
     shown = await visibilities(deps, user, private=True)
-    hits = [h for h in await faqs.search(db=deps.db, team_id=team, query=query, limit=3, visibilities=shown)
-            if h.score >= RELEVANT]  # fmt: skip
+    hits = [
+        h
+        for h in await faqs.search(db=deps.db, team_id=team, query=query, limit=3, visibilities=shown)
+        if h.score >= RELEVANT
+    ]
     if not hits:
         row = await faqs.log_unanswered(db=deps.db, team_id=team, question=query)
         return no_match_message(texts, query, row.id if row else None)
@@ -142,9 +145,15 @@ async def on_forward(ack, body: dict, action: dict, context, respond) -> None:
         text = texts("faq.forward.no_channel")
     else:
         async with deps.db.write() as session:
-            new = await outbox.enqueue(session, team_id=team, key=f"faq-forward:{row.id}:{user}", kind="post",
-                                       target=channel, payload=forwarded_message(texts, row, user),
-                                       now=deps.clock())  # fmt: skip
+            new = await outbox.enqueue(
+                session,
+                team_id=team,
+                key=f"faq-forward:{row.id}:{user}",
+                kind="post",
+                target=channel,
+                payload=forwarded_message(texts, row, user),
+                now=deps.clock(),
+            )
         deps.outbox.kick()
         text = texts("faq.forward.done" if new else "faq.forward.already")
     await _tell(body, respond, text)
@@ -193,14 +202,16 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
         await ack(response_action="errors", errors={"question": texts("faq.form.error.taken", id=same.id)})
         return
     if current is not None:
-        entry, outcome = await faqs.update(db=deps.db, team_id=team, faq_id=current.id, edited_by=user,
-                                           author=current.author, **fields)  # fmt: skip
+        entry, outcome = await faqs.update(
+            db=deps.db, team_id=team, faq_id=current.id, edited_by=user, author=current.author, **fields
+        )
     else:
         entry, outcome = await faqs.upsert(db=deps.db, team_id=team, edited_by=user, author=user, **fields)
         if kind == "unanswered" and ref:
             await faqs.resolve_unanswered(db=deps.db, team_id=team, unanswered_id=ref, faq_id=entry.id)
-    text = texts("faq.form.saved", outcome=texts(f"faq.form.outcome.{outcome}"), id=entry.id,
-                 question=esc(entry.question))  # fmt: skip
+    text = texts(
+        "faq.form.saved", outcome=texts(f"faq.form.outcome.{outcome}"), id=entry.id, question=esc(entry.question)
+    )
     await ack(response_action="update", view=done_view(texts, text))
 
 

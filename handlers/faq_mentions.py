@@ -18,6 +18,7 @@ from storage import faq_channels
 
 log = logging.getLogger(__name__)
 
+
 def _bot(deps: Deps, context) -> str:
     return getattr(context, "bot_user_id", None) or deps.bot_user_id
 
@@ -39,8 +40,16 @@ async def on_app_mention(event: dict, context) -> None:
         except SlackApiError as exc:
             log.warning("auto-answer-off notice not shown: %s", exc.response.get("error"))
         return
-    await reply(deps, team=team, channel=channel, ts=ts, thread_ts=event.get("thread_ts") or ts, user=user,
-                question=question_of(str(event.get("text") or ""), bot), private=False)  # fmt: skip
+    await reply(
+        deps,
+        team=team,
+        channel=channel,
+        ts=ts,
+        thread_ts=event.get("thread_ts") or ts,
+        user=user,
+        question=question_of(str(event.get("text") or ""), bot),
+        private=False,
+    )
 
 
 async def on_message(event: dict, context) -> None:
@@ -51,9 +60,16 @@ async def on_message(event: dict, context) -> None:
     user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
     if not (isinstance(user, str) and isinstance(channel, str) and isinstance(ts, str)) or user == _bot(deps, context):
         return
-    await reply(deps, team=context.team_id or deps.team_id, channel=channel, ts=ts,
-                thread_ts=event.get("thread_ts") or ts, user=user,
-                question=question_of(str(event.get("text") or ""), _bot(deps, context)), private=True)  # fmt: skip
+    await reply(
+        deps,
+        team=context.team_id or deps.team_id,
+        channel=channel,
+        ts=ts,
+        thread_ts=event.get("thread_ts") or ts,
+        user=user,
+        question=question_of(str(event.get("text") or ""), _bot(deps, context)),
+        private=True,
+    )
 
 
 def register(app) -> None:

@@ -37,8 +37,13 @@ async def on_lead_submit(ack, body: dict, view: dict, context) -> None:
     lead = role != "release"
     await members.set_lead(deps.db, team_id=member.team_id, user_id=user_id, lead=lead)
     async with deps.db.write() as session:
-        audit.record(session, team_id=member.team_id, actor=actor, action="lead.appoint" if lead else "lead.release",
-                     subject=user_id)
+        audit.record(
+            session,
+            team_id=member.team_id,
+            actor=actor,
+            action="lead.appoint" if lead else "lead.release",
+            subject=user_id,
+        )
     await ack(response_action="clear")
 
 

@@ -44,13 +44,18 @@ async def on_kenjinkai(ack, command: dict, context) -> None:
         return
     pref = prefecture(member.pref_code)
     if member.status == "pending":
-        await ack(response_type="ephemeral",
-                  text=texts("prefectures.kenjinkai.pending", prefecture=pref.name if pref else ""))
+        await ack(
+            response_type="ephemeral", text=texts("prefectures.kenjinkai.pending", prefecture=pref.name if pref else "")
+        )
         return
     channel = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
     figures = await members.association(deps.db, team_id=team_id, pref_code=member.pref_code)
-    await ack(response_type="ephemeral", **association_message(
-        texts, pref_code=member.pref_code, channel_id=channel.channel_id if channel else None, figures=figures))
+    await ack(
+        response_type="ephemeral",
+        **association_message(
+            texts, pref_code=member.pref_code, channel_id=channel.channel_id if channel else None, figures=figures
+        ),
+    )
 
 
 async def on_user_change(event: dict, context) -> None:
@@ -118,5 +123,9 @@ async def on_setup_prefectures(ack, command: dict, context, respond) -> None:
         log.warning("prefecture set-up failed: %s", type(exc).__name__)
         await respond(response_type="ephemeral", text=texts("help.error"))
         return
-    await respond(response_type="ephemeral", **setup_report(texts, created=report.created, linked=report.linked,
-                                                            unchanged=report.unchanged, failures=report.failures))
+    await respond(
+        response_type="ephemeral",
+        **setup_report(
+            texts, created=report.created, linked=report.linked, unchanged=report.unchanged, failures=report.failures
+        ),
+    )

@@ -37,8 +37,14 @@ def _today(deps: Deps) -> date:
 async def day_message(deps: Deps, team: str, day: date) -> dict:
     settings = deps.settings
     found = await repo.lineup(db=deps.db, team_id=team, day=day, tz=settings.tz)
-    return lineup_message(deps.texts, day, found, minutes=settings.yakuba_reminder_minutes,
-                          broadcast=settings.yakuba_broadcast_channel, holiday=holiday_name(day))  # fmt: skip
+    return lineup_message(
+        deps.texts,
+        day,
+        found,
+        minutes=settings.yakuba_reminder_minutes,
+        broadcast=settings.yakuba_broadcast_channel,
+        holiday=holiday_name(day),
+    )
 
 
 async def week(deps: Deps, team: str) -> dict:
@@ -47,8 +53,12 @@ async def week(deps: Deps, team: str) -> dict:
     for offset in range(7):
         day = first + timedelta(days=offset)
         days.append((day, await repo.lineup(db=deps.db, team_id=team, day=day, tz=deps.settings.tz)))
-    return week_message(deps.texts, days, minutes=deps.settings.yakuba_reminder_minutes,
-                        broadcast=deps.settings.yakuba_broadcast_channel)  # fmt: skip
+    return week_message(
+        deps.texts,
+        days,
+        minutes=deps.settings.yakuba_reminder_minutes,
+        broadcast=deps.settings.yakuba_broadcast_channel,
+    )
 
 
 async def find_one(deps: Deps, team: str, query: str, verb: str) -> tuple[repo.StoredProgram | None, str]:
@@ -81,8 +91,11 @@ async def subscription(deps: Deps, team: str, user: str, verb: str, query: str) 
     if verb == "subscribe":
         new = await repo.subscribe(db=deps.db, team_id=team, program_id=program.id, user_id=user)
         minutes = deps.settings.yakuba_reminder_minutes
-        return notice(texts("programs.subscribe.done", title=title, minutes=minutes) if new
-                      else texts("programs.subscribe.already", title=title))  # fmt: skip
+        return notice(
+            texts("programs.subscribe.done", title=title, minutes=minutes)
+            if new
+            else texts("programs.subscribe.already", title=title)
+        )
     removed = await repo.unsubscribe(db=deps.db, team_id=team, program_id=program.id, user_id=user)
     return notice(texts("programs.subscribe.removed" if removed else "programs.subscribe.not_subscribed", title=title))
 
@@ -165,9 +178,7 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
     meta = str(view.get("private_metadata") or "")
     if meta:
         program_id = row_id(meta)
-        program = (
-            await repo.get_program_by_id(db=deps.db, team_id=team, program_id=program_id) if program_id else None
-        )
+        program = await repo.get_program_by_id(db=deps.db, team_id=team, program_id=program_id) if program_id else None
         if program is None:
             await ack(response_action="errors", errors={"title": texts("programs.subscribe.gone")})
             return

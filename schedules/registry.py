@@ -5,5 +5,12 @@ from __future__ import annotations
 from schedules import announcements, approvals, digest, faq_report, maintenance, privacy, reminders
 from schedules.job import Job
 
-JOBS: list[Job] = [maintenance.JOB, digest.JOB, reminders.JOB, approvals.JOB, announcements.JOB, privacy.JOB,
-                  faq_report.JOB]  # fmt: skip
+JOBS: list[Job] = [
+    maintenance.JOB,
+    digest.JOB,
+    reminders.JOB,
+    approvals.JOB,
+    announcements.JOB,
+    privacy.JOB,
+    faq_report.JOB,
+]

@@ -81,9 +81,11 @@ class Scheduler:
                 self.deps.db, team_id=self.deps.team_id, job=job.name, start=now - LOOKBACK, end=now - self.grace
             )
             # On a first start nothing was missed: the slots before it are recorded quietly.
-            level = logging.WARNING if stale and await job_runs.runs(
-                self.deps.db, team_id=self.deps.team_id, job=job.name, limit=1
-            ) else logging.INFO  # fmt: skip
+            level = (
+                logging.WARNING
+                if stale and await job_runs.runs(self.deps.db, team_id=self.deps.team_id, job=job.name, limit=1)
+                else logging.INFO
+            )
             for slot in stale:
                 if slot not in taken and await job_runs.claim(
                     self.deps.db, team_id=self.deps.team_id, job=job.name, slot=slot, owner=self.owner, status="skipped"

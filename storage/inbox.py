@@ -165,4 +165,3 @@ async def pending_count(db: Database, *, team_id: str) -> int:
 def abandoned(item: InboxItem) -> bool:
     """Leased MAX_ATTEMPTS times without being done: its work crashes the worker; it is dropped."""
     return item.attempts > MAX_ATTEMPTS
-

@@ -406,8 +406,7 @@ class AnnouncementDelivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
-    announcement_id: Mapped[int] = mapped_column(
-_ForeignKey("announcements.id", ondelete="CASCADE"), index=True)
+    announcement_id: Mapped[int] = mapped_column(_ForeignKey("announcements.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(8))  # channel|dm
     target: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|cancelled
@@ -463,6 +462,13 @@ class SectionMember(Base):
 
 
 # Directory statistics group 100,000 members by these columns; the indexes let SQL answer from them alone.
-Index("ix_members_directory", Member.team_id, Member.status, Member.left_at, Member.pref_code, Member.org_type,
-      Member.muni_code)
+Index(
+    "ix_members_directory",
+    Member.team_id,
+    Member.status,
+    Member.left_at,
+    Member.pref_code,
+    Member.org_type,
+    Member.muni_code,
+)
 Index("ix_members_approved_at", Member.team_id, Member.approved_at)

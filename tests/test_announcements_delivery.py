@@ -66,8 +66,11 @@ async def test_429s_are_obeyed_and_nothing_is_lost_or_doubled(signed, people):
     # Retry-After was honoured: the refused post was tried again no sooner than 1 s later. (Posts to other
     # channels already in flight when the 429 arrived may land meanwhile; new ones wait.)
     first = limited[0]
-    again = [c.at for c in signed.slack.calls_to("chat.postMessage")
-             if c.args.get("channel") == first.args.get("channel") and c.at > first.at]
+    again = [
+        c.at
+        for c in signed.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == first.args.get("channel") and c.at > first.at
+    ]
     assert again and min(again) - first.at >= 0.95
     assert (await latest(signed)).status == "done"
 

@@ -145,12 +145,27 @@ async def test_commands_that_open_a_form_are_answered_at_the_front_even_when_bus
 
 
 DEFERRED = [
-    ("/faq", ""), ("/faq", "ワクチン"), ("/faq", "auto"), ("/archive", ""), ("/archive", "予約"),
-    ("/programs", ""), ("/programs", "week"), ("/programs", "subscribe 朝礼"), ("/kenjinkai", ""),
-    ("/kenjinkai", "members"), ("/ka", "list"), ("/ka", "join 防災"), ("/members", "stats"),
-    ("/approvals", ""), ("/mydata", "export"), ("/yakuba", ""), ("/yakuba", "unknown"),
-    ("/announce", "status"), ("/announce", "help"), ("/announce", "#general テスト"),
-]  # fmt: skip
+    ("/faq", ""),
+    ("/faq", "ワクチン"),
+    ("/faq", "auto"),
+    ("/archive", ""),
+    ("/archive", "予約"),
+    ("/programs", ""),
+    ("/programs", "week"),
+    ("/programs", "subscribe 朝礼"),
+    ("/kenjinkai", ""),
+    ("/kenjinkai", "members"),
+    ("/ka", "list"),
+    ("/ka", "join 防災"),
+    ("/members", "stats"),
+    ("/approvals", ""),
+    ("/mydata", "export"),
+    ("/yakuba", ""),
+    ("/yakuba", "unknown"),
+    ("/announce", "status"),
+    ("/announce", "help"),
+    ("/announce", "#general テスト"),
+]
 
 
 async def test_every_deferred_command_answers_without_a_form(busy, people):

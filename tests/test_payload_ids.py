@@ -20,9 +20,13 @@ def test_ids_in_range():
 
 async def test_a_huge_or_exotic_id_on_a_button_is_refused_quietly(signed, people, caplog):
     for value in ("9" * 30, "²", "٣"):
-        body = req.block_actions_body(user_id=people.member, action_id=SUBSCRIBE, value=value,
-                                      channel_id=people.broadcast_channel,
-                                      response_url=signed.slack.new_response_url(user=people.member))
+        body = req.block_actions_body(
+            user_id=people.member,
+            action_id=SUBSCRIBE,
+            value=value,
+            channel_id=people.broadcast_channel,
+            response_url=signed.slack.new_response_url(user=people.member),
+        )
         response = await signed.post(body)
         assert response.status == 200
     await signed.settle()

@@ -189,14 +189,24 @@ async def test_forget_cancels_pending_announcement_dms_and_drops_the_user_id(sig
     await full_member(signed, people)
     db = signed.yakuba.deps.db
     async with db.write() as session:
-        ann = Announcement(team_id=TEAM, created_by=people.organizer, text="x", targets={"kind": "members"},
-                           target_key="k", text_key="t", status="sending", total=2)
+        ann = Announcement(
+            team_id=TEAM,
+            created_by=people.organizer,
+            text="x",
+            targets={"kind": "members"},
+            target_key="k",
+            text_key="t",
+            status="sending",
+            total=2,
+        )
         session.add(ann)
         await session.flush()
-        session.add_all([
-            AnnouncementDelivery(team_id=TEAM, announcement_id=ann.id, kind="dm", target=people.member),
-            AnnouncementDelivery(team_id=TEAM, announcement_id=ann.id, kind="dm", target=people.organizer),
-        ])
+        session.add_all(
+            [
+                AnnouncementDelivery(team_id=TEAM, announcement_id=ann.id, kind="dm", target=people.member),
+                AnnouncementDelivery(team_id=TEAM, announcement_id=ann.id, kind="dm", target=people.organizer),
+            ]
+        )
     await forget(signed, people.member)
     async with db.read() as session:
         rows = {r.target: r.status for r in await session.scalars(select(AnnouncementDelivery))}

@@ -154,8 +154,9 @@ def setup_prefectures() -> None:
         report = asyncio.run(cli_setup_prefectures(_settings()))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"created {report.created}, linked {report.linked}, unchanged {report.unchanged}, "
-               f"failed {len(report.failures)}")
+    click.echo(
+        f"created {report.created}, linked {report.linked}, unchanged {report.unchanged}, failed {len(report.failures)}"
+    )
     for name, error in report.failures:
         click.echo(f"  {name}: {error}", err=True)
     if report.failures:
@@ -182,8 +183,10 @@ def members_sync() -> None:
             bar.update(task, description=f"page {report.pages}: {report.seen} seen, {report.added} new")
 
         report = asyncio.run(cli_sync_members(_settings(), progress=progress))
-    click.echo(f"{report.seen} members seen ({report.added} new, {report.changed} left/returned, "
-               f"{report.skipped} bots skipped) in {report.pages} pages")
+    click.echo(
+        f"{report.seen} members seen ({report.added} new, {report.changed} left/returned, "
+        f"{report.skipped} bots skipped) in {report.pages} pages"
+    )
 
 
 @main.command("import")

@@ -17,8 +17,14 @@ def print_report(report: faq_io.ImportReport, texts: Texts) -> None:
     for error in report.errors:
         line = texts("faq.import.entry", line=error.line, reason=error.message)
         console.print(f"[red]✗[/red] {escape(line)}", highlight=False, soft_wrap=True)
-    summary = texts("faq.import.summary", total=report.total, created=report.created, updated=report.updated,
-                    unchanged=report.unchanged, errors=len(report.errors))  # fmt: skip
+    summary = texts(
+        "faq.import.summary",
+        total=report.total,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        errors=len(report.errors),
+    )
     console.print(escape(summary), highlight=False, soft_wrap=True)
 
 

@@ -92,13 +92,18 @@ async def _export_faqs(settings: Settings, path: Path) -> int:
     return await cli_export_faqs(settings, path)
 
 
-IMPORTERS: dict[str, FileOperation] = {"programs": _import_programs, "sections": _import_sections,
-                                       "faqs": _import_faqs, "archives": _import_archives}  # fmt: skip
+IMPORTERS: dict[str, FileOperation] = {
+    "programs": _import_programs,
+    "sections": _import_sections,
+    "faqs": _import_faqs,
+    "archives": _import_archives,
+}
 EXPORTERS: dict[str, FileOperation] = {"members": _export_members, "faqs": _export_faqs}
 
 
-async def _file_operation(verb: str, registry: dict[str, FileOperation], kinds: tuple[str, ...], settings: Settings,
-                          kind: str, path: Path) -> int:  # fmt: skip
+async def _file_operation(
+    verb: str, registry: dict[str, FileOperation], kinds: tuple[str, ...], settings: Settings, kind: str, path: Path
+) -> int:
     if kind not in kinds:
         raise click.ClickException(f"cannot {verb} {kind!r}; one of: {', '.join(kinds)}")
     operation = registry.get(kind)

@@ -63,8 +63,14 @@ def _form_payload(payload: dict) -> bytes:
 
 
 # ----------------------------------------------------------------------- events
-def event_body(event: dict, *, team_id: str = TEAM_ID, event_id: str | None = None, api_app_id: str = APP_ID,
-               event_time: int | None = None) -> bytes:
+def event_body(
+    event: dict,
+    *,
+    team_id: str = TEAM_ID,
+    event_id: str | None = None,
+    api_app_id: str = APP_ID,
+    event_time: int | None = None,
+) -> bytes:
     """An Events API `event_callback` envelope around `event` (event_ts filled in if missing)."""
     event = {**event}
     event.setdefault("event_ts", _now_ts())
@@ -79,8 +85,13 @@ def event_body(event: dict, *, team_id: str = TEAM_ID, event_id: str | None = No
         "event_id": event_id or f"Ev{int(time.time())}{next(_counter):06d}{secrets.token_hex(3).upper()}",
         "event_time": int(time.time()) if event_time is None else event_time,
         "authorizations": [
-            {"enterprise_id": None, "team_id": team_id, "user_id": BOT_USER_ID, "is_bot": True,
-             "is_enterprise_install": False}
+            {
+                "enterprise_id": None,
+                "team_id": team_id,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
         ],
         "is_ext_shared_channel": False,
         "event_context": f"4-{secrets.token_hex(12)}",
@@ -92,30 +103,57 @@ def team_join_event(user: dict) -> dict:
     return {"type": "team_join", "user": user}
 
 
-def member_joined_channel_event(user_id: str, channel_id: str, *, inviter: str | None = None,
-                                channel_type: str = "C", team_id: str = TEAM_ID) -> dict:
-    event = {"type": "member_joined_channel", "user": user_id, "channel": channel_id,
-             "channel_type": channel_type, "team": team_id}
+def member_joined_channel_event(
+    user_id: str, channel_id: str, *, inviter: str | None = None, channel_type: str = "C", team_id: str = TEAM_ID
+) -> dict:
+    event = {
+        "type": "member_joined_channel",
+        "user": user_id,
+        "channel": channel_id,
+        "channel_type": channel_type,
+        "team": team_id,
+    }
     if inviter:
         event["inviter"] = inviter
     return event
 
 
-def app_home_opened_event(user_id: str, *, channel_id: str = "D0LOCAL", tab: str = "home",
-                          view: dict | None = None) -> dict:
+def app_home_opened_event(
+    user_id: str, *, channel_id: str = "D0LOCAL", tab: str = "home", view: dict | None = None
+) -> dict:
     event: dict[str, Any] = {"type": "app_home_opened", "user": user_id, "channel": channel_id, "tab": tab}
     if view is not None:
         event["view"] = view
     return event
 
 
-def message_event(user_id: str, channel_id: str, text: str, *, channel_type: str | None = None,
-                  thread_ts: str | None = None, ts: str | None = None, team_id: str = TEAM_ID) -> dict:
+def message_event(
+    user_id: str,
+    channel_id: str,
+    text: str,
+    *,
+    channel_type: str | None = None,
+    thread_ts: str | None = None,
+    ts: str | None = None,
+    team_id: str = TEAM_ID,
+) -> dict:
     kind = channel_type or {"D": "im", "G": "group"}.get(channel_id[:1], "channel")
-    event = {"type": "message", "user": user_id, "text": text, "ts": ts or _now_ts(), "channel": channel_id,
-             "channel_type": kind, "team": team_id,
-             "blocks": [{"type": "rich_text", "block_id": secrets.token_hex(2), "elements": [
-                 {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}]}
+    event = {
+        "type": "message",
+        "user": user_id,
+        "text": text,
+        "ts": ts or _now_ts(),
+        "channel": channel_id,
+        "channel_type": kind,
+        "team": team_id,
+        "blocks": [
+            {
+                "type": "rich_text",
+                "block_id": secrets.token_hex(2),
+                "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+            }
+        ],
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
@@ -126,9 +164,19 @@ def url_verification_body(challenge: str) -> bytes:
 
 
 # --------------------------------------------------------------------- commands
-def command_body(command: str, text: str = "", *, user_id: str, channel_id: str, team_id: str = TEAM_ID,
-                 trigger_id: str | None = None, response_url: str | None = None, user_name: str | None = None,
-                 channel_name: str | None = None, api_app_id: str = APP_ID) -> bytes:
+def command_body(
+    command: str,
+    text: str = "",
+    *,
+    user_id: str,
+    channel_id: str,
+    team_id: str = TEAM_ID,
+    trigger_id: str | None = None,
+    response_url: str | None = None,
+    user_name: str | None = None,
+    channel_name: str | None = None,
+    api_app_id: str = APP_ID,
+) -> bytes:
     """A slash command, form-encoded as Slack sends it."""
     fields = {
         "token": VERIFICATION_TOKEN,
@@ -149,12 +197,25 @@ def command_body(command: str, text: str = "", *, user_id: str, channel_id: str,
 
 
 # -------------------------------------------------------------- interactivity
-def block_actions_body(*, user_id: str, action_id: str, value: str | None = None, block_id: str | None = None,
-                       selected_option: dict | None = None, channel_id: str | None = None,
-                       message: dict | None = None, view: dict | None = None, container: dict | None = None,
-                       trigger_id: str | None = None, response_url: str | None = None, team_id: str = TEAM_ID,
-                       action_type: str | None = None, action_extra: dict | None = None,
-                       state_values: dict | None = None, api_app_id: str = APP_ID) -> bytes:
+def block_actions_body(
+    *,
+    user_id: str,
+    action_id: str,
+    value: str | None = None,
+    block_id: str | None = None,
+    selected_option: dict | None = None,
+    channel_id: str | None = None,
+    message: dict | None = None,
+    view: dict | None = None,
+    container: dict | None = None,
+    trigger_id: str | None = None,
+    response_url: str | None = None,
+    team_id: str = TEAM_ID,
+    action_type: str | None = None,
+    action_extra: dict | None = None,
+    state_values: dict | None = None,
+    api_app_id: str = APP_ID,
+) -> bytes:
     """A block_actions payload for a click in a message (channel_id/message) or a view (view)."""
     action: dict[str, Any] = {
         "action_id": action_id,
@@ -183,8 +244,12 @@ def block_actions_body(*, user_id: str, action_id: str, value: str | None = None
         payload["container"] = container or {"type": "view", "view_id": payload["view"]["id"]}
     else:
         msg = message or {"type": "message", "ts": _now_ts(), "user": BOT_USER_ID, "text": ""}
-        payload["container"] = container or {"type": "message", "message_ts": msg.get("ts"),
-                                             "channel_id": channel_id, "is_ephemeral": False}
+        payload["container"] = container or {
+            "type": "message",
+            "message_ts": msg.get("ts"),
+            "channel_id": channel_id,
+            "is_ephemeral": False,
+        }
         payload["message"] = msg
         payload["state"] = {"values": state_values or {}}
         payload["response_url"] = response_url or UNREACHABLE_RESPONSE_URL
@@ -229,8 +294,16 @@ def _view_with_state(view: dict, values: dict | None, team_id: str, private_meta
     return out
 
 
-def view_submission_body(*, user_id: str, view: dict, values: dict, private_metadata: str | None = None,
-                         team_id: str = TEAM_ID, trigger_id: str | None = None, api_app_id: str = APP_ID) -> bytes:
+def view_submission_body(
+    *,
+    user_id: str,
+    view: dict,
+    values: dict,
+    private_metadata: str | None = None,
+    team_id: str = TEAM_ID,
+    trigger_id: str | None = None,
+    api_app_id: str = APP_ID,
+) -> bytes:
     """A view_submission of `view` (as opened) with Slack-shaped `values` (see state_values())."""
     payload = {
         "type": "view_submission",
@@ -247,8 +320,9 @@ def view_submission_body(*, user_id: str, view: dict, values: dict, private_meta
     return _form_payload(payload)
 
 
-def view_closed_body(*, user_id: str, view: dict, is_cleared: bool = False, team_id: str = TEAM_ID,
-                     api_app_id: str = APP_ID) -> bytes:
+def view_closed_body(
+    *, user_id: str, view: dict, is_cleared: bool = False, team_id: str = TEAM_ID, api_app_id: str = APP_ID
+) -> bytes:
     payload = {
         "type": "view_closed",
         "team": _team(team_id),
@@ -263,8 +337,16 @@ def view_closed_body(*, user_id: str, view: dict, is_cleared: bool = False, team
     return _form_payload(payload)
 
 
-def block_suggestion_body(*, user_id: str, action_id: str, value: str, view: dict | None = None,
-                          block_id: str | None = None, team_id: str = TEAM_ID, api_app_id: str = APP_ID) -> bytes:
+def block_suggestion_body(
+    *,
+    user_id: str,
+    action_id: str,
+    value: str,
+    view: dict | None = None,
+    block_id: str | None = None,
+    team_id: str = TEAM_ID,
+    api_app_id: str = APP_ID,
+) -> bytes:
     """An external_select options request (bolt: app.options(action_id))."""
     payload: dict[str, Any] = {
         "type": "block_suggestion",

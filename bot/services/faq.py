@@ -27,8 +27,9 @@ def question_of(text: str, bot_user_id: str) -> str:
     return " ".join(_MENTION.sub(" ", text).split())
 
 
-async def reply(deps: Deps, *, team: str, channel: str, ts: str, thread_ts: str, user: str, question: str,
-                private: bool) -> None:  # fmt: skip
+async def reply(
+    deps: Deps, *, team: str, channel: str, ts: str, thread_ts: str, user: str, question: str, private: bool
+) -> None:
     texts = deps.texts
     if not question:
         payload = notice(texts("faq.categories.hint"))
@@ -43,6 +44,13 @@ async def reply(deps: Deps, *, team: str, channel: str, ts: str, thread_ts: str,
             related = [h.faq for h in hits if h.score >= RELEVANT]
             payload = dont_know_message(texts, related, row.id if row else None)
     async with deps.db.write() as session:
-        await outbox.enqueue(session, team_id=team, key=f"faq-reply:{channel}:{ts}", kind="post", target=channel,
-                             payload={**payload, "thread_ts": thread_ts}, now=deps.clock())  # fmt: skip
+        await outbox.enqueue(
+            session,
+            team_id=team,
+            key=f"faq-reply:{channel}:{ts}",
+            kind="post",
+            target=channel,
+            payload={**payload, "thread_ts": thread_ts},
+            now=deps.clock(),
+        )
     deps.outbox.kick()

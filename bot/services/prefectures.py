@@ -18,7 +18,6 @@ from storage.data import prefectures as all_prefectures
 log = logging.getLogger(__name__)
 
 
-
 def channel_names(pattern: str) -> dict[str, str]:
     """{pref_code: channel name} from the pattern, e.g. kenjinkai-{code}-{romaji} → kenjinkai-13-tokyo."""
     try:
@@ -43,8 +42,9 @@ async def _existing_channels(deps: Deps, wanted: set[str]) -> dict[str, dict]:
     found: dict[str, dict] = {}
     cursor = None
     while True:
-        page = await deps.client.conversations_list(types="public_channel,private_channel", exclude_archived=True,
-                                                    limit=200, cursor=cursor)
+        page = await deps.client.conversations_list(
+            types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor
+        )
         for channel in page.get("channels") or []:
             if channel.get("name") in wanted:
                 found[channel["name"]] = channel
@@ -73,8 +73,9 @@ async def setup_prefectures(deps: Deps, *, team_id: str, actor: str = "cli") -> 
         except SlackApiError as exc:
             report.failures.append((name, str(exc.response.get("error") or exc.response.status_code)))
             continue
-        changed = await prefectures.record(deps.db, team_id=team_id, pref_code=code, channel_id=channel["id"],
-                                           name=name)
+        changed = await prefectures.record(
+            deps.db, team_id=team_id, pref_code=code, channel_id=channel["id"], name=name
+        )
         if outcome == "created":
             report.created += 1
         elif changed or outcome == "joined" or code not in recorded:
@@ -86,6 +87,11 @@ async def setup_prefectures(deps: Deps, *, team_id: str, actor: str = "cli") -> 
         if await place(deps, team_id=team_id, user_id=user_id):
             report.placed += 1
     async with deps.db.write() as session:
-        audit.record(session, team_id=team_id, actor=actor[:32], action="prefectures.setup",
-                     detail={"created": report.created, "linked": report.linked, "failed": len(report.failures)})
+        audit.record(
+            session,
+            team_id=team_id,
+            actor=actor[:32],
+            action="prefectures.setup",
+            detail={"created": report.created, "linked": report.linked, "failed": len(report.failures)},
+        )
     return report

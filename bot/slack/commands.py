@@ -24,6 +24,7 @@ from bot.slack.inbox import FRONT, STAGE_KEY, WORKER
 
 ACK_BUDGET = 2.0  # seconds; bolt itself gives up at 3
 
+
 def answered_in_time(handler: Callable[..., Awaitable[Any]]) -> Callable[[AsyncArgs], Awaitable[None]]:
     wanted = list(inspect.signature(handler).parameters)
 

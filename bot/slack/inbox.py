@@ -90,9 +90,12 @@ class Inbox:
         if not body:  # Socket Mode hands bolt a parsed envelope: keep it as JSON
             body, content_type = json.dumps(request.body, ensure_ascii=False), "application/json"
         item = store.row(
-            team_id=self.deps.team_id, key=key or uuid.uuid4().hex, kind=kind, body=body,
+            team_id=self.deps.team_id,
+            key=key or uuid.uuid4().hex,
+            kind=kind,
+            body=body,
             content_type=content_type or "application/json",
-        )  # fmt: skip
+        )
         stored = asyncio.get_running_loop().create_future()
         self._batch.append((item, stored))
         self._storing += 1
@@ -113,8 +116,9 @@ class Inbox:
             except Exception as exc:  # noqa: BLE001 - the requests are acked: work on them in memory instead
                 log.warning("inbox: %d requests not stored (%s); worked on in memory", len(batch), type(exc).__name__)
                 for item, stored in batch:
-                    self.deps.spawn(self._work(item["kind"], item["key"], item["body"], item["content_type"]),
-                                    name="inbox.memory")  # fmt: skip
+                    self.deps.spawn(
+                        self._work(item["kind"], item["key"], item["body"], item["content_type"]), name="inbox.memory"
+                    )
                     stored.done() or stored.set_result(False)
                 continue
             finally:

@@ -120,8 +120,11 @@ async def test_cli_import_sections_and_export_members(tmp_path, slack, settings,
 
     writing = slack.add_channel("writing")["id"]
     path = tmp_path / "sections.yaml"
-    path.write_text("sections:\n  - {name: ライティング課, kind: スキルアップ型, channel: '#writing'}\n"
-                    "  - {name: 謎の課, kind: 宇宙型}\n", "utf-8")
+    path.write_text(
+        "sections:\n  - {name: ライティング課, kind: スキルアップ型, channel: '#writing'}\n"
+        "  - {name: 謎の課, kind: 宇宙型}\n",
+        "utf-8",
+    )
     assert await import_file(settings, "sections", path) == 1
     out = capsys.readouterr().out
     assert "2" in out and "宇宙型" in out

@@ -30,8 +30,16 @@ async def journey_faq(ws: LocalWorkspace) -> None:
 
     ws.narrate("demo.faq.mention")
     text = f"<@{deps.bot_user_id or req.BOT_USER_ID}> {ws.texts('demo.faq.query_mention')}"
-    await ws.event({"type": "app_mention", "user": ws.me, "text": text, "channel": ws.general,
-                    "ts": ws.slack.ws.new_ts(), "team": deps.team_id})  # fmt: skip
+    await ws.event(
+        {
+            "type": "app_mention",
+            "user": ws.me,
+            "text": text,
+            "channel": ws.general,
+            "ts": ws.slack.ws.new_ts(),
+            "team": deps.team_id,
+        }
+    )
     ws.narrate("demo.faq.feedback")
     await ws.click_action(HELPFUL)
 
@@ -45,12 +53,14 @@ async def journey_faq(ws: LocalWorkspace) -> None:
     ws.narrate("demo.faq.answer")
     ws.me = ws.organizer
     await ws.click_action(ANSWER)
-    await ws.submit({
-        "question": {"value": ws.texts("demo.faq.new_question")},
-        "answer": {"value": ws.texts("demo.faq.new_answer")},
-        "category": {"value": ws.texts("demo.faq.new_category")},
-        "visibility": {"value": {"type": "static_select", "selected_option": {"value": "public"}}},
-    })  # fmt: skip
+    await ws.submit(
+        {
+            "question": {"value": ws.texts("demo.faq.new_question")},
+            "answer": {"value": ws.texts("demo.faq.new_answer")},
+            "category": {"value": ws.texts("demo.faq.new_category")},
+            "visibility": {"value": {"type": "static_select", "selected_option": {"value": "public"}}},
+        }
+    )
 
     ws.narrate("demo.faq.archive")
     await ws.command("/archive", ws.texts("demo.faq.query_archive"))

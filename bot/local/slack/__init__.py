@@ -1,10 +1,10 @@
 """An in-process emulator of the Slack Web API: a local workspace for `yakuba console`/`demo` and tests.
 
-    async with LocalSlack() as slack:
-        alice = slack.add_user("alice", "Alice")
-        client = AsyncWebClient(token="xoxb-local", base_url=slack.base_url)
-        await client.chat_postMessage(channel=alice["id"], text="hi")
-        assert slack.dm_messages(alice["id"])[0]["text"] == "hi"
+async with LocalSlack() as slack:
+    alice = slack.add_user("alice", "Alice")
+    client = AsyncWebClient(token="xoxb-local", base_url=slack.base_url)
+    await client.chat_postMessage(channel=alice["id"], text="hi")
+    assert slack.dm_messages(alice["id"])[0]["text"] == "hi"
 """
 
 from __future__ import annotations
@@ -31,8 +31,17 @@ class LocalSlack(Server):
         super().__init__(Workspace(team_name=team_name), tokens)
 
     # ------------------------------------------------------------- scripting
-    def add_user(self, name: str, real_name: str | None = None, *, admin: bool = False, owner: bool = False,
-                 deleted: bool = False, email: str | None = None, display_name: str | None = None) -> dict:
+    def add_user(
+        self,
+        name: str,
+        real_name: str | None = None,
+        *,
+        admin: bool = False,
+        owner: bool = False,
+        deleted: bool = False,
+        email: str | None = None,
+        display_name: str | None = None,
+    ) -> dict:
         flags: dict[str, Any] = {"is_admin": admin or owner, "is_owner": owner, "deleted": deleted}
         if email:
             flags["email"] = email
@@ -43,11 +52,19 @@ class LocalSlack(Server):
     def set_deleted(self, user_id: str, deleted: bool = True) -> None:
         self.ws.user(user_id)["deleted"] = deleted
 
-    def add_channel(self, name: str, *, private: bool = False, archived: bool = False, members: Iterable[str] = (),
-                    bot_member: bool = True) -> dict:
+    def add_channel(
+        self,
+        name: str,
+        *,
+        private: bool = False,
+        archived: bool = False,
+        members: Iterable[str] = (),
+        bot_member: bool = True,
+    ) -> dict:
         """A channel; the bot is a member unless bot_member=False (to provoke not_in_channel)."""
-        ch = self.ws.add_channel(name, private=private, archived=archived,
-                                 members=[*members, *([BOT_USER_ID] if bot_member else [])])
+        ch = self.ws.add_channel(
+            name, private=private, archived=archived, members=[*members, *([BOT_USER_ID] if bot_member else [])]
+        )
         return self.channel(ch["id"])
 
     def add_members(self, channel: str, *user_ids: str) -> None:
@@ -84,8 +101,9 @@ class LocalSlack(Server):
 
     def ephemerals(self, user_id: str | None = None, channel: str | None = None) -> list[dict]:
         """Ephemeral messages (chat.postEphemeral and response_url replies), oldest first."""
-        return self.ws.snapshot([e for e in self.ws.ephemeral if user_id in (None, e["user"])
-                                 and channel in (None, e["channel"])])
+        return self.ws.snapshot(
+            [e for e in self.ws.ephemeral if user_id in (None, e["user"]) and channel in (None, e["channel"])]
+        )
 
     def views_for(self, user_id: str) -> list[dict]:
         """Every modal opened or pushed for the user (current content), oldest first."""
@@ -97,7 +115,7 @@ class LocalSlack(Server):
 
     def close_views(self, user_id: str, *, all_views: bool = True) -> None:
         stack = self.ws.stacks.get(user_id, [])
-        del stack[0 if all_views else -1:]
+        del stack[0 if all_views else -1 :]
 
     def view(self, view_id: str) -> dict | None:
         entry = self.ws.views.get(view_id)

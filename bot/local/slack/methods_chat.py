@@ -147,17 +147,33 @@ def build_view(ws: Workspace, spec: Any, vid: str, **extra: Any) -> dict:
     for key in ("title", "submit", "close"):
         text = (spec.get(key) or {}).get("text", "")
         if len(text) > 24:
-            raise SlackError("invalid_arguments", response_metadata={
-                "messages": [f"[ERROR] must be less than 25 characters [json-pointer:/view/{key}/text]"]})
+            raise SlackError(
+                "invalid_arguments",
+                response_metadata={
+                    "messages": [f"[ERROR] must be less than 25 characters [json-pointer:/view/{key}/text]"]
+                },
+            )
     check_blocks(spec.get("blocks", []), 100, "invalid_arguments")
     view = {
-        "id": vid, "team_id": ws.team_id, "type": spec["type"], "blocks": spec.get("blocks", []),
-        "private_metadata": spec.get("private_metadata", ""), "callback_id": spec.get("callback_id", ""),
-        "state": {"values": {}}, "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
-        "title": spec.get("title"), "close": spec.get("close"), "submit": spec.get("submit"),
-        "clear_on_close": bool(spec.get("clear_on_close")), "notify_on_close": bool(spec.get("notify_on_close")),
-        "external_id": spec.get("external_id", ""), "previous_view_id": None, "root_view_id": vid,
-        "app_id": APP_ID, "app_installed_team_id": ws.team_id, "bot_id": BOT_ID,
+        "id": vid,
+        "team_id": ws.team_id,
+        "type": spec["type"],
+        "blocks": spec.get("blocks", []),
+        "private_metadata": spec.get("private_metadata", ""),
+        "callback_id": spec.get("callback_id", ""),
+        "state": {"values": {}},
+        "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+        "title": spec.get("title"),
+        "close": spec.get("close"),
+        "submit": spec.get("submit"),
+        "clear_on_close": bool(spec.get("clear_on_close")),
+        "notify_on_close": bool(spec.get("notify_on_close")),
+        "external_id": spec.get("external_id", ""),
+        "previous_view_id": None,
+        "root_view_id": vid,
+        "app_id": APP_ID,
+        "app_installed_team_id": ws.team_id,
+        "bot_id": BOT_ID,
     }
     view.update(extra)
     return view
@@ -187,8 +203,13 @@ def views_push(ws: Workspace, args: dict, root: str) -> dict:
     if len(stack) >= 3:
         raise SlackError("push_limit_reached")
     vid = ws.new_id("V")
-    view = build_view(ws, args.get("view"), vid, previous_view_id=stack[-1] if stack else None,
-                      root_view_id=stack[0] if stack else vid)
+    view = build_view(
+        ws,
+        args.get("view"),
+        vid,
+        previous_view_id=stack[-1] if stack else None,
+        root_view_id=stack[0] if stack else vid,
+    )
     result = store_view(ws, view, user)
     stack.append(vid)
     return result
@@ -246,9 +267,16 @@ def files_get_upload_url(ws: Workspace, args: dict, root: str) -> dict:
     require(args, "filename", "length")
     fid = ws.new_id("F")
     ws.files[fid] = {
-        "id": fid, "created": int(time.time()), "timestamp": int(time.time()), "name": args["filename"],
-        "title": args["filename"], "user": BOT_USER_ID, "alt_txt": args.get("alt_txt"),
-        "length": int(args["length"]), "content": None, "shares": {},
+        "id": fid,
+        "created": int(time.time()),
+        "timestamp": int(time.time()),
+        "name": args["filename"],
+        "title": args["filename"],
+        "user": BOT_USER_ID,
+        "alt_txt": args.get("alt_txt"),
+        "length": int(args["length"]),
+        "content": None,
+        "shares": {},
     }
     return {"upload_url": f"{root}upload/v1/{fid}", "file_id": fid}
 
@@ -271,8 +299,10 @@ def files_complete_upload(ws: Workspace, args: dict, root: str) -> dict:
         done.append(f)
     for ch in chans:
         objs = [file_object(ws, f, root) for f in done]
-        msg = ws.append_message(ch["id"], ws.bot_message(
-            args.get("initial_comment") or "", files=objs, upload=True, thread_ts=args.get("thread_ts")))
+        msg = ws.append_message(
+            ch["id"],
+            ws.bot_message(args.get("initial_comment") or "", files=objs, upload=True, thread_ts=args.get("thread_ts")),
+        )
         for f in done:
             kind = "private" if ch["is_private"] else "public"
             f["shares"].setdefault(kind, {}).setdefault(ch["id"], []).append({"ts": msg["ts"]})
@@ -285,4 +315,3 @@ def files_info(ws: Workspace, args: dict, root: str) -> dict:
     if f is None or f["content"] is None:
         raise SlackError("file_not_found")
     return {"file": file_object(ws, f, root)}
-

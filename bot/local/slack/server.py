@@ -143,7 +143,7 @@ class Server:
         token = args.pop("token", None)
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
-            token = auth[len("Bearer "):].strip()
+            token = auth[len("Bearer ") :].strip()
         for key in JSON_ARGS:
             value = args.get(key)
             if isinstance(value, str) and value[:1] in ("[", "{"):
@@ -189,8 +189,9 @@ class Server:
         return web.Response(body=f["content"], content_type="application/octet-stream")
 
     # ----------------------------------------------------------- response_url
-    def new_response_url(self, *, channel: str | None = None, user: str | None = None,
-                         message_ts: str | None = None) -> str:
+    def new_response_url(
+        self, *, channel: str | None = None, user: str | None = None, message_ts: str | None = None
+    ) -> str:
         """A response_url on this server; posts to it are recorded in .responses and applied."""
         if self.root_url is None:
             raise RuntimeError("start() the LocalSlack (or set root_url) before asking for response URLs")
@@ -228,11 +229,20 @@ class Server:
         elif truthy(body.get("replace_original")) and original is not None:
             original.update(fields)
         elif body.get("response_type") == "in_channel" and channel in ws.channels:
-            ws.append_message(channel, ws.bot_message(fields.pop("text", ""), **fields,
-                                                      thread_ts=body.get("thread_ts")))
+            ws.append_message(
+                channel, ws.bot_message(fields.pop("text", ""), **fields, thread_ts=body.get("thread_ts"))
+            )
         else:
-            ws.ephemeral.append({"channel": channel, "user": ctx["user"], "ts": ws.new_ts(),
-                                 "via": "response_url", "text": "", **fields})
+            ws.ephemeral.append(
+                {
+                    "channel": channel,
+                    "user": ctx["user"],
+                    "ts": ws.new_ts(),
+                    "via": "response_url",
+                    "text": "",
+                    **fields,
+                }
+            )
         return Reply({"ok": True})
 
     # -------------------------------------------------------------- recording
@@ -275,8 +285,9 @@ class Server:
         found = lambda: [c for c in self.responses if matches(c, None, where)]  # noqa: E731
         return await self._wait(found, count, timeout, "response_url", self.responses)
 
-    async def _wait(self, found: Callable[[], list[Call]], count: int, timeout: float, what: str,
-                    seen: list[Call]) -> list[Call]:
+    async def _wait(
+        self, found: Callable[[], list[Call]], count: int, timeout: float, what: str, seen: list[Call]
+    ) -> list[Call]:
         cond = self._condition()
         try:
             async with cond:
