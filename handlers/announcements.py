@@ -9,6 +9,9 @@ import logging
 from datetime import datetime
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import announcements as ui
@@ -37,7 +40,7 @@ def _error(deps: Deps, exc: TargetError) -> dict:
     return ui.notice(deps.texts(exc.key, **exc.params))
 
 
-async def on_announce(ack, command: dict, context, respond) -> None:
+async def on_announce(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, _team(deps, context), command["user_id"]
     text = (command.get("text") or "").strip()
@@ -104,7 +107,7 @@ async def _draft(
     return ui.preview_message(deps.texts, draft, tz=deps.settings.tz, count=len(resolved.recipients))
 
 
-async def on_form(ack, body: dict, view: dict, context) -> None:
+async def on_form(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, _team(deps, context), body["user"]["id"]
     role = await role_of(deps, team_id=team, user_id=user)
@@ -187,7 +190,7 @@ def _announcement_id(value: object) -> int | None:
     return row_id(value) if isinstance(value, str) else None
 
 
-async def on_send(ack, body: dict, action: dict, context, respond) -> None:
+async def on_send(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     await ack()
     deps = deps_of(context)
     texts, team, user = deps.texts, _team(deps, context), body["user"]["id"]
@@ -237,7 +240,7 @@ async def on_send(ack, body: dict, action: dict, context, respond) -> None:
     await respond(replace_original=True, **ui.notice(text))
 
 
-async def on_cancel(ack, body: dict, action: dict, context, respond) -> None:
+async def on_cancel(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     await ack()
     deps = deps_of(context)
     team, user = _team(deps, context), body["user"]["id"]

@@ -6,7 +6,11 @@ import logging
 import re
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import approvals as ids
 from bot.blocks.approvals import pending_list, reject_modal, when
@@ -14,7 +18,7 @@ from bot.blocks.common import row_id
 from bot.blocks.registration_form import clean
 from bot.services import membership, sections
 from bot.slack.commands import answered_in_time
-from bot.slack.context import deps_of
+from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer
 from bot.slack.slash import ANY, SlashCommand
 from storage import approvals, members, outbox
@@ -44,14 +48,14 @@ def _origin(body: dict) -> dict[str, str]:
     return {"channel": str(container.get("channel_id") or ""), "ts": str(container.get("message_ts") or "")}
 
 
-async def _say(respond, text: str) -> None:
+async def _say(respond: AsyncRespond, text: str) -> None:
     try:
         await respond(text=text, response_type="ephemeral", replace_original=False)
     except Exception as exc:  # noqa: BLE001 - an expired response_url must not fail the decision
         log.warning("ephemeral reply failed: %s", type(exc).__name__)
 
 
-async def _already(deps, respond, decided: membership.Decided) -> None:
+async def _already(deps: Deps, respond: AsyncRespond, decided: membership.Decided) -> None:
     request = decided.request
     if request is None:
         await _say(respond, deps.texts("approval.gone"))
@@ -60,7 +64,9 @@ async def _already(deps, respond, decided: membership.Decided) -> None:
     await _say(respond, deps.texts("approval.already", by=request.decided_by or "", decision=decision))
 
 
-async def _announce(deps, *, team_id: str, decided: membership.Decided, origin: dict[str, str], respond) -> None:
+async def _announce(
+    deps, *, team_id: str, decided: membership.Decided, origin: dict[str, str], respond: AsyncRespond
+) -> None:
     """After a decision commits: move channels, send the queued DMs/greeting, update the card."""
     request, member = decided.request, decided.member
     assert request is not None and member is not None
@@ -82,12 +88,12 @@ async def _announce(deps, *, team_id: str, decided: membership.Decided, origin: 
         await _say(respond, line)
 
 
-async def _card_location(deps, team_id: str, request_id: int) -> tuple[str, str] | None:
+async def _card_location(deps: Deps, team_id: str, request_id: int) -> tuple[str, str] | None:
     row = await outbox.by_key(deps.db, team_id=team_id, key=membership.card_key(request_id))
     return (row.channel or "", row.ts or "") if row else None
 
 
-async def on_approve(ack, body: dict, context, respond) -> None:
+async def on_approve(ack: AsyncAck, body: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     await ack()
     deps = deps_of(context)
     team_id, user_id, request_id = _team(body, context), body["user"]["id"], _request_id(body)
@@ -104,7 +110,9 @@ async def on_approve(ack, body: dict, context, respond) -> None:
     await _announce(deps, team_id=team_id, decided=decided, origin=_origin(body), respond=respond)
 
 
-async def on_reject(ack, body: dict, client, context, respond) -> None:
+async def on_reject(
+    ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
     await ack()
     deps = deps_of(context)
     team_id, user_id, request_id = _team(body, context), body["user"]["id"], _request_id(body)
@@ -129,7 +137,7 @@ async def on_reject(ack, body: dict, client, context, respond) -> None:
         log.warning("reject reason modal not opened: %s", exc.response.get("error"))
 
 
-async def on_reject_reason(ack, body: dict, view: dict, context) -> None:
+async def on_reject_reason(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team_id, user_id = deps.texts, _team(body, context), body["user"]["id"]
     values = ((view.get("state") or {}).get("values")) or {}
@@ -172,7 +180,7 @@ async def on_reject_reason(ack, body: dict, view: dict, context) -> None:
     await _announce(deps, team_id=team_id, decided=decided, origin={"channel": channel, "ts": ts}, respond=None)
 
 
-async def on_approvals(ack, command: dict, context) -> None:
+async def on_approvals(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     team_id = context.team_id or deps.team_id
     if not await is_organizer(deps, command["user_id"]):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.archives import CALLBACK, announce_message, archive_modal, done_view, list_message, read_form
@@ -22,7 +24,7 @@ COMMAND = SlashCommand("archive", opens_form=frozenset({"add"}), organisers=froz
 log = logging.getLogger(__name__)
 
 
-async def on_archive(ack, command: dict, context) -> None:
+async def on_archive(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, context.team_id or deps.team_id, command.get("user_id", "")
     query = " ".join(str(command.get("text") or "").split())
@@ -46,7 +48,7 @@ async def on_archive(ack, command: dict, context) -> None:
     await ack(response_type="ephemeral", **list_message(texts, [h.archive for h in hits], query=query))
 
 
-async def on_save(ack, body: dict, view: dict, context) -> None:
+async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team = deps.texts, context.team_id or deps.team_id
     user = (body.get("user") or {}).get("id", "")

@@ -6,6 +6,9 @@ import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.directory import stats_message
@@ -24,7 +27,7 @@ COMMAND = SlashCommand("members", organisers=frozenset({"export"}))
 log = logging.getLogger(__name__)
 
 
-async def on_members(ack, command: dict, context, respond) -> None:
+async def on_members(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     deps = deps_of(context)
     texts, team_id, user_id = deps.texts, context.team_id or deps.team_id, command["user_id"]
     verb = (command.get("text") or "").strip().lower()
@@ -44,7 +47,7 @@ async def on_members(ack, command: dict, context, respond) -> None:
         await ack(response_type="ephemeral", **usage_message(texts, "members"))
 
 
-async def send_map(deps: Deps, *, team_id: str, user_id: str, channel: str, respond) -> None:
+async def send_map(deps: Deps, *, team_id: str, user_id: str, channel: str, respond: AsyncRespond) -> None:
     """Draw in a worker thread (the event loop keeps serving), share where asked, else in a DM."""
     texts = deps.texts
     counts = await directory.prefecture_counts(deps.db, team_id=team_id)
@@ -70,7 +73,7 @@ async def send_map(deps: Deps, *, team_id: str, user_id: str, channel: str, resp
         await respond(response_type="ephemeral", text=texts("directory.map.failed"))
 
 
-async def send_export(deps: Deps, *, team_id: str, user_id: str, respond) -> None:
+async def send_export(deps: Deps, *, team_id: str, user_id: str, respond: AsyncRespond) -> None:
     content, count = await directory.export_csv(deps.db, team_id=team_id)
     stamp = deps.clock().astimezone(deps.settings.tz).strftime("%Y%m%d-%H%M")
     try:

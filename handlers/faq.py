@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import faq as ids
@@ -28,7 +31,7 @@ def _team(context, deps: Deps) -> str:
     return context.team_id or deps.team_id
 
 
-async def _tell(body: dict, respond, text: str) -> None:
+async def _tell(body: dict, respond: AsyncRespond, text: str) -> None:
     """An ephemeral reply to a click; a forged click without a response_url (e.g. inside a modal) gets none."""
     if body.get("response_url"):
         await respond(response_type="ephemeral", replace_original=False, **notice(text))
@@ -74,7 +77,7 @@ async def open_form(deps: Deps, trigger_id: str, view: dict) -> None:
         log.warning("FAQ form not opened: %s", exc.response.get("error"))
 
 
-async def on_faq(ack, command: dict, context) -> None:
+async def on_faq(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, _team(context, deps), command.get("user_id", "")
     text = " ".join(str(command.get("text") or "").split())
@@ -110,7 +113,9 @@ async def on_faq(ack, command: dict, context) -> None:
     await open_form(deps, str(command.get("trigger_id") or ""), faq_modal(texts, entry))
 
 
-async def on_feedback(ack, body: dict, action: dict, context, respond) -> None:
+async def on_feedback(
+    ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
     await ack()
     deps = deps_of(context)
     team, user, value = _team(context, deps), _user(body), str(action.get("value") or "")
@@ -127,7 +132,7 @@ async def on_feedback(ack, body: dict, action: dict, context, respond) -> None:
     await _tell(body, respond, text)
 
 
-async def on_forward(ack, body: dict, action: dict, context, respond) -> None:
+async def on_forward(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     """Post the question to the organisers' channel: once per question per member (outbox key)."""
     await ack()
     deps = deps_of(context)
@@ -159,7 +164,9 @@ async def on_forward(ack, body: dict, action: dict, context, respond) -> None:
     await _tell(body, respond, text)
 
 
-async def on_edit_or_answer(ack, body: dict, action: dict, context, respond) -> None:
+async def on_edit_or_answer(
+    ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
     """An organiser's "edit" under a result, or "write an answer" on a forwarded question: the form."""
     await ack()
     deps = deps_of(context)
@@ -181,7 +188,7 @@ async def on_edit_or_answer(ack, body: dict, action: dict, context, respond) -> 
     await open_form(deps, str(body.get("trigger_id") or ""), view)
 
 
-async def on_save(ack, body: dict, view: dict, context) -> None:
+async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, _team(context, deps), _user(body)
     # Checked again here: a submission can be forged, or the right lost since the form opened.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.faq import notice
@@ -23,7 +24,7 @@ def _bot(deps: Deps, context) -> str:
     return getattr(context, "bot_user_id", None) or deps.bot_user_id
 
 
-async def on_app_mention(event: dict, context) -> None:
+async def on_app_mention(event: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
     bot = _bot(deps, context)
@@ -52,7 +53,7 @@ async def on_app_mention(event: dict, context) -> None:
     )
 
 
-async def on_message(event: dict, context) -> None:
+async def on_message(event: dict, context: AsyncBoltContext) -> None:
     """DMs to the bot only; edits, joins and other subtypes, and every bot's messages are ignored."""
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return

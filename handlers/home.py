@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import home as ids
 from bot.blocks.approvals import when
@@ -58,14 +61,14 @@ async def publish(deps: Deps, *, team_id: str, user_id: str) -> None:
         log.warning("home tab not published: %s", exc.response.get("error"))
 
 
-async def on_app_home_opened(event: dict, context) -> None:
+async def on_app_home_opened(event: dict, context: AsyncBoltContext) -> None:
     if event.get("tab", "home") != "home" or not isinstance(event.get("user"), str):
         return
     deps = deps_of(context)
     await publish(deps, team_id=context.team_id or deps.team_id, user_id=event["user"])
 
 
-async def on_faq_search(ack, body: dict, client, context) -> None:
+async def on_faq_search(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
     await ack()
     try:
         await client.views_open(trigger_id=body["trigger_id"], view=faq_modal(deps_of(context).texts))
@@ -73,7 +76,7 @@ async def on_faq_search(ack, body: dict, client, context) -> None:
         log.warning("FAQ search form not opened: %s", exc.response.get("error"))
 
 
-async def on_faq_submit(ack, body: dict, view: dict, context) -> None:
+async def on_faq_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     values = ((view.get("state") or {}).get("values")) or {}
     query = (((values.get(ids.FAQ_BLOCK) or {}).get(ids.FAQ_INPUT) or {}).get("value") or "").strip()[:200]

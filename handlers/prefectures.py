@@ -6,6 +6,9 @@ import logging
 import re
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.directory import kenjinkai_members_message
@@ -29,7 +32,7 @@ USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 SLACKBOT = "USLACKBOT"
 
 
-async def on_kenjinkai(ack, command: dict, context) -> None:
+async def on_kenjinkai(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team_id = deps.texts, context.team_id or deps.team_id
     if (command.get("text") or "").strip().lower() == "members":  # the directory's listing of one's own 県人会
@@ -58,7 +61,7 @@ async def on_kenjinkai(ack, command: dict, context) -> None:
     )
 
 
-async def on_user_change(event: dict, context) -> None:
+async def on_user_change(event: dict, context: AsyncBoltContext) -> None:
     """Deactivated → marked left (nothing deleted); reactivated → restored and back in their channel."""
     deps = deps_of(context)
     user = event.get("user") if isinstance(event.get("user"), dict) else {}
@@ -74,7 +77,7 @@ async def on_user_change(event: dict, context) -> None:
         await membership.place(deps, team_id=team_id, user_id=user_id)
 
 
-async def on_member_left_channel(event: dict, context) -> None:
+async def on_member_left_channel(event: dict, context: AsyncBoltContext) -> None:
     """Leaving one's own prefecture channel is allowed; the record then says they are not placed."""
     deps = deps_of(context)
     user_id, channel_id = event.get("user"), event.get("channel")
@@ -89,7 +92,7 @@ async def on_member_left_channel(event: dict, context) -> None:
         await members.set_placed(deps.db, member_id=member.id, pref_code=None)
 
 
-async def kenjinkai_members(ack, deps: Deps, *, team_id: str, user_id: str) -> None:
+async def kenjinkai_members(ack: AsyncAck, deps: Deps, *, team_id: str, user_id: str) -> None:
     """`/kenjinkai members`: the approved members of one's own prefecture (approved members only)."""
     member = await members.get(deps.db, team_id=team_id, user_id=user_id)
     if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
@@ -109,7 +112,7 @@ def register(app: AsyncApp) -> None:
     app.command(YAKUBA, matchers=[verb("setup", "prefectures")])(answered_in_time(on_setup_prefectures))
 
 
-async def on_setup_prefectures(ack, command: dict, context, respond) -> None:
+async def on_setup_prefectures(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     """`/yakuba setup prefectures`: create or link the 47 channels (organisers only), then report."""
     deps = deps_of(context)
     texts, user_id = deps.texts, command["user_id"]

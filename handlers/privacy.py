@@ -6,6 +6,9 @@ import json
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import privacy as ids
@@ -24,7 +27,7 @@ COMMAND = SlashCommand("mydata")
 log = logging.getLogger(__name__)
 
 
-async def send_export(deps: Deps, *, team_id: str, user_id: str, respond) -> None:
+async def send_export(deps: Deps, *, team_id: str, user_id: str, respond: AsyncRespond) -> None:
     data = await privacy.collect(deps.db, team_id=team_id, user_id=user_id)
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     try:
@@ -44,7 +47,7 @@ async def send_export(deps: Deps, *, team_id: str, user_id: str, respond) -> Non
         audit.record(session, team_id=team_id, actor=user_id, action="privacy.exported", subject=user_id)
 
 
-async def on_mydata(ack, command: dict, context, respond) -> None:
+async def on_mydata(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     deps = deps_of(context)
     texts, team_id, user_id = deps.texts, context.team_id or deps.team_id, command["user_id"]
     verb = (command.get("text") or "").strip().lower()
@@ -57,7 +60,7 @@ async def on_mydata(ack, command: dict, context, respond) -> None:
         await ack(response_type="ephemeral", **usage_message(texts, "mydata"))
 
 
-async def on_forget_confirmed(ack, body: dict, context, respond) -> None:
+async def on_forget_confirmed(ack: AsyncAck, body: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     """Whoever presses the button is the one erased: nobody can erase someone else."""
     await ack()
     deps = deps_of(context)
@@ -68,7 +71,7 @@ async def on_forget_confirmed(ack, body: dict, context, respond) -> None:
     await respond(response_type="ephemeral", replace_original=True, text=deps.texts(key))
 
 
-async def on_forget_cancelled(ack, context, respond) -> None:
+async def on_forget_cancelled(ack: AsyncAck, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     await ack()
     await respond(
         response_type="ephemeral", replace_original=True, text=deps_of(context).texts("privacy.forget.cancelled")

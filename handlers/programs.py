@@ -7,6 +7,10 @@ import logging
 from datetime import date, timedelta
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.common import esc, row_id
 from bot.blocks.help import usage_message
@@ -114,7 +118,7 @@ async def pause_or_resume(deps: Deps, team: str, verb: str, query: str) -> dict:
     return notice(texts(f"programs.admin.{verb}d", title=title, name=esc(program.name)))
 
 
-async def on_programs(ack, command: dict, context, client) -> None:
+async def on_programs(ack: AsyncAck, command: dict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
     deps = deps_of(context)
     team, user = context.team_id or deps.team_id, command.get("user_id", "")
     words = (command.get("text") or "").split(maxsplit=1)
@@ -145,7 +149,9 @@ async def on_programs(ack, command: dict, context, client) -> None:
         await client.views_open(trigger_id=command["trigger_id"], view=program_modal(deps.texts, program))
 
 
-async def on_subscribe_click(ack, body: dict, action: dict, context, respond) -> None:
+async def on_subscribe_click(
+    ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
     await ack()
     deps = deps_of(context)
     team, user = context.team_id or deps.team_id, (body.get("user") or {}).get("id", "")
@@ -167,7 +173,7 @@ async def _name_taken(deps: Deps, team: str, name: str) -> bool:
     return any(repo.name_key(p.name) == repo.name_key(name) for p in every)
 
 
-async def on_save(ack, body: dict, view: dict, context) -> None:
+async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, context.team_id or deps.team_id, (body.get("user") or {}).get("id", "")
     # Checked again here: the modal may have been opened by someone who has since lost the right.

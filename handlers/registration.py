@@ -6,7 +6,10 @@ import json
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import registration as ids
 from bot.blocks import registration_form as form
@@ -14,7 +17,7 @@ from bot.blocks.onboarding import OPEN_REGISTRATION
 from bot.blocks.registration import municipality_options, notice_view, register_modal, transfer_modal
 from bot.services import membership
 from bot.slack.commands import answered_in_time
-from bot.slack.context import deps_of
+from bot.slack.context import Deps, deps_of
 from bot.slack.slash import SlashCommand
 from storage import approvals, members, prefectures
 from storage.data import search_municipalities
@@ -33,7 +36,7 @@ def _team(body: dict, context) -> str:
     return context.team_id or team.get("id") or deps_of(context).team_id
 
 
-async def _open_form(client, deps, *, team_id: str, user_id: str, trigger_id: str) -> None:
+async def _open_form(client: AsyncWebClient, deps: Deps, *, team_id: str, user_id: str, trigger_id: str) -> None:
     member = await members.get(deps.db, team_id=team_id, user_id=user_id)
     profile = Profile.of(member) if member is not None and member.name and member.pref_code else None
     view = register_modal(deps.texts, community=deps.settings.yakuba_community_name, profile=profile)
@@ -43,7 +46,7 @@ async def _open_form(client, deps, *, team_id: str, user_id: str, trigger_id: st
         log.warning("registration form not opened: %s", exc.response.get("error"))
 
 
-async def on_register(ack, command: dict, client, context) -> None:
+async def on_register(ack: AsyncAck, command: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
     await ack()
     deps = deps_of(context)
     await _open_form(
@@ -55,7 +58,7 @@ async def on_register(ack, command: dict, client, context) -> None:
     )
 
 
-async def on_open_registration(ack, body: dict, client, context) -> None:
+async def on_open_registration(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
     await ack()
     deps = deps_of(context)
     await _open_form(
@@ -63,7 +66,7 @@ async def on_open_registration(ack, body: dict, client, context) -> None:
     )
 
 
-async def on_municipality_options(ack, body: dict, context) -> None:
+async def on_municipality_options(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
     """Options as the member types: narrowed to the prefecture chosen in the same form, at most 100."""
     query = body.get("value") if isinstance(body.get("value"), str) else ""
     view = body.get("view") if isinstance(body.get("view"), dict) else {}
@@ -73,7 +76,7 @@ async def on_municipality_options(ack, body: dict, context) -> None:
     await ack(**municipality_options(found, with_prefecture=pref is None))
 
 
-async def on_submit(ack, body: dict, view: dict, context) -> None:
+async def on_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team_id, user_id = deps.texts, _team(body, context), body["user"]["id"]
     parsed = form.parse(((view.get("state") or {}).get("values")) or {}, texts)
@@ -101,7 +104,7 @@ async def on_submit(ack, body: dict, view: dict, context) -> None:
     await _after_save(deps, team_id=team_id, user_id=user_id, saved=saved)
 
 
-async def on_transfer_confirmed(ack, body: dict, view: dict, context) -> None:
+async def on_transfer_confirmed(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     team_id, user_id = _team(body, context), body["user"]["id"]
     try:
@@ -124,7 +127,7 @@ def _result_view(texts, outcome: str) -> dict:
     return notice_view(texts, title_key="registration.updated.title", body=texts("registration.updated.body"))
 
 
-async def _after_save(deps, *, team_id: str, user_id: str, saved: membership.Saved) -> None:
+async def _after_save(deps: Deps, *, team_id: str, user_id: str, saved: membership.Saved) -> None:
     """Slack side effects after the commit: channel moves first, then the queued messages go out."""
     if saved.outcome == "transferred":
         await membership.place(deps, team_id=team_id, user_id=user_id)

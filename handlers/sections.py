@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.common import esc
 from bot.blocks.help import usage_message
@@ -23,7 +26,7 @@ log = logging.getLogger(__name__)
 MAX_QUERY = 64
 
 
-async def on_ka(ack, command: dict, context, respond) -> None:
+async def on_ka(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     deps = deps_of(context)
     texts, team_id, user_id = deps.texts, context.team_id or deps.team_id, command["user_id"]
     verb, _, rest = (command.get("text") or "").strip().partition(" ")

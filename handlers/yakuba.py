@@ -4,6 +4,10 @@ handlers/prefectures.py, `lead` in handlers/leads.py), registered before this ca
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.help import help_message
 from bot.slack.commands import answered_in_time
@@ -14,7 +18,9 @@ from bot.slack.slash import SlashCommand
 COMMAND = SlashCommand("yakuba", opens_form=frozenset({"lead"}), organisers=frozenset({"setup", "lead"}))
 
 
-async def on_yakuba(ack, command: dict, context, respond, client) -> None:
+async def on_yakuba(
+    ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond, client: AsyncWebClient
+) -> None:
     deps = deps_of(context)
     words = (command.get("text") or "").split()
     if not words or words[0].lower() in deps.texts("help.aliases").split(","):

@@ -7,7 +7,11 @@ work of what the front stored. Nothing here touches the database except the fron
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.slack.context import DEPS_KEY, Deps
@@ -22,9 +26,14 @@ async def _nowhere_to_respond(*_args, **_kwargs) -> None:
     log.info("respond() without a response_url ignored")
 
 
-def install(app, deps: Deps, *, stage: str = FRONT) -> None:
+def install(app: AsyncApp, deps: Deps, *, stage: str = FRONT) -> None:
     @app.middleware
-    async def provide_deps(req, context, body, next):  # noqa: A002 - bolt injects by this name
+    async def provide_deps(
+        req: AsyncBoltRequest,
+        context: AsyncBoltContext,
+        body: dict,
+        next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002
+    ) -> BoltResponse:
         context[DEPS_KEY] = deps
         context[STAGE_KEY] = stage
         # bolt's respond() raises when Slack sent no response_url; a hand-made payload must not turn into
