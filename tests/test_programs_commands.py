@@ -103,7 +103,7 @@ async def test_the_lineup_button_subscribes(bot, people):
     scheduler = Scheduler(bot.yakuba.deps)
     await scheduler.tick(scheduler.jobs["digest"], jst("2030-01-20T08:31"))
     await bot.settle()
-    [lineup] = bot.slack.client.messages(people.broadcast_channel)
+    [lineup] = bot.slack.messages(people.broadcast_channel)
     [button] = [b["accessory"] for b in lineup["blocks"] if b.get("accessory", {}).get("action_id") == SUBSCRIBE]
     for _ in range(2):
         response = await bot.action(
@@ -112,14 +112,14 @@ async def test_the_lineup_button_subscribes(bot, people):
         assert response.status == 200
         await bot.settle()
     texts = bot.yakuba.deps.texts
-    replies = [e["text"] for e in bot.slack.client.ephemerals(people.member)]
+    replies = [e["text"] for e in bot.slack.ephemerals(people.member)]
     assert replies == [
         texts("programs.subscribe.done", title="朝の体操", minutes=10),
         texts("programs.subscribe.already", title="朝の体操"),
     ]
     await bot.action(people.member, SUBSCRIBE, "999999", channel_id=people.broadcast_channel, message=lineup)
     await bot.settle()
-    assert bot.slack.client.ephemerals(people.member)[-1]["text"] == texts("programs.subscribe.gone")
+    assert bot.slack.ephemerals(people.member)[-1]["text"] == texts("programs.subscribe.gone")
 
 
 def form(**fields) -> dict:
@@ -141,7 +141,7 @@ def form(**fields) -> dict:
 
 async def open_modal(bot: SignedSlack, user: str, text: str) -> dict:
     await ask(bot, user, text)
-    return bot.slack.client.open_views(user)[-1]
+    return bot.slack.open_views(user)[-1]
 
 
 async def test_organiser_adds_with_inline_errors_then_saves(bot, people, cast):
@@ -239,7 +239,7 @@ async def test_non_organisers_are_refused_in_the_handler(bot, people):
     for text in ("add", "edit asa", "pause asa", "resume asa"):
         answer = await ask(bot, people.member, text)
         assert body(answer).count(texts("programs.admin.not_allowed")) >= 1
-    assert bot.slack.client.open_views(people.member) == []
+    assert bot.slack.open_views(people.member) == []
     # A forged submission of the organisers' modal saves nothing either.
     view = await open_modal(bot, people.organizer, "add")
     values = form(title="X", kind="daily", start="10:00", duration="10", holidays="keep")
@@ -253,7 +253,7 @@ async def test_jobs_run_digest_honours_the_claim(bot, settings, people, capsys):
     await run_job(settings, "digest", jst("2030-01-21T08:35"))
     out = capsys.readouterr().out
     assert "2030-01-21T08:30:00+09:00 → done" in out and "2030-01-21T08:30:00+09:00 → taken" in out
-    [post] = bot.slack.client.messages(people.broadcast_channel)
+    [post] = bot.slack.messages(people.broadcast_channel)
     assert "おはよう庁内放送" in str(post["blocks"])
 
 
