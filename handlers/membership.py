@@ -185,12 +185,14 @@ async def place(deps: Deps, *, team_id: str, user_id: str) -> str | None:
     if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
         return None
     target = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
+    placements = deps.metrics.placements
     if target is not None:
         try:
             await deps.client.conversations_invite(channel=target.channel_id, users=user_id)
         except SlackApiError as exc:
             if exc.response.get("error") != "already_in_channel":
                 log.warning("invite to prefecture channel failed: %s", exc.response.get("error"))
+                placements.labels(outcome="failed").inc()
                 return None
     old = member.placed_pref_code
     if old and old != member.pref_code:
@@ -202,4 +204,6 @@ async def place(deps: Deps, *, team_id: str, user_id: str) -> str | None:
                 if exc.response.get("error") != "not_in_channel":
                     log.warning("removal from the old prefecture channel failed: %s", exc.response.get("error"))
     await members.set_placed(deps.db, member_id=member.id, pref_code=member.pref_code if target else None)
+    # "waiting": approved before their prefecture had a channel; `setup prefectures` places them later.
+    placements.labels(outcome="placed" if target else "waiting").inc()
     return target.channel_id if target else None

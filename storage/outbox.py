@@ -125,3 +125,18 @@ async def pending_count(db: Database, *, team_id: str) -> int:
             )
         )
         return int(count or 0)
+
+
+async def backlog(db: Database, *, team_id: str) -> tuple[int, datetime | None]:
+    """How many messages wait to be sent, and when the oldest of them was queued (None when none waits)."""
+    async with db.read() as session:
+        count, oldest = (
+            await session.execute(
+                select(func.count(), func.min(OutboxMessage.created_at)).where(
+                    OutboxMessage.team_id == team_id, OutboxMessage.status.in_(("pending", "sending"))
+                )
+            )
+        ).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count or 0), oldest
