@@ -8,6 +8,7 @@ import re
 
 from bot.app import create_app
 from bot.server import init_web
+from tests.clock import TestClock
 from tests.conftest import SECRET, TOKEN
 
 START = re.compile(r"started: mode=(\S+) database=(\S+) team=(\S+) lang=(\S+) tz=(\S+)$")
@@ -17,7 +18,7 @@ async def test_start_logs_one_line_and_nothing_noisy(aiohttp_client, settings, m
     # As in production: the token is in the environment too (bolt reads it from there by itself).
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
     caplog.set_level(logging.DEBUG)
-    yakuba = create_app(settings)
+    yakuba = create_app(settings, clock=TestClock())
     await aiohttp_client(init_web(yakuba))
     # Make APScheduler run a job now, as its ticker does every minute.
     ran = asyncio.Event()

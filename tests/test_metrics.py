@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot import local_requests as req
 from bot.app import create_app
 from storage import outbox
+from tests.clock import TestClock
 
 SLACK_ID = re.compile(r"^[UCDGTW][A-Z0-9]{6,}$")
 
@@ -80,7 +81,7 @@ async def test_metrics_after_requests_and_slack_calls(signed, people):
 
 
 async def test_two_apps_in_one_process_count_apart(settings, signed):
-    other = create_app(settings)
+    other = create_app(settings, clock=TestClock())
     try:
         await signed.yakuba.deps.client.auth_test()
         mine = signed.yakuba.deps.metrics.slack_calls.labels(method="auth.test", outcome="ok")._value.get()

@@ -13,6 +13,7 @@ from bot.identity import Backoff, SlackAuthError, SlackUnreachableError
 from bot.server import init_web
 from bot.texts import Texts
 from storage.models import InboxItem, OutboxMessage
+from tests.clock import TestClock
 from tests.conftest import SignedSlack
 
 # Fast, but the same shape as production's 1 s doubling to 60 s.
@@ -28,12 +29,12 @@ async def rows(yakuba, model, **where) -> int:
 
 
 @pytest.mark.parametrize("away", ["drop", "fail"])
-async def test_unreachable_slack_at_start_then_answering(aiohttp_client, settings, slack, people, away):
+async def test_unreachable_slack_at_start_then_answering(aiohttp_client, settings, slack, people, clock, away):
     # Slack refuses connections (drop) or answers 503, until told otherwise.
     fault = slack.drop("auth.test", times=None) if away == "drop" else slack.fail("auth.test", status=503, times=None)
-    yakuba = create_app(settings)
+    yakuba = create_app(settings, clock=clock)
     yakuba.identity_backoff = QUICK
-    bot = SignedSlack(http=await aiohttp_client(init_web(yakuba)), yakuba=yakuba, slack=slack)
+    bot = SignedSlack(http=await aiohttp_client(init_web(yakuba)), yakuba=yakuba, slack=slack, clock=clock)
 
     health = await bot.http.get("/healthz")
     assert health.status == 503
@@ -71,7 +72,7 @@ async def test_unreachable_slack_at_start_then_answering(aiohttp_client, setting
 
 async def test_a_refused_token_at_start_is_one_operator_error(settings, slack):
     slack.error("auth.test", "invalid_auth")
-    yakuba = create_app(settings)
+    yakuba = create_app(settings, clock=TestClock())
     try:
         with pytest.raises(SlackAuthError) as raised:
             await yakuba.start(mode="serve")
@@ -88,7 +89,7 @@ async def test_a_refused_token_at_start_is_one_operator_error(settings, slack):
 async def test_a_token_revoked_while_waiting_stops_serving(settings, slack):
     slack.fail("auth.test", status=502, times=2)
     slack.error("auth.test", "token_revoked")
-    yakuba = create_app(settings)
+    yakuba = create_app(settings, clock=TestClock())
     yakuba.identity_backoff = QUICK
     stopped: asyncio.Future = asyncio.get_running_loop().create_future()
     yakuba.on_fatal = stopped.set_result
@@ -105,7 +106,7 @@ async def test_a_token_revoked_while_waiting_stops_serving(settings, slack):
 
 async def test_one_shot_commands_fail_with_one_line_when_slack_is_away(settings, slack):
     slack.drop("auth.test", times=None)
-    yakuba = create_app(settings)
+    yakuba = create_app(settings, clock=TestClock())
     try:
         with pytest.raises(SlackUnreachableError) as raised:
             await yakuba.start(schedule=False)
