@@ -87,11 +87,11 @@ async def setup_prefectures(deps: Deps, *, team_id: str, actor: str = "cli") -> 
             report.linked += 1
         else:
             report.unchanged += 1
-    # Members approved while their prefecture had no channel yet are invited now.
-    from handlers.membership import place
+    # Members approved while their prefecture had no channel yet are invited, greeted and told now.
+    from handlers.membership import place_late
 
     for user_id in await members.awaiting_placement(deps.db, team_id=team_id):
-        if await place(deps, team_id=team_id, user_id=user_id):
+        if await place_late(deps, team_id=team_id, user_id=user_id):
             report.placed += 1
     async with deps.db.write() as session:
         audit.record(session, team_id=team_id, actor=actor[:32], action="prefectures.setup",

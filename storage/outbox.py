@@ -122,3 +122,17 @@ async def pending_count(db: Database, *, team_id: str) -> int:
             )
         )
         return int(count or 0)
+
+
+async def queued_to(session: AsyncSession, *, team_id: str, target: str, key_prefixes: tuple[str, ...]) -> bool:
+    """Whether a message keyed with one of these prefixes was ever queued for this target (sent or not)."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.target == target,
+            or_(*(OutboxMessage.key.startswith(prefix, autoescape=True) for prefix in key_prefixes)),
+        )
+        .limit(1)
+    )
+    return found is not None
