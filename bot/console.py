@@ -149,7 +149,9 @@ async def fill_modal(ws: LocalWorkspace) -> None:
             if ((await ask(f"  [{submit}] y/n> ")) or "").strip().lower() not in ("y", "yes", "はい"):
                 ws.views.pop(ws.me, None)
                 return
-        for block in view.get("blocks", []):
+        index = 0
+        while index < len(view.get("blocks", [])):
+            block, index = view["blocks"][index], index + 1
             if block.get("type") != "input" or (only is not None and block.get("block_id") not in only):
                 continue
             element = block.get("element") or {}
@@ -157,6 +159,8 @@ async def fill_modal(ws: LocalWorkspace) -> None:
             values.pop(block["block_id"], None)
             if value is not None:
                 values[block["block_id"]] = {element.get("action_id", "value"): value}
+                if block.get("dispatch_action"):  # Slack tells the app at once; the form may change below
+                    view = await ws.act_in_view(block, value, values) or view
         body = req.view_submission_body(user_id=ws.me, view=view, values=values)
         answer = await ws.dispatch(body)
         if answer and answer.get("response_action") == "errors":

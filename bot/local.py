@@ -237,6 +237,36 @@ class LocalWorkspace:
         await self.dispatch(body)
         self.show()
 
+    async def act_in_view(
+        self, block: dict[str, Any], value: dict[str, Any], values: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """A choice in an input with dispatch_action, sent at once as Slack does; returns my modal after it.
+
+        The modal's update (views.update) is taken in quietly: the person is still filling it in.
+        """
+        view = self.views.get(self.me)
+        if view is None:
+            return None
+        element = block.get("element") or {}
+        body = req.block_actions_body(
+            user_id=self.me,
+            action_id=element.get("action_id", ""),
+            block_id=block.get("block_id"),
+            selected_option=value.get("selected_option"),
+            action_type=element.get("type"),
+            view={**view, "state": {"values": values}},
+        )
+        request = AsyncBoltRequest(body=body.decode(), headers=req.sign(body, self.secret))
+        await self.yakuba.bolt.async_dispatch(request)
+        await self.yakuba.deps.drain()
+        for call in list(self._feed):
+            updated = (call.response or {}).get("view") or {}
+            if call.method == "views.update" and call.status == 200 and updated.get("id") == view.get("id"):
+                self.views[self.me] = updated
+                self._feed.remove(call)
+        self.show()
+        return self.views.get(self.me)
+
     async def click_action(self, action_id: str, *, value: str | None = None) -> None:
         """Press the newest shown button with this action_id (and value, when given)."""
         for number in range(len(self.clickables), 0, -1):

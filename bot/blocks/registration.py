@@ -71,12 +71,23 @@ def _text_input(texts: Texts, block_id: str, action_id: str, label: str, *, init
     return block
 
 
-def register_modal(texts: Texts, *, community: str, profile: Profile | None = None) -> dict[str, Any]:
-    """The form; with `profile` it is pre-filled to edit an existing registration."""
+def municipality_required(org_type: str | None) -> bool:
+    """市区町村 is asked of municipal staff only: the form's label and its validation both follow this."""
+    return org_type == "municipality"
+
+
+def register_modal(texts: Texts, *, community: str, profile: Profile | None = None,
+                   org_type: str | None = None) -> dict[str, Any]:
+    """The form; with `profile` it is pre-filled to edit an existing registration.
+
+    `org_type` is the kind chosen so far (the form is rebuilt when it changes): it decides whether the
+    municipality is marked required, so the label never says optional to someone validation asks it of.
+    """
     p = profile
     org_options = [_option(texts(f"registration.org_types.{k}"), k) for k in ORG_TYPES]
     org = {"type": "static_select", "action_id": ORG_TYPE, "options": org_options,
            "initial_option": org_options[ORG_TYPES.index(p.org_type) if p and p.org_type in ORG_TYPES else 0]}
+    chosen_type = org_type if org_type in ORG_TYPES else org["initial_option"]["value"]
     pref_options = [_option(x.name, x.code) for x in prefectures()]
     pref: dict[str, Any] = {"type": "static_select", "action_id": PREF, "options": pref_options,
                             "placeholder": plain(texts("registration.modal.prefecture_placeholder"))}
@@ -98,11 +109,12 @@ def register_modal(texts: Texts, *, community: str, profile: Profile | None = No
         _text_input(texts, NAME_BLOCK, NAME, "registration.modal.name", initial=p and p.name,
                     placeholder="registration.modal.name_placeholder"),
         {"type": "input", "block_id": ORG_TYPE_BLOCK, "label": plain(texts("registration.modal.org_type")),
-         "element": org},
+         "element": org, "dispatch_action": True},
         {"type": "input", "block_id": PREF_BLOCK, "label": plain(texts("registration.modal.prefecture")),
          "element": pref},
         {"type": "input", "block_id": MUNI_BLOCK, "label": plain(texts("registration.modal.municipality")),
-         "element": muni, "optional": True, "hint": plain(texts("registration.modal.municipality_hint"))},
+         "element": muni, "optional": not municipality_required(chosen_type),
+         "hint": plain(texts("registration.modal.municipality_hint"))},
         _text_input(texts, DEPT_BLOCK, DEPT, "registration.modal.department", initial=p and p.department,
                     placeholder="registration.modal.department_placeholder"),
         _text_input(texts, TITLE_BLOCK, TITLE, "registration.modal.job_title", initial=p and p.title, optional=True),
