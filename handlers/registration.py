@@ -42,15 +42,21 @@ async def _open_form(client, deps, *, team_id: str, user_id: str, trigger_id: st
 async def on_register(ack, command: dict, client, context) -> None:
     await ack()
     deps = deps_of(context)
-    await _open_form(client, deps, team_id=context.team_id or deps.team_id, user_id=command["user_id"],
-                     trigger_id=command["trigger_id"])
+    await _open_form(
+        client,
+        deps,
+        team_id=context.team_id or deps.team_id,
+        user_id=command["user_id"],
+        trigger_id=command["trigger_id"],
+    )
 
 
 async def on_open_registration(ack, body: dict, client, context) -> None:
     await ack()
     deps = deps_of(context)
-    await _open_form(client, deps, team_id=_team(body, context), user_id=body["user"]["id"],
-                     trigger_id=body["trigger_id"])
+    await _open_form(
+        client, deps, team_id=_team(body, context), user_id=body["user"]["id"], trigger_id=body["trigger_id"]
+    )
 
 
 async def on_org_type_chosen(ack, body: dict, client, context) -> None:
@@ -65,8 +71,9 @@ async def on_org_type_chosen(ack, body: dict, client, context) -> None:
     member = await members.get(deps.db, team_id=team_id, user_id=user_id)
     profile = Profile.of(member) if member is not None and member.name and member.pref_code else None
     # Same block and action ids: Slack keeps what the person already typed or chose.
-    updated = register_modal(deps.texts, community=deps.settings.yakuba_community_name, profile=profile,
-                             org_type=org_type)
+    updated = register_modal(
+        deps.texts, community=deps.settings.yakuba_community_name, profile=profile, org_type=org_type
+    )
     try:
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
     except SlackApiError as exc:  # hash_conflict: a newer version is already shown, which is fine
@@ -95,9 +102,16 @@ async def on_submit(ack, body: dict, view: dict, context) -> None:
     if moving and member.pref_code:
         old = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
         new = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=parsed.pref_code)
-        await ack(response_action="push", view=transfer_modal(
-            texts, profile=parsed, old_pref=member.pref_code, old_channel=old.channel_id if old else None,
-            new_channel=new.channel_id if new else None))
+        await ack(
+            response_action="push",
+            view=transfer_modal(
+                texts,
+                profile=parsed,
+                old_pref=member.pref_code,
+                old_channel=old.channel_id if old else None,
+                new_channel=new.channel_id if new else None,
+            ),
+        )
         return
     saved = await membership.save_profile(deps, team_id=team_id, user_id=user_id, profile=parsed)
     await ack(response_action="update", view=_result_view(texts, saved.outcome))

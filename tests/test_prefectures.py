@@ -72,8 +72,7 @@ async def test_kenjinkai_shows_channel_members_governments_and_leads(signed, peo
     assert answer["text"] == texts(signed)("prefectures.kenjinkai.pending", prefecture="東京都")
 
     await signed.settle()
-    await decide(signed, people.organizer, cards(signed, people.admin_channel, people.member)[0],
-                 people.admin_channel)
+    await decide(signed, people.organizer, cards(signed, people.admin_channel, people.member)[0], people.admin_channel)
     colleague = signed.slack.add_user("sato", "佐藤")["id"]
     neighbour = signed.slack.add_user("ito", "伊藤")["id"]
     await approved(signed, people, colleague, name="佐藤", muni="131016")
@@ -97,8 +96,13 @@ async def test_kenjinkai_shows_channel_members_governments_and_leads(signed, peo
 
 
 async def test_cli_setup_prefectures(slack, settings, tmp_path):
-    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.base_url, "DATABASE_URL": settings.database_url,
-           "YAKUBA_ADMIN_CHANNEL": "", "YAKUBA_ORGANIZERS": ""}
+    env = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": slack.base_url,
+        "DATABASE_URL": settings.database_url,
+        "YAKUBA_ADMIN_CHANNEL": "",
+        "YAKUBA_ORGANIZERS": "",
+    }
     runner = CliRunner()
     cwd = os.getcwd()
     os.chdir(tmp_path)  # no stray .env

@@ -37,8 +37,15 @@ async def test_welcome_button_opens_form_options_submit_and_card(signed, people)
     view = signed.slack.open_views(people.member)[-1]
     assert view["callback_id"] == ids.REGISTER_VIEW
     block_ids = [b.get("block_id") for b in view["blocks"]]
-    for block in (ids.NAME_BLOCK, ids.PREF_BLOCK, ids.MUNI_BLOCK, ids.DEPT_BLOCK, ids.TITLE_BLOCK,
-                  ids.INTERESTS_BLOCK, ids.CONFIRM_BLOCK):
+    for block in (
+        ids.NAME_BLOCK,
+        ids.PREF_BLOCK,
+        ids.MUNI_BLOCK,
+        ids.DEPT_BLOCK,
+        ids.TITLE_BLOCK,
+        ids.INTERESTS_BLOCK,
+        ids.CONFIRM_BLOCK,
+    ):
         assert block in block_ids
     assert len(next(b for b in view["blocks"] if b.get("block_id") == ids.PREF_BLOCK)["element"]["options"]) == 47
 
@@ -87,14 +94,24 @@ async def test_bad_input_gets_inline_errors_and_saves_nothing(signed, people):
     view = await open_form(signed, people.member)
     cases = [
         (form_values(muni="999999"), ids.MUNI_BLOCK, t("registration.errors.municipality_unknown")),
-        (form_values(pref="27"), ids.MUNI_BLOCK,
-         t("registration.errors.municipality_elsewhere", municipality="千代田区", prefecture="大阪府",
-           actual="東京都")),
+        (
+            form_values(pref="27"),
+            ids.MUNI_BLOCK,
+            t(
+                "registration.errors.municipality_elsewhere",
+                municipality="千代田区",
+                prefecture="大阪府",
+                actual="東京都",
+            ),
+        ),
         (form_values(muni=None), ids.MUNI_BLOCK, t("registration.errors.municipality_required")),
         (form_values(confirm=False), ids.CONFIRM_BLOCK, t("registration.errors.confirm")),
         (form_values(name="あ" * 10_000), ids.NAME_BLOCK, t("registration.errors.too_long", limit=50, length=10_000)),
-        (form_values(department="x" * 10_000), ids.DEPT_BLOCK,
-         t("registration.errors.too_long", limit=100, length=10_000)),
+        (
+            form_values(department="x" * 10_000),
+            ids.DEPT_BLOCK,
+            t("registration.errors.too_long", limit=100, length=10_000),
+        ),
         (form_values(name="\x00\u202e\n  "), ids.NAME_BLOCK, t("registration.errors.required")),
         (form_values(pref="99"), ids.PREF_BLOCK, t("registration.errors.prefecture")),
         (form_values(org_type="mayor"), ids.ORG_TYPE_BLOCK, t("registration.errors.org_type")),
