@@ -264,8 +264,9 @@ def log_path(database_url: str) -> Path:
 def log_to_file(path: Path) -> None:
     """Every log line (and Python warning) goes to the file, so none interleaves with the conversation."""
     handler = logging.FileHandler(path, encoding="utf-8")
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=logging.INFO, handlers=[handler], force=True, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.captureWarnings(True)
 
 

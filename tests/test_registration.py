@@ -199,11 +199,19 @@ async def test_municipality_is_marked_required_exactly_when_validation_asks_for_
     refused = await (await signed.submit(people.member, view, form_values(muni=None))).json()
     assert refused["errors"] == {ids.MUNI_BLOCK: texts(signed)("registration.errors.municipality_required")}
 
-    chosen = {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": "x"},
-                                                           "value": "prefecture"}}  # fmt: skip
+    chosen = {
+        "type": "static_select",
+        "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": "prefecture"},
+    }
     state = form_values(org_type="prefecture", muni=None)
-    response = await signed.action(people.member, ids.ORG_TYPE, view=view, block_id=ids.ORG_TYPE_BLOCK,
-                                   selected_option=chosen["selected_option"], state_values=state)  # fmt: skip
+    response = await signed.action(
+        people.member,
+        ids.ORG_TYPE,
+        view=view,
+        block_id=ids.ORG_TYPE_BLOCK,
+        selected_option=chosen["selected_option"],
+        state_values=state,
+    )
     assert response.status == 200
     await signed.settle()
     [update] = signed.slack.calls_to("views.update")
