@@ -140,3 +140,17 @@ async def backlog(db: Database, *, team_id: str) -> tuple[int, datetime | None]:
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=UTC)
     return int(count or 0), oldest
+
+
+async def queued_to(session: AsyncSession, *, team_id: str, target: str, key_prefixes: tuple[str, ...]) -> bool:
+    """Whether a message keyed with one of these prefixes was ever queued for this target (sent or not)."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.target == target,
+            or_(*(OutboxMessage.key.startswith(prefix, autoescape=True) for prefix in key_prefixes)),
+        )
+        .limit(1)
+    )
+    return found is not None
