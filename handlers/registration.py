@@ -66,6 +66,27 @@ async def on_open_registration(ack: AsyncAck, body: dict, client: AsyncWebClient
     )
 
 
+async def on_org_type_chosen(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    """The kind of organisation changed: rebuild the form so 市区町村 is marked required only when it is."""
+    await ack()
+    deps = deps_of(context)
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    if view.get("callback_id") != ids.REGISTER_VIEW or not view.get("id"):
+        return
+    team_id, user_id = _team(body, context), body["user"]["id"]
+    org_type = form.chosen_org_type(((view.get("state") or {}).get("values")) or {})
+    member = await members.get(deps.db, team_id=team_id, user_id=user_id)
+    profile = Profile.of(member) if member is not None and member.name and member.pref_code else None
+    # Same block and action ids: Slack keeps what the person already typed or chose.
+    updated = register_modal(
+        deps.texts, community=deps.settings.yakuba_community_name, profile=profile, org_type=org_type
+    )
+    try:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+    except SlackApiError as exc:  # hash_conflict: a newer version is already shown, which is fine
+        log.info("registration form not updated: %s", exc.response.get("error"))
+
+
 async def on_municipality_options(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
     """Options as the member types: narrowed to the prefecture chosen in the same form, at most 100."""
     query = body.get("value") if isinstance(body.get("value"), str) else ""
@@ -143,5 +164,6 @@ def register(app: AsyncApp) -> None:
     app.command(COMMAND.slash)(answered_in_time(on_register))
     app.action(OPEN_REGISTRATION)(on_open_registration)
     app.options(ids.MUNI)(on_municipality_options)
+    app.action(ids.ORG_TYPE)(on_org_type_chosen)
     app.view(ids.REGISTER_VIEW)(on_submit)
     app.view(ids.TRANSFER_VIEW)(on_transfer_confirmed)

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.help import help_message
 from bot.slack.commands import answered_in_time
 from bot.slack.context import deps_of
+from bot.slack.permissions import is_organizer
 from bot.slack.slash import SlashCommand
 
 # /yakuba: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
@@ -23,10 +24,14 @@ async def on_yakuba(
 ) -> None:
     deps = deps_of(context)
     words = (command.get("text") or "").split()
+    organizer = await is_organizer(deps, command.get("user_id", ""))
     if not words or words[0].lower() in deps.texts("help.aliases").split(","):
-        await ack(response_type="ephemeral", **help_message(deps.texts, deps.command_names))
+        await ack(response_type="ephemeral", **help_message(deps.texts, deps.command_names, organizer=organizer))
         return
-    await ack(response_type="ephemeral", **help_message(deps.texts, deps.command_names, unknown=" ".join(words)))
+    await ack(
+        response_type="ephemeral",
+        **help_message(deps.texts, deps.command_names, unknown=" ".join(words), organizer=organizer),
+    )
 
 
 def register(app: AsyncApp) -> None:

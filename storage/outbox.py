@@ -125,3 +125,32 @@ async def pending_count(db: Database, *, team_id: str) -> int:
             )
         )
         return int(count or 0)
+
+
+async def backlog(db: Database, *, team_id: str) -> tuple[int, datetime | None]:
+    """How many messages wait to be sent, and when the oldest of them was queued (None when none waits)."""
+    async with db.read() as session:
+        count, oldest = (
+            await session.execute(
+                select(func.count(), func.min(OutboxMessage.created_at)).where(
+                    OutboxMessage.team_id == team_id, OutboxMessage.status.in_(("pending", "sending"))
+                )
+            )
+        ).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count or 0), oldest
+
+
+async def queued_to(session: AsyncSession, *, team_id: str, target: str, key_prefixes: tuple[str, ...]) -> bool:
+    """Whether a message keyed with one of these prefixes was ever queued for this target (sent or not)."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.target == target,
+            or_(*(OutboxMessage.key.startswith(prefix, autoescape=True) for prefix in key_prefixes)),
+        )
+        .limit(1)
+    )
+    return found is not None

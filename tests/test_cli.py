@@ -49,7 +49,7 @@ async def test_demo_runs_to_completion(tmp_path):
 
 
 async def test_console_takes_a_session_from_stdin(tmp_path):
-    script = "join tanaka 田中 一郎\n/yakuba help\nas organiser\n/nosuch thing\nquit\n"
+    script = "n\njoin tanaka 田中 一郎\n/yakuba help\nas organiser\n/nosuch thing\nquit\n"
     code, out, err = await yakuba("console", environ=env(tmp_path), stdin=script.encode())
     assert code == 0, err
     assert "Traceback" not in out + err

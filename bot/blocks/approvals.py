@@ -131,6 +131,19 @@ def approved_dm(
     )
 
 
+def channel_ready_dm(texts: Texts, *, pref_code: str, channel_id: str) -> dict[str, Any]:
+    """To a member approved while their 県人会 channel was being prepared: it is ready and they are in it."""
+    pref = prefecture(pref_code)
+    pref_name = pref.name if pref else ""
+    return message(
+        texts("approval.channel_ready_dm.fallback", prefecture=pref_name),
+        [
+            header(texts("approval.channel_ready_dm.title")),
+            section(texts("approval.approved_dm.channel", prefecture=pref_name, channel=f"<#{channel_id}>")),
+        ],
+    )
+
+
 def rejected_dm(texts: Texts, *, reason: str) -> dict[str, Any]:
     return message(
         texts("approval.rejected_dm.fallback"),

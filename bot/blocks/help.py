@@ -9,13 +9,19 @@ from bot.blocks.common import context, esc, message, section
 from bot.texts import Texts
 
 
-def help_message(texts: Texts, names: Iterable[str], *, unknown: str | None = None) -> dict[str, Any]:
-    """Every command (`names`, as the handlers declare them: handlers.COMMANDS) with its one-line summary."""
+def help_message(
+    texts: Texts, names: Iterable[str], *, unknown: str | None = None, organizer: bool = False
+) -> dict[str, Any]:
+    """Every command (`names`, as the handlers declare them: handlers.COMMANDS); organisers also see theirs
+    (the caller asks permissions.is_organizer)."""
     lines = [f"`/{name}` — {texts(f'help.commands.{name}.summary')}" for name in names]
     blocks = []
     if unknown is not None:
         blocks.append(section(texts("help.unknown", text=esc(unknown[:100]))))
-    blocks += [section("\n".join(lines)), context(texts("help.footer"))]
+    blocks.append(section("\n".join(lines)))
+    if organizer:
+        blocks.append(section(f"{texts('help.organizer.title')}\n{texts('help.organizer.commands')}"))
+    blocks.append(context(texts("help.footer")))
     return message(texts("help.title"), blocks)
 
 

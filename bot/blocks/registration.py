@@ -85,8 +85,19 @@ def _text_input(
     return block
 
 
-def register_modal(texts: Texts, *, community: str, profile: Profile | None = None) -> dict[str, Any]:
-    """The form; with `profile` it is pre-filled to edit an existing registration."""
+def municipality_required(org_type: str | None) -> bool:
+    """市区町村 is asked of municipal staff only: the form's label and its validation both follow this."""
+    return org_type == "municipality"
+
+
+def register_modal(
+    texts: Texts, *, community: str, profile: Profile | None = None, org_type: str | None = None
+) -> dict[str, Any]:
+    """The form; with `profile` it is pre-filled to edit an existing registration.
+
+    `org_type` is the kind chosen so far (the form is rebuilt when it changes): it decides whether the
+    municipality is marked required, so the label never says optional to someone validation asks it of.
+    """
     p = profile
     org_options = [_option(texts(f"registration.org_types.{k}"), k) for k in ORG_TYPES]
     org = {
@@ -95,6 +106,7 @@ def register_modal(texts: Texts, *, community: str, profile: Profile | None = No
         "options": org_options,
         "initial_option": org_options[ORG_TYPES.index(p.org_type) if p and p.org_type in ORG_TYPES else 0],
     }
+    chosen_type = org_type if org_type in ORG_TYPES else org["initial_option"]["value"]
     pref_options = [_option(x.name, x.code) for x in prefectures()]
     pref: dict[str, Any] = {
         "type": "static_select",
@@ -135,6 +147,7 @@ def register_modal(texts: Texts, *, community: str, profile: Profile | None = No
             "block_id": ORG_TYPE_BLOCK,
             "label": plain(texts("registration.modal.org_type")),
             "element": org,
+            "dispatch_action": True,
         },
         {
             "type": "input",
@@ -147,7 +160,7 @@ def register_modal(texts: Texts, *, community: str, profile: Profile | None = No
             "block_id": MUNI_BLOCK,
             "label": plain(texts("registration.modal.municipality")),
             "element": muni,
-            "optional": True,
+            "optional": not municipality_required(chosen_type),
             "hint": plain(texts("registration.modal.municipality_hint")),
         },
         _text_input(

@@ -49,6 +49,12 @@ def _selected(values: dict, block_id: str, action_id: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def chosen_org_type(values: dict) -> str | None:
+    """The kind of organisation picked so far in the open form."""
+    value = _selected(values, ids.ORG_TYPE_BLOCK, ids.ORG_TYPE)
+    return value if value in ORG_TYPES else None
+
+
 def chosen_prefecture(values: dict) -> str | None:
     """The prefecture picked so far in the open form (options requests narrow by it)."""
     found = prefecture(_selected(values, ids.PREF_BLOCK, ids.PREF))
@@ -100,7 +106,7 @@ def parse(values: dict, texts: Texts) -> Profile | dict[str, str]:
             prefecture=pref.name,
             actual=actual.name if actual else "",
         )
-    elif muni is None and org_type == "municipality":
+    elif muni is None and ids.municipality_required(org_type):
         errors[ids.MUNI_BLOCK] = texts("registration.errors.municipality_required")
 
     confirmed = _value(values, ids.CONFIRM_BLOCK, ids.CONFIRM).get("selected_options")

@@ -10,6 +10,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -18,7 +19,12 @@ from bot.app import Yakuba, create_app
 from bot.config import Settings
 from bot.local import render
 from bot.local import requests as req
-from bot.local.slack import Call, LocalSlack
+from bot.local.slack import TEAM_ID, Call, LocalSlack
+from storage import data, faq_io, local_slack, migrate, program_io, section_io
+from storage.db import Database
+
+EXAMPLES = Path(data.__file__).parent  # storage/data/*.example.yaml
+ORGANIZER = "unei"  # the local organiser's user name, found again after a restart
 
 SHOWN_METHODS = {
     "chat.postMessage",
@@ -55,7 +61,10 @@ class LocalWorkspace:
     printer: Callable[[str], None] = print
     clickables: list[Clickable] = field(default_factory=list)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> the modal on top
+    persist: bool = False
+    restored: bool = False  # the workspace came back from the database (not a first start)
     _feed: list[Call] = field(default_factory=list)
+    _saved: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> JSON last stored
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -66,13 +75,19 @@ class LocalWorkspace:
         lang: str | None = None,
         database_url: str | None = None,
         printer: Callable[[str], None] = print,
+        persist: bool = False,
     ) -> LocalWorkspace:
+        """A workspace on a fresh emulator; with persist, its users and channels are kept in the database."""
+        url = database_url or settings.database_url
         slack = LocalSlack()
         await slack.start()
-        organizer = slack.add_user("unei", "運営 花子", admin=True)["id"]
-        admin = slack.add_channel("yakuba-admin", members=[organizer])["id"]
-        broadcast = slack.add_channel("chonai-hoso", members=[organizer])["id"]
-        general = slack.add_channel("general", members=[organizer])["id"]
+        stored = await _stored(url) if persist else {}
+        if stored.get("user"):
+            slack.restore_state(stored)
+        organizer = _user_named(slack, ORGANIZER) or slack.add_user(ORGANIZER, "運営 花子", admin=True)["id"]
+        admin = _channel_named(slack, "yakuba-admin") or slack.add_channel("yakuba-admin", members=[organizer])["id"]
+        broadcast = _channel_named(slack, "chonai-hoso") or slack.add_channel("chonai-hoso", members=[organizer])["id"]
+        general = _channel_named(slack, "general") or slack.add_channel("general", members=[organizer])["id"]
         secret = secrets.token_hex(16)
         local = settings.model_copy(
             update={
@@ -83,7 +98,7 @@ class LocalWorkspace:
                 "yakuba_admin_channel": admin,
                 "yakuba_broadcast_channel": broadcast,
                 "yakuba_lang": lang or settings.yakuba_lang,
-                "database_url": database_url or settings.database_url,
+                "database_url": url,
             }
         )
         # Listeners finish before dispatch returns, so each step's output can be shown in order.
@@ -97,11 +112,48 @@ class LocalWorkspace:
             general=general,
             me=organizer,
             printer=printer,
+            persist=persist,
+            restored=bool(stored.get("user")),
         )
         slack.on_call(ws._feed.append)
+        await ws.save()
         return ws
 
+    async def save(self) -> int:
+        """Store the users and channels that changed since the last save (nothing unless persist)."""
+        if not self.persist:
+            return 0
+        changed: dict[str, dict[str, dict[str, Any]]] = {}
+        for kind, objects in self.slack.export_state().items():
+            for object_id, obj in objects.items():
+                text = json.dumps(obj, sort_keys=True, ensure_ascii=False)
+                if self._saved.get((kind, object_id)) != text:
+                    changed.setdefault(kind, {})[object_id] = obj
+                    self._saved[(kind, object_id)] = text
+        if not changed:
+            return 0
+        return await local_slack.save(self.yakuba.deps.db, team_id=self.slack.team_id, changed=changed)
+
+    async def load_examples(self) -> tuple[dict[str, int], int]:
+        """Import the shipped example programmes, sections and FAQs: ({kind: entries}, entries refused)."""
+        deps, team = self.yakuba.deps, self.yakuba.deps.team_id
+        programs = await program_io.import_programs(db=deps.db, team_id=team, source=EXAMPLES / "programs.example.yaml")
+        by_name = {c["name"]: c["id"] for c in self.slack.ws.channels.values() if not c["is_im"]}
+        sections = await section_io.import_sections(
+            db=deps.db, team_id=team, path=EXAMPLES / "sections.example.yaml", resolve_channel=by_name.get
+        )
+        faqs = await faq_io.import_faqs(db=deps.db, team_id=team, path=EXAMPLES / "faqs.example.yaml")
+        counts = {
+            "programs": len(programs.created) + len(programs.updated) + len(programs.unchanged),
+            "sections": len(sections.created) + len(sections.updated) + len(sections.unchanged),
+            "faqs": faqs.created + faqs.updated + faqs.unchanged,
+        }
+        refused = len(programs.errors) + len(sections.errors) + len(faqs.errors)
+        refused += (programs.file_error is not None) + (sections.file_error is not None)
+        return counts, refused
+
     async def close(self) -> None:
+        await self.save()
         await self.yakuba.close()
         await self.slack.stop()
 
@@ -126,6 +178,7 @@ class LocalWorkspace:
         request = AsyncBoltRequest(body=body.decode(), headers=req.sign(body, self.secret))
         response = await self.yakuba.bolt.async_dispatch(request)
         await self.yakuba.deps.drain()
+        await self.save()
         if response.status >= 400:
             self.printer(f"  (HTTP {response.status})")
         try:
@@ -184,6 +237,36 @@ class LocalWorkspace:
         await self.dispatch(body)
         self.show()
 
+    async def act_in_view(
+        self, block: dict[str, Any], value: dict[str, Any], values: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """A choice in an input with dispatch_action, sent at once as Slack does; returns my modal after it.
+
+        The modal's update (views.update) is taken in quietly: the person is still filling it in.
+        """
+        view = self.views.get(self.me)
+        if view is None:
+            return None
+        element = block.get("element") or {}
+        body = req.block_actions_body(
+            user_id=self.me,
+            action_id=element.get("action_id", ""),
+            block_id=block.get("block_id"),
+            selected_option=value.get("selected_option"),
+            action_type=element.get("type"),
+            view={**view, "state": {"values": values}},
+        )
+        request = AsyncBoltRequest(body=body.decode(), headers=req.sign(body, self.secret))
+        await self.yakuba.bolt.async_dispatch(request)
+        await self.yakuba.deps.drain()
+        for call in list(self._feed):
+            updated = (call.response or {}).get("view") or {}
+            if call.method == "views.update" and call.status == 200 and updated.get("id") == view.get("id"):
+                self.views[self.me] = updated
+                self._feed.remove(call)
+        self.show()
+        return self.views.get(self.me)
+
     async def click_action(self, action_id: str, *, value: str | None = None) -> None:
         """Press the newest shown button with this action_id (and value, when given)."""
         for number in range(len(self.clickables), 0, -1):
@@ -228,10 +311,20 @@ class LocalWorkspace:
         """Forget output not worth printing (e.g. 47 channel creations)."""
         self._feed.clear()
 
-    async def suggest(self, action_id: str, value: str) -> list[dict[str, Any]]:
-        """Ask for the options of an external_select in my open modal, as typing in it does."""
+    async def suggest(
+        self, action_id: str, value: str, *, values: dict[str, Any] | None = None, block_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Ask for the options of an external_select in my open modal, as typing in it does.
+
+        `values` is the form filled so far in Slack's view.state.values shape: Slack sends it with the
+        request, and the options may depend on it (the municipalities of the prefecture chosen above).
+        """
         view = self.views.get(self.me)
-        body = req.block_suggestion_body(user_id=self.me, action_id=action_id, value=value, view=view)
+        if view is not None and values is not None:
+            view = {**view, "state": {"values": values}}
+        body = req.block_suggestion_body(
+            user_id=self.me, action_id=action_id, value=value, view=view, block_id=block_id
+        )
         answer = await self.dispatch(body) or {}
         return answer.get("options") or [o for g in answer.get("option_groups", []) for o in g.get("options", [])]
 
@@ -321,6 +414,25 @@ class LocalWorkspace:
         self.printer(f"yakuba {title}")
         for line in lines:
             self.printer(f"  │ {line}")
+
+
+async def _stored(url: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """The workspace kept in this database, read before the app starts (its settings need the ids)."""
+    db = Database(url)
+    try:
+        await migrate.upgrade(db)
+        return await local_slack.load(db, team_id=TEAM_ID)
+    finally:
+        await db.dispose()
+
+
+def _user_named(slack: LocalSlack, name: str) -> str | None:
+    return next((u["id"] for u in slack.ws.users.values() if u["name"] == name and not u["deleted"]), None)
+
+
+def _channel_named(slack: LocalSlack, name: str) -> str | None:
+    found = [c for c in slack.ws.channels.values() if not c["is_im"] and c.get("name") == name]
+    return found[0]["id"] if found else None
 
 
 class _Collector(list):

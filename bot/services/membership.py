@@ -271,18 +271,69 @@ async def update_card(deps: Deps, *, team_id: str, request: ApprovalRequest, mem
         log.warning("approval card %s not updated: %s", request.id, exc.response.get("error"))
 
 
+GREETING_KEYS = ("greeting:", "transfer-greeting:", "placed-greeting:")
+
+
+async def place_late(deps: Deps, *, team_id: str, user_id: str) -> str | None:
+    """Place a member whose 県人会 channel did not exist when they were approved (or moved), as approval does.
+
+    They were told it was being prepared; now they get what every approved member gets: the greeting in the
+    channel and a DM with the link. Keyed by member and channel, so running set-up again sends nothing more;
+    a member greeted in this channel before (who left it and is invited back) is not greeted again.
+    """
+    texts = deps.texts
+    async with deps.db.write() as session:
+        member = await members.by_user(session, team_id=team_id, user_id=user_id)
+        if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
+            return None
+        channel = await prefectures.channel_in(session, team_id=team_id, pref_code=member.pref_code)
+        if channel is None:
+            return None
+        greeted = await outbox.queued_to(
+            session,
+            team_id=team_id,
+            target=channel.channel_id,
+            key_prefixes=tuple(f"{k}{member.id}:" for k in GREETING_KEYS),
+        )
+        if not greeted:
+            profile = Profile.of(member)
+            await outbox.enqueue(
+                session,
+                team_id=team_id,
+                key=f"placed-greeting:{member.id}:{channel.channel_id}",
+                kind="post",
+                target=channel.channel_id,
+                payload=approval_blocks.greeting(texts, user_id=member.user_id, profile=profile),
+            )
+            await outbox.enqueue(
+                session,
+                team_id=team_id,
+                key=f"placed-dm:{member.id}:{channel.channel_id}",
+                kind="dm",
+                target=member.user_id,
+                payload=approval_blocks.channel_ready_dm(
+                    texts, pref_code=member.pref_code, channel_id=channel.channel_id
+                ),
+            )
+    placed = await place(deps, team_id=team_id, user_id=user_id)
+    deps.outbox.kick()
+    return placed
+
+
 async def place(deps: Deps, *, team_id: str, user_id: str) -> str | None:
     """Put an approved member in their prefecture's channel and out of the previous one (one per member)."""
     member = await members.get(deps.db, team_id=team_id, user_id=user_id)
     if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
         return None
     target = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
+    placements = deps.metrics.placements
     if target is not None:
         try:
             await deps.client.conversations_invite(channel=target.channel_id, users=user_id)
         except SlackApiError as exc:
             if exc.response.get("error") != "already_in_channel":
                 log.warning("invite to prefecture channel failed: %s", exc.response.get("error"))
+                placements.labels(outcome="failed").inc()
                 return None
     old = member.placed_pref_code
     if old and old != member.pref_code:
@@ -294,6 +345,8 @@ async def place(deps: Deps, *, team_id: str, user_id: str) -> str | None:
                 if exc.response.get("error") != "not_in_channel":
                     log.warning("removal from the old prefecture channel failed: %s", exc.response.get("error"))
     await members.set_placed(deps.db, member_id=member.id, pref_code=member.pref_code if target else None)
+    # "waiting": approved before their prefecture had a channel; `setup prefectures` places them later.
+    placements.labels(outcome="placed" if target else "waiting").inc()
     return target.channel_id if target else None
 
 

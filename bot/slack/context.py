@@ -14,6 +14,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.slack.metrics import Metrics
 from bot.slack.slash import SlashCommand
 from bot.texts import Texts
 from storage.db import Database
@@ -56,6 +57,7 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     team_id: str = ""
     bot_user_id: str = ""
+    metrics: Metrics = field(default_factory=Metrics)
     commands: tuple[SlashCommand, ...] = ()  # every slash command, as its handler declares it
     # Built by create_app once the Deps exist (each holds the Deps): a Protocol each, so this module stays a leaf.
     outbox: Outbound = field(init=False)
