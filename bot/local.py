@@ -339,6 +339,9 @@ class LocalWorkspace:
             self._print(title, render.message(ack, names, self._buttons(None), texts=self.texts))
         feed, self._feed[:] = list(self._feed), []
         shown = [c for c in feed if c.method in SHOWN_METHODS and c.status == 200 and c.response.get("ok", True)]
+        # The outbox's worker sends while the handler still acts, so the two interleave differently from run to
+        # run: show what changed (channels, then edits and replies) before what was newly posted, each in order.
+        shown.sort(key=_stage)
         index = 0
         while index < len(shown):
             # The same post to many places (a broadcast, reminders) is printed once; workers send it in any
@@ -436,6 +439,12 @@ class LocalWorkspace:
         self.printer(Text(f"yakuba {title}", style="bold"))
         for line in lines:
             self.printer(Text.assemble("  │ ", line))
+
+
+def _stage(call: Call) -> int:
+    if call.method.startswith("conversations."):
+        return 0
+    return 2 if call.method in ("chat.postMessage", "files.completeUploadExternal") else 1
 
 
 def _channel_of(call: Call) -> str | None:
