@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -12,7 +14,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot import __version__
 from bot.app import Yakuba, create_app
-from bot.config import Settings
+from bot.config import OperatorError, Settings
 from storage import inbox, outbox
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,26 @@ def init_web(yakuba: Yakuba, *, start: bool = True) -> web.Application:
     return web_app
 
 
+def listen(port: int) -> socket.socket:
+    """The listening socket on every interface; a port taken or forbidden is one operator line."""
+    try:
+        if socket.has_dualstack_ipv6():
+            try:
+                return socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True)
+            except OSError as exc:
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    raise
+        return socket.create_server(("", port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise OperatorError("cli.server.port_in_use", port=port) from exc
+        if exc.errno == errno.EACCES:
+            raise OperatorError("cli.server.port_denied", port=port) from exc
+        raise
+
+
 def serve(settings: Settings) -> None:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-    web.run_app(init_web(create_app(settings)), port=settings.port, access_log=None, print=log.info)
+    # Bind before anything starts: run_app would migrate, call Slack and start the scheduler, then fail.
+    sock = listen(settings.port)
+    web.run_app(init_web(create_app(settings)), sock=sock, access_log=None, print=log.info)
