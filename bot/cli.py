@@ -136,7 +136,24 @@ def manifest(url: str | None, socket_mode: bool) -> None:
     from bot.manifest import manifest_yaml
 
     settings = _settings(database=False)
+    if not socket_mode:
+        _check_request_url(url)
     click.echo(manifest_yaml(Texts(settings.yakuba_lang), url=url, socket=socket_mode), nl=False)
+
+
+def _check_request_url(url: str | None) -> None:
+    """Slack refuses a manifest whose request URLs are not https:// with a host: say so instead of printing one."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        raise ConfigError("cli.manifest.url_required")
+    try:
+        parts = urlsplit(url)
+        good = parts.scheme == "https" and bool(parts.hostname) and not any(c.isspace() for c in url)
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        good = False
+    if not good:
+        raise ConfigError("cli.manifest.bad_url", url=url[:200])
 
 
 @main.command()
