@@ -20,7 +20,10 @@ DATABASE_PROBE_SECONDS = 10.0
 
 
 def _settings(*required: str, database: bool = True) -> Settings:
-    """The settings, checked before anything starts: the variables a command needs, and its database."""
+    """The settings, checked before anything starts: the variables a command needs, and its database.
+
+    Commands call this before importing the app, so a mistake is reported before seconds of imports.
+    """
     settings = load_settings()
     settings.require(*required)
     if database:
@@ -35,8 +38,6 @@ def _check_database(settings: Settings) -> None:
 
 async def _reach_database(settings: Settings) -> None:
     """One line for a database that cannot be opened, instead of a driver's traceback from deep inside."""
-    from storage.db import Database
-
     path = settings.sqlite_path()
     if path is not None:
         # SQLite creates its file on first use: check the folder instead of leaving an empty file behind.
@@ -47,6 +48,8 @@ async def _reach_database(settings: Settings) -> None:
             raise OperatorError("cli.database.read_only", path=str(path))
         if not path.exists():
             return
+    from storage.db import Database
+
     where = settings.check_database_url().render_as_string(hide_password=True)
     database = Database(settings.database_url)
     try:
@@ -184,10 +187,9 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Upgrade the database to the newest schema."""
+    settings = _settings()
     from storage import migrate
     from storage.db import Database
-
-    settings = _settings()
 
     async def go() -> list[str]:
         database = Database(settings.database_url)
@@ -208,9 +210,10 @@ def jobs() -> None:
 @jobs.command("list")
 def jobs_list() -> None:
     """Every job and its next fire times in YAKUBA_TZ."""
+    settings = _settings()
     from bot.operations import list_jobs
 
-    asyncio.run(list_jobs(_settings()))
+    asyncio.run(list_jobs(settings))
 
 
 @jobs.command("run")
@@ -218,8 +221,6 @@ def jobs_list() -> None:
 @click.option("--at", "at", help="ISO time to run for (default now), e.g. 2026-11-23T08:30+09:00.")
 def jobs_run(name: str, at: str | None) -> None:
     """Run one job for a given moment, claiming its slots exactly as the scheduler does."""
-    from bot.operations import run_job
-
     moment = None
     if at:
         try:
@@ -227,6 +228,8 @@ def jobs_run(name: str, at: str | None) -> None:
         except ValueError:
             raise ConfigError("cli.jobs.bad_time", value=at) from None
     settings = _settings("SLACK_BOT_TOKEN")
+    from bot.operations import run_job
+
     _logging(logging.WARNING)
     asyncio.run(run_job(settings, name, moment))
 
@@ -239,9 +242,9 @@ def setup() -> None:
 @setup.command("prefectures")
 def setup_prefectures() -> None:
     """Create or link the 47 prefecture channels (YAKUBA_PREFECTURE_CHANNEL_PATTERN) and record them."""
+    settings = _settings("SLACK_BOT_TOKEN")
     from bot.membership_ops import channel_names, cli_setup_prefectures
 
-    settings = _settings("SLACK_BOT_TOKEN")
     pattern = settings.yakuba_prefecture_channel_pattern
     try:
         channel_names(pattern)
@@ -266,11 +269,11 @@ def members() -> None:
 @members.command("sync")
 def members_sync() -> None:
     """Record everyone already in the workspace (users.list, paginated, rate-limit aware); DMs no one."""
+    settings = _settings("SLACK_BOT_TOKEN")
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from bot.membership_ops import cli_sync_members
 
-    settings = _settings("SLACK_BOT_TOKEN")
     _logging(logging.WARNING)
     # The bar appears with the first page, so a failure before it (a bad token) stays one line.
     bar = Progress(SpinnerColumn(), TextColumn("{task.description}"))
