@@ -124,6 +124,8 @@ class Announcer:
     async def _save(self, row: AnnouncementDelivery, values: dict[str, Any]) -> None:
         """Record an outcome; outcomes that arrive while a write runs go together in the next one."""
         self._results.append((row.id, values))
+        if values.get("status") in ("sent", "failed"):
+            self.deps.metrics.deliveries.labels(outcome=values["status"]).inc()
         async with self._db_lock:
             if self._results:
                 batch, self._results = self._results, []

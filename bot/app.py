@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot import middleware
-from bot.config import Settings
+from bot import __version__, identity, middleware
+from bot.config import OperatorError, Settings
 from bot.context import Deps
+from bot.identity import Backoff, SlackAuthError, SlackUnreachableError
 from bot.inbox import WORKER, Inbox
+from bot.metrics import Metrics
 from bot.outbox import Outbox
-from bot.slack import build_client
+from bot.slack import build_client, without_retries
 from bot.texts import Texts
 from schedules.scheduler import Scheduler
 from storage import migrate
@@ -28,14 +35,56 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 
+class _SameTokenNotice(logging.Filter):
+    """Drops bolt's "As you gave `client` as well, `token` will be unused." when it is not true.
+
+    bolt reads SLACK_BOT_TOKEN from the environment by itself and warns, at every start, that the client we
+    hand it wins; our client carries that very token, so nothing is unused.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+@contextlib.contextmanager
+def _bolt_construction(client: AsyncWebClient) -> Iterator[None]:
+    logger = logging.getLogger("slack_bolt.AsyncApp")
+    notice = _SameTokenNotice()
+    quiet = os.environ.get("SLACK_BOT_TOKEN") in (None, client.token)
+    if quiet:
+        logger.addFilter(notice)
+    try:
+        yield
+    finally:
+        logger.removeFilter(notice)
+
+
+def _report_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("waiting for Slack failed", exc_info=task.exception())
+
+
 @dataclass
 class Yakuba:
     settings: Settings
     deps: Deps
     bolt: AsyncApp
     scheduler: Scheduler
+    # How long to wait between auth.test attempts while Slack is away (tests make it short).
+    identity_backoff: Backoff = field(default_factory=Backoff)
+    # Called once if Slack refuses the token after start-up (serve/socket stop the process with one line).
+    on_fatal: Callable[[OperatorError], None] | None = None
+    fatal: OperatorError | None = field(default=None, init=False)
+    identified: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _identity: asyncio.Task | None = field(default=None, init=False, repr=False)
 
-    async def start(self, *, upgrade: bool = True, schedule: bool = True) -> None:
+    async def start(self, *, upgrade: bool = True, schedule: bool = True, mode: str | None = None) -> None:
+        """Migrate, learn who we are in Slack, then start what needs it (scheduler, inbox worker, outbox).
+
+        `mode` ("serve", "socket") marks a long-running process: if Slack cannot be reached it starts anyway,
+        stores what Slack sends meanwhile, and asks again in the background (bot/identity.py). One-shot
+        commands need Slack now and fail with one line. A refused token fails at once in both.
+        """
         # One pooled HTTP session for every Slack call (slack_sdk otherwise opens a connection per call);
         # bolt's per-request clients copy it from this client.
         if self.deps.client.session is None:
@@ -44,17 +93,66 @@ class Yakuba:
                 self.bolt.client.session = self.deps.client.session
         if upgrade:
             await migrate.upgrade(self.deps.db)
-        await self.identify()
+        if self.deps.team_id:
+            await self._ready(None, schedule=schedule, mode=mode)
+            return
+        # Long-running: one attempt now, then the back-off's own pace (no stacked quick retries under it).
+        client = without_retries(self.deps.client) if mode else self.deps.client
+        try:
+            auth = await client.auth_test()
+        except Exception as exc:
+            if (error := identity.refusal(exc)) is not None:
+                raise SlackAuthError(error) from None
+            if not identity.transient(exc):
+                raise
+            if not mode:
+                raise SlackUnreachableError(identity.why(exc)) from None
+            log.warning("Slack is unreachable at start (%s): storing requests and asking again", identity.why(exc))
+            self.deps.metrics.slack_reachable.set(0)
+            self.deps.inbox.hold()
+            self._identity = asyncio.get_running_loop().create_task(
+                self._wait_for_slack(client, schedule=schedule, mode=mode), name="slack.identity"
+            )
+            self._identity.add_done_callback(_report_failure)
+            return
+        await self._ready(auth, schedule=schedule, mode=mode)
+
+    async def _wait_for_slack(self, client: AsyncWebClient, *, schedule: bool, mode: str | None) -> None:
+        try:
+            auth = await identity.keep_trying(client.auth_test, self.identity_backoff)
+        except SlackAuthError as exc:
+            log.error("Slack refused the bot token (%s): stopping", exc.params.get("error"))
+            self.fatal = exc
+            if self.on_fatal is not None:
+                self.on_fatal(exc)
+            return
+        log.info("Slack answers again: working off what arrived meanwhile")
+        await self._ready(auth, schedule=schedule, mode=mode)
+
+    async def _ready(self, auth: Any, *, schedule: bool, mode: str | None) -> None:
+        """Our team is known: hand it to bolt, give stored requests their team, start what needs it."""
+        if auth is not None:
+            self.remember(auth)
+        await self.deps.inbox.adopt()
         if schedule:
             await self.scheduler.start()
         self.deps.inbox.start()
         self.deps.outbox.kick()
+        self.deps.metrics.slack_reachable.set(1)
+        self.identified.set()
+        if mode:
+            log.info(
+                "yakuba %s started: mode=%s database=%s team=%s lang=%s tz=%s",
+                __version__, mode, self.deps.db.dialect, self.deps.team_id, self.settings.yakuba_lang,
+                self.settings.yakuba_tz,
+            )  # fmt: skip
 
     async def identify(self) -> None:
         """Learn our team and bot user once (jobs and the outbox need them outside any request)."""
-        if self.deps.team_id:
-            return
-        auth = await self.deps.client.auth_test()
+        if not self.deps.team_id:
+            self.remember(await self.deps.client.auth_test())
+
+    def remember(self, auth: Any) -> None:
         self.deps.team_id = auth["team_id"]
         self.deps.bot_user_id = auth.get("user_id", "")
         # bolt's single-team authorisation caches its own auth.test on the first request; a burst at start-up
@@ -64,7 +162,16 @@ class Yakuba:
                 if isinstance(layer, AsyncSingleTeamAuthorization) and layer.auth_test_result is None:
                     layer.auth_test_result = auth
 
+    @property
+    def slack_state(self) -> str:
+        """`ok` once our team is known, `unreachable` while auth.test waits for Slack."""
+        return "ok" if self.deps.team_id else "unreachable"
+
     async def close(self) -> None:
+        if self._identity is not None and not self._identity.done():
+            self._identity.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._identity
         await self.deps.inbox.stop()
         await self.scheduler.shutdown()
         await self.deps.drain(timeout=10)
@@ -82,7 +189,8 @@ def create_app(
     process_before_response: bool = False,
 ) -> Yakuba:
     """Production, the console, the demo and the tests all come through here."""
-    client = build_client(settings)
+    metrics = Metrics()
+    client = build_client(settings, observer=metrics.observer)
     deps = Deps(
         settings=settings,
         db=Database(settings.database_url),
@@ -90,19 +198,31 @@ def create_app(
         texts=Texts(settings.yakuba_lang),
         clock=clock,
         team_id=team_id,
+        metrics=metrics,
     )
     deps.outbox = Outbox(deps)
     # Offline commands (db, jobs list, imports) build the app without a token; bolt insists on one, so it
     # gets an inert placeholder. serve/socket refuse to start without the real token before this point.
     bolt_client = client if settings.slack_bot_token else AsyncWebClient(token="xoxb-offline", base_url=client.base_url)
+    with _bolt_construction(bolt_client):
+        bolt, worker = _bolt_apps(deps, bolt_client, process_before_response)
+    middleware.install(bolt, deps)
+    handlers.register_all(bolt)
+    middleware.install(worker, deps, stage=WORKER)
+    handlers.register_all(worker)
+    deps.inbox = Inbox(deps, worker)
+    return Yakuba(settings=settings, deps=deps, bolt=bolt, scheduler=Scheduler(deps))
+
+
+def _bolt_apps(deps: Deps, bolt_client: AsyncWebClient, process_before_response: bool) -> tuple[AsyncApp, AsyncApp]:
+    settings = deps.settings
     bolt = AsyncApp(
         client=bolt_client,
         signing_secret=settings.slack_signing_secret or "",
         process_before_response=process_before_response,
         raise_error_for_unhandled_request=False,
+        before_authorize=middleware.front_door(deps),
     )
-    middleware.install(bolt, deps)
-    handlers.register_all(bolt)
     # The inbox's worker runs what the front stored through the same handlers; the front verified the
     # signature already, and this app returns only when a listener's work is done.
     worker = AsyncApp(
@@ -114,7 +234,4 @@ def create_app(
         ssl_check_enabled=False,
         url_verification_enabled=False,
     )
-    middleware.install(worker, deps, stage=WORKER)
-    handlers.register_all(worker)
-    deps.inbox = Inbox(deps, worker)
-    return Yakuba(settings=settings, deps=deps, bolt=bolt, scheduler=Scheduler(deps))
+    return bolt, worker

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from bot.config import ConfigError, OperatorError, Settings, invalid_token, load_settings, operator_language
+from bot.config import ConfigError, OperatorError, Settings, load_settings, operator_language
 from bot.texts import Texts
 
 # Long enough for a database across a network to answer, short enough that a wrong host is reported soon.
@@ -97,10 +97,14 @@ def _operator_error(exc: Exception) -> OperatorError | None:
         return exc
     from slack_sdk.errors import SlackApiError
 
+    from bot.identity import SlackAuthError, refusal
+
     if isinstance(exc, SlackApiError):
+        if (refused := refusal(exc)) is not None:
+            return SlackAuthError(refused)
         code = str(exc.response.get("error") or exc.response.status_code)
         method = str(getattr(exc.response, "api_url", "") or "").rstrip("/").rsplit("/", 1)[-1]
-        return invalid_token(code) or OperatorError("cli.slack.failed", method=method, error=code)
+        return OperatorError("cli.slack.failed", method=method, error=code)
     return None
 
 

@@ -35,20 +35,6 @@ class ConfigError(OperatorError):
     exit_code = 2
 
 
-# Slack's answers to auth.test that no retry will fix: the token itself is wrong, revoked or deactivated.
-INVALID_AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
-
-
-def invalid_token(error: str | None, name: str = "SLACK_BOT_TOKEN") -> ConfigError | None:
-    """The operator error for a Slack error code that means the token is unusable, else None.
-
-    Whoever calls auth.test (the CLI's commands, serve, socket) raises it so the CLI prints one line.
-    """
-    if error in INVALID_AUTH_ERRORS:
-        return ConfigError("cli.slack.invalid_auth", name=name, error=error)
-    return None
-
-
 # The database URLs yakuba runs on: (backend, async driver) → what `pip install -e` installs the driver with.
 DATABASE_DRIVERS = {("sqlite", "aiosqlite"): ".", ("postgresql", "asyncpg"): "'.[postgres]'"}
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shlex
 import sys
+import unicodedata
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from bot import local_requests as req
 from bot import render
@@ -14,6 +19,9 @@ from bot.config import Settings
 from bot.local import LocalWorkspace
 
 PROMPT = "yakuba> "
+LOG_FILE = "yakuba-console.log"
+ORGANIZER_ALIASES = ("organiser", "organizer", "運営")
+YES = ("y", "yes", "はい", "1")
 
 
 async def ask(prompt: str) -> str | None:
@@ -39,25 +47,53 @@ def _label(option: dict[str, Any]) -> str:
     return render.mrkdwn(str((option.get("text") or {}).get("text", option.get("value", ""))))
 
 
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def pick(options: list[dict], answer: str) -> dict | None:
+    """The option a typed answer means: its number, its label or value, or the one label containing it."""
+    answer = answer.strip()
+    if not answer:
+        return None
+    if answer.isdigit():
+        return options[int(answer) - 1] if 1 <= int(answer) <= len(options) else None
+    wanted = _fold(answer)
+    for option in options:
+        if wanted in (_fold(_label(option)), _fold(str(option.get("value", "")))):
+            return option
+    partial = [option for option in options if wanted in _fold(_label(option))]
+    return partial[0] if len(partial) == 1 else None
+
+
 async def _choose(ws: LocalWorkspace, options: list[dict], *, many: bool) -> list[dict] | None:
+    """Numbered choices; the answer may be numbers or labels (several, comma-separated, when `many`)."""
     for i, option in enumerate(options, 1):
         ws.printer(f"    {i}. {_label(option)}")
-    line = await ask("    #> ")
-    if line is None:
-        return None
-    picked = []
-    for part in line.replace("、", ",").split(","):
-        if part.strip().isdigit() and 1 <= int(part) <= len(options):
-            picked.append(options[int(part) - 1])
-    return picked if many else picked[:1]
+    while True:
+        line = await ask("    #> ")
+        if line is None:
+            return None
+        parts = line.replace("、", ",").split(",") if many else [line]
+        parts = [part for part in parts if part.strip()]
+        picked = [pick(options, part) for part in parts]
+        unknown = [part.strip() for part, option in zip(parts, picked, strict=True) if option is None]
+        if not unknown:
+            return [option for option in picked if option is not None]
+        ws.printer(f"    {ws.texts('console.unknown_choice', answer=unknown[0])}")
 
 
-async def fill_input(ws: LocalWorkspace, block: dict[str, Any]) -> dict[str, Any] | None:
-    """Prompt for one input block; returns its Slack state value, or None when left empty."""
+async def fill_input(
+    ws: LocalWorkspace, block: dict[str, Any], values: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any] | None:
+    """Prompt for one input block; returns its Slack state value, or None when left empty.
+
+    `values` is the form filled so far: an external_select's options request carries it, as in Slack.
+    """
     element = block.get("element") or {}
     kind = element.get("type", "plain_text_input")
     label = render.mrkdwn(str((block.get("label") or {}).get("text", "")))
-    optional = " (任意)" if block.get("optional") else ""
+    optional = ws.texts("console.optional") if block.get("optional") else ""
     ws.printer(f"  ✎ {label}{optional}")
     if kind in ("static_select", "radio_buttons", "multi_static_select", "checkboxes"):
         many = kind in ("multi_static_select", "checkboxes")
@@ -69,7 +105,8 @@ async def fill_input(ws: LocalWorkspace, block: dict[str, Any]) -> dict[str, Any
         typed = await ask("    search> ")
         if not typed:
             return None
-        picked = await _choose(ws, await ws.suggest(element["action_id"], typed), many=False)
+        found = await ws.suggest(element["action_id"], typed, values=values or {}, block_id=block.get("block_id"))
+        picked = await _choose(ws, found, many=False)
         return {"type": kind, "selected_option": picked[0]} if picked else None
     line = await ask("    > ")
     if not line:
@@ -86,12 +123,17 @@ async def fill_input(ws: LocalWorkspace, block: dict[str, Any]) -> dict[str, Any
     return {"type": kind, "value": line}
 
 
-def _user_id(ws: LocalWorkspace, name: str) -> str:
+def find_user(ws: LocalWorkspace, name: str) -> str | None:
+    """A person of the workspace by id, user name or real name (None when there is nobody of that name)."""
     name = name.strip().lstrip("@")
     for user in ws.slack.ws.users.values():
-        if name in (user["id"], user["name"], user.get("real_name")):
+        if name and name in (user["id"], user["name"], user.get("real_name")):
             return user["id"]
-    return name
+    return None
+
+
+def _user_id(ws: LocalWorkspace, name: str) -> str:
+    return find_user(ws, name) or name.strip().lstrip("@")
 
 
 async def fill_modal(ws: LocalWorkspace) -> None:
@@ -107,14 +149,18 @@ async def fill_modal(ws: LocalWorkspace) -> None:
             if ((await ask(f"  [{submit}] y/n> ")) or "").strip().lower() not in ("y", "yes", "はい"):
                 ws.views.pop(ws.me, None)
                 return
-        for block in view.get("blocks", []):
+        index = 0
+        while index < len(view.get("blocks", [])):
+            block, index = view["blocks"][index], index + 1
             if block.get("type") != "input" or (only is not None and block.get("block_id") not in only):
                 continue
             element = block.get("element") or {}
-            value = await fill_input(ws, block)
+            value = await fill_input(ws, block, values)
             values.pop(block["block_id"], None)
             if value is not None:
                 values[block["block_id"]] = {element.get("action_id", "value"): value}
+                if block.get("dispatch_action"):  # Slack tells the app at once; the form may change below
+                    view = await ws.act_in_view(block, value, values) or view
         body = req.view_submission_body(user_id=ws.me, view=view, values=values)
         answer = await ws.dispatch(body)
         if answer and answer.get("response_action") == "errors":
@@ -128,16 +174,8 @@ async def fill_modal(ws: LocalWorkspace) -> None:
             values = {}
 
 
-HELP = """  /COMMAND [text]   a slash command, e.g. /faq ワクチン 保管 or /register
-  join NAME [REAL NAME]   a new member joins the workspace; you become them
-  as organiser | as NAME  act as the organiser or as a member
-  click N           press button or menu N shown above
-  say TEXT          post in #general (write @yakuba to mention the bot)
-  dm TEXT           a direct message to the bot
-  home              open yakuba's App Home
-  run JOB [ISO-TIME]  run a scheduled job for a moment, as the scheduler would
-  who               the people in this workspace
-  help | quit"""
+def _help(ws: LocalWorkspace) -> str:
+    return "\n".join(f"  {line}" for line in ws.texts("console.help").splitlines())
 
 
 async def handle(ws: LocalWorkspace, line: str) -> bool:
@@ -158,14 +196,18 @@ async def handle(ws: LocalWorkspace, line: str) -> bool:
         if verb in ("quit", "exit", "q"):
             return False
         if verb == "help":
-            ws.printer(HELP)
+            ws.printer(_help(ws))
         elif verb == "join":
             name = rest[0] if rest else f"member{len(ws.slack.ws.users)}"
             await ws.join(name, " ".join(rest[1:]) or name)
         elif verb == "as":
             target = " ".join(rest)
-            ws.me = ws.organizer if target in ("organiser", "organizer", "運営") else _user_id(ws, target)
-            ws.printer(f"  (you are @{ws.name(ws.me)})")
+            found = ws.organizer if target.lower() in ORGANIZER_ALIASES else find_user(ws, target)
+            if found is None:
+                ws.printer(f"  {ws.texts('console.unknown_user', name=target)}")
+            else:
+                ws.me = found
+                ws.printer(f"  {ws.texts('console.you_are', name=ws.name(ws.me))}")
         elif verb == "click" and rest and rest[0].isdigit():
             number = int(rest[0])
             clickable = ws.clickables[number - 1] if 0 < number <= len(ws.clickables) else None
@@ -188,7 +230,7 @@ async def handle(ws: LocalWorkspace, line: str) -> bool:
             for user in ws.slack.ws.users.values():
                 ws.printer(f"  @{user.get('real_name') or user['name']} ({user['id']})")
         else:
-            ws.printer("  ? help")
+            ws.printer(f"  {ws.texts('console.unknown_verb')}")
     if ws.views.get(ws.me) is not None:
         await fill_modal(ws)
     return True
@@ -211,16 +253,55 @@ async def run_job(ws: LocalWorkspace, name: str, at: str | None) -> None:
     ws.show()
 
 
+def log_path(database_url: str) -> Path:
+    """The console's log file: beside the SQLite database (else in the working directory)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).parent / LOG_FILE
+    return Path(LOG_FILE)
+
+
+def log_to_file(path: Path) -> None:
+    """Every log line (and Python warning) goes to the file, so none interleaves with the conversation."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    logging.basicConfig(
+        level=logging.INFO, handlers=[handler], force=True, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.captureWarnings(True)
+
+
+async def offer_examples(ws: LocalWorkspace) -> None:
+    """A first start on this database: load the example programmes, sections and FAQs in one step."""
+    answer = await ask(ws.texts("console.examples.offer"))
+    if (answer or "").strip().lower() not in YES:
+        ws.printer(f"  {ws.texts('console.examples.skipped')}")
+        return
+    counts, refused = await ws.load_examples()
+    ws.printer(f"  {ws.texts('console.examples.loaded', **counts)}")
+    if refused:
+        ws.printer(f"  {ws.texts('console.examples.problems', count=refused)}")
+
+
 async def run(settings: Settings, *, lang: str | None = None) -> None:
-    ws = await LocalWorkspace.start(settings, lang=lang)
+    path = log_path(settings.database_url)
+    log_to_file(path)
+    ws = await LocalWorkspace.start(settings, lang=lang, persist=True)
     try:
         ws.printer(ws.texts("console.banner"))
-        ws.printer(HELP)
+        ws.printer(ws.texts("console.log_file", path=str(path)))
+        if ws.restored:
+            people = [u for u in ws.slack.ws.users.values() if not u["is_bot"] and u["id"] != "USLACKBOT"]
+            channels = [c for c in ws.slack.ws.channels.values() if not c["is_im"]]
+            ws.printer(ws.texts("console.restored", people=len(people), channels=len(channels)))
+        ws.printer(_help(ws))
+        if not ws.restored:
+            await offer_examples(ws)
         while (line := await ask(PROMPT)) is not None:
             try:
                 if not await handle(ws, line):
                     break
-            except Exception as exc:  # noqa: BLE001 - the shell survives a failing step and says so
+            except Exception as exc:  # the shell survives a failing step: said here, traceback in the log
+                logging.getLogger(__name__).exception("console step failed")
                 ws.printer(f"  ! {type(exc).__name__}: {exc}")
     finally:
         await ws.close()

@@ -13,6 +13,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.texts import Texts
 from storage.db import Database
 from storage.types import utcnow
@@ -35,6 +36,7 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     team_id: str = ""
     bot_user_id: str = ""
+    metrics: Metrics = field(default_factory=Metrics)
     outbox: Outbox = field(init=False)
     inbox: Inbox = field(init=False)
     _tasks: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)

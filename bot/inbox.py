@@ -65,6 +65,7 @@ class Inbox:
         self._flusher: asyncio.Task | None = None
         self._worker: asyncio.Task | None = None
         self._stopping = False
+        self._holding = False
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -74,6 +75,26 @@ class Inbox:
     def running(self) -> bool:
         """Requests are stored only while a worker runs here (tools that never start one work inline)."""
         return self._worker is not None and not self._worker.done() and not self._stopping
+
+    @property
+    def holding(self) -> bool:
+        """Slack was unreachable at start: requests are stored under no team until `adopt()`."""
+        return self._holding
+
+    def hold(self) -> None:
+        self._holding = True
+
+    async def adopt(self) -> None:
+        """Our team is known: rows stored while holding get it (the worker, started next, claims by team)."""
+        if not self._holding:
+            return
+        while self._flusher is not None and not self._flusher.done():
+            # Stores already in flight carry the empty team; let them land first.
+            await asyncio.wait({self._flusher})
+        adopted = await store.adopt(self.deps.db, team_id=self.deps.team_id)
+        self._holding = False
+        if adopted:
+            log.info("inbox: %d requests stored while Slack was unreachable are worked off now", adopted)
 
     def entering(self) -> None:
         self._inflight += 1

@@ -49,8 +49,9 @@ async def _existing_channels(deps: Deps, wanted: set[str]) -> dict[str, dict]:
     found: dict[str, dict] = {}
     cursor = None
     while True:
-        page = await deps.client.conversations_list(types="public_channel,private_channel", exclude_archived=True,
-                                                    limit=200, cursor=cursor)
+        page = await deps.client.conversations_list(
+            types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor
+        )
         for channel in page.get("channels") or []:
             if channel.get("name") in wanted:
                 found[channel["name"]] = channel
@@ -79,23 +80,29 @@ async def setup_prefectures(deps: Deps, *, team_id: str, actor: str = "cli") -> 
         except SlackApiError as exc:
             report.failures.append((name, str(exc.response.get("error") or exc.response.status_code)))
             continue
-        changed = await prefectures.record(deps.db, team_id=team_id, pref_code=code, channel_id=channel["id"],
-                                           name=name)
+        changed = await prefectures.record(
+            deps.db, team_id=team_id, pref_code=code, channel_id=channel["id"], name=name
+        )
         if outcome == "created":
             report.created += 1
         elif changed or outcome == "joined" or code not in recorded:
             report.linked += 1
         else:
             report.unchanged += 1
-    # Members approved while their prefecture had no channel yet are invited now.
-    from handlers.membership import place
+    # Members approved while their prefecture had no channel yet are invited, greeted and told now.
+    from handlers.membership import place_late
 
     for user_id in await members.awaiting_placement(deps.db, team_id=team_id):
-        if await place(deps, team_id=team_id, user_id=user_id):
+        if await place_late(deps, team_id=team_id, user_id=user_id):
             report.placed += 1
     async with deps.db.write() as session:
-        audit.record(session, team_id=team_id, actor=actor[:32], action="prefectures.setup",
-                     detail={"created": report.created, "linked": report.linked, "failed": len(report.failures)})
+        audit.record(
+            session,
+            team_id=team_id,
+            actor=actor[:32],
+            action="prefectures.setup",
+            detail={"created": report.created, "linked": report.linked, "failed": len(report.failures)},
+        )
     return report
 
 
@@ -122,8 +129,9 @@ async def _users_page(deps: Deps, cursor: str | None, limit: int, report: SyncRe
     raise RuntimeError("users.list stayed rate-limited; try again later")
 
 
-async def sync_members(deps: Deps, *, team_id: str, page_size: int = PAGE_SIZE,
-                       progress: Callable[[SyncReport], None] | None = None) -> SyncReport:
+async def sync_members(
+    deps: Deps, *, team_id: str, page_size: int = PAGE_SIZE, progress: Callable[[SyncReport], None] | None = None
+) -> SyncReport:
     """Record everyone already in the workspace, page by page (memory stays one page), DMing no one."""
     report = SyncReport()
     cursor: str | None = None
@@ -133,14 +141,20 @@ async def sync_members(deps: Deps, *, team_id: str, page_size: int = PAGE_SIZE,
         deleted: list[str] = []
         for user in page.get("members") or []:
             user_id = user.get("id") if isinstance(user, dict) else None
-            if (not isinstance(user_id, str) or not USER_ID.match(user_id) or user_id == SLACKBOT
-                    or user.get("is_bot") or user.get("is_app_user")):
+            if (
+                not isinstance(user_id, str)
+                or not USER_ID.match(user_id)
+                or user_id == SLACKBOT
+                or user.get("is_bot")
+                or user.get("is_app_user")
+            ):
                 report.skipped += 1
                 continue
             (deleted if user.get("deleted") else active).append(user_id)
         async with deps.db.write() as session:
-            added, changed = await members.record_batch(session, team_id=team_id, active=active, deleted=deleted,
-                                                        now=deps.clock())
+            added, changed = await members.record_batch(
+                session, team_id=team_id, active=active, deleted=deleted, now=deps.clock()
+            )
         report.pages += 1
         report.seen += len(active) + len(deleted)
         report.added += added

@@ -7,6 +7,8 @@ work of what the front stored. Nothing here touches the database except the fron
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.response import BoltResponse
 
@@ -20,6 +22,32 @@ log = logging.getLogger(__name__)
 async def _nowhere_to_respond(*_args, **_kwargs) -> None:
     """`respond()` for a request that carries no response_url (a message button forged inside a modal)."""
     log.info("respond() without a response_url ignored")
+
+
+def front_door(deps: Deps) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """bolt's `before_authorize` at the front: while our team is unknown (Slack unreachable at start), what
+    can wait is stored and acked instead of being authorised (auth.test would fail)."""
+
+    async def front_door(body: Any, req, next):  # noqa: A002 - bolt injects by this name
+        if not deps.team_id and deps.inbox.holding and (held := _holdable(body)) is not None:
+            await deps.inbox.store(held[0], held[1], req)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    return front_door
+
+
+def _holdable(body: Any) -> tuple[str, str] | None:
+    """What waits for our team while Slack is unreachable: events, and slash commands that open no form
+    (answered through response_url later). Buttons, forms and menus need their answer in the ack."""
+    if not isinstance(body, dict):
+        return None
+    if body.get("type") == "event_callback":
+        return "event", str(body.get("event_id") or "")
+    command = body.get("command")
+    if isinstance(command, str) and "type" not in body and not opens_form(command, str(body.get("text") or "")):
+        return "command", str(body.get("trigger_id") or "")
+    return None
 
 
 def install(app, deps: Deps, *, stage: str = FRONT) -> None:

@@ -8,13 +8,11 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-import aiohttp
 from rich.console import Console
 from rich.table import Table
-from slack_sdk.errors import SlackApiError
 
 from bot.app import Yakuba, create_app
-from bot.config import ConfigError, OperatorError, Settings, invalid_token
+from bot.config import ConfigError, OperatorError, Settings
 from schedules.scheduler import Scheduler
 
 console = Console()
@@ -27,27 +25,12 @@ async def running(settings: Settings, *, need_slack: bool = True) -> AsyncIterat
         settings.require("SLACK_BOT_TOKEN")
     yakuba = create_app(settings)
     try:
-        if need_slack:
-            await _start(yakuba)
-        else:
-            await _migrate_only(yakuba)
+        # A token Slack refuses or a Slack out of reach raises an OperatorError (bot/identity.py): one line.
+        await yakuba.start(schedule=False) if need_slack else await _migrate_only(yakuba)
         yield yakuba
         await yakuba.deps.drain()
     finally:
         await yakuba.close()
-
-
-async def _start(yakuba: Yakuba) -> None:
-    """Start without the ticker; a token Slack refuses or a Slack out of reach is one operator line."""
-    try:
-        await yakuba.start(schedule=False)
-    except SlackApiError as exc:
-        error = invalid_token(exc.response.get("error"))
-        if error is None:
-            raise
-        raise error from exc
-    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-        raise OperatorError("cli.slack.unreachable", url=yakuba.settings.slack_api_url) from exc
 
 
 async def _migrate_only(yakuba: Yakuba) -> None:

@@ -48,6 +48,8 @@ class Outbox:
 
     async def flush(self) -> int:
         """Send every due row; returns how many were sent. Safe to run in several processes at once."""
+        if not self.deps.team_id:
+            return 0  # our team is not known yet (Slack unreachable at start): rows wait for it
         sent = 0
         gate = asyncio.Semaphore(self.CONCURRENCY)
 

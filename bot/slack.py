@@ -10,6 +10,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.metrics import SlackCallObserver
 
 # Slack errors that no retry will fix: senders record them as failed and move on.
 PERMANENT_ERRORS = frozenset(
@@ -43,19 +44,37 @@ class AsyncAnyServerErrorRetryHandler(AsyncRetryHandler):
         return response is not None and 500 <= response.status_code <= 599
 
 
-def retry_handlers() -> list[AsyncRetryHandler]:
+def retry_handlers(observer: AsyncRetryHandler | None = None) -> list[AsyncRetryHandler]:
+    """The retries every call gets; `observer` (counting calls for /metrics) goes first so it sees each one."""
     return [
+        *([observer] if observer is not None else []),
         AsyncRateLimitErrorRetryHandler(max_retry_count=5),
         AsyncAnyServerErrorRetryHandler(max_retry_count=3),
         AsyncConnectionErrorRetryHandler(max_retry_count=3),
     ]
 
 
-def build_client(settings: Settings) -> AsyncWebClient:
+def build_client(settings: Settings, *, observer: AsyncRetryHandler | None = None) -> AsyncWebClient:
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         # Not int(): a sub-second timeout would become 0, which aiohttp reads as "no timeout at all".
         timeout=settings.yakuba_slack_timeout,  # type: ignore[arg-type]
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers(observer),
+    )
+
+
+def without_retries(client: AsyncWebClient) -> AsyncWebClient:
+    """The same client (token, URL, session, call counting) answering after one attempt.
+
+    For auth.test at start-up: its caller waits with a back-off of its own, capped at a minute, instead of
+    the handlers' quick retries stacking under it.
+    """
+    return AsyncWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        session=client.session,
+        headers=client.headers,
+        retry_handlers=[h for h in client.retry_handlers or [] if isinstance(h, SlackCallObserver)],
     )

@@ -44,17 +44,24 @@ class Saved:
     old_pref: str | None = None
 
 
-async def _queue_card(deps: Deps, session: AsyncSession, *, team_id: str, request: ApprovalRequest,
-                      profile: Profile) -> None:
+async def _queue_card(
+    deps: Deps, session: AsyncSession, *, team_id: str, request: ApprovalRequest, profile: Profile
+) -> None:
     channel = deps.settings.yakuba_admin_channel
     if not channel:
         log.warning("YAKUBA_ADMIN_CHANNEL is not set: approval card %s not posted", request.id)
         return
-    payload = approval_blocks.card(deps.texts, request_id=request.id, user_id=request.user_id, profile=profile,
-                                   kind=request.kind, submitted=approval_blocks.when(request.submitted_at,
-                                                                                     deps.settings.tz))
-    await outbox.enqueue(session, team_id=team_id, key=card_key(request.id), kind="post", target=channel,
-                         payload=payload)
+    payload = approval_blocks.card(
+        deps.texts,
+        request_id=request.id,
+        user_id=request.user_id,
+        profile=profile,
+        kind=request.kind,
+        submitted=approval_blocks.when(request.submitted_at, deps.settings.tz),
+    )
+    await outbox.enqueue(
+        session, team_id=team_id, key=card_key(request.id), kind="post", target=channel, payload=payload
+    )
 
 
 async def save_profile(deps: Deps, *, team_id: str, user_id: str, profile: Profile) -> Saved:
@@ -70,49 +77,87 @@ async def save_profile(deps: Deps, *, team_id: str, user_id: str, profile: Profi
         if status == "approved":
             if needs_reapproval(deps.settings.yakuba_reapprove_on, old, profile):
                 member.status = "pending"
-                request, _ = await approvals.open_request(session, team_id=team_id, user_id=user_id,
-                                                          kind="reapproval", now=now)
+                request, _ = await approvals.open_request(
+                    session, team_id=team_id, user_id=user_id, kind="reapproval", now=now
+                )
                 await _queue_card(deps, session, team_id=team_id, request=request, profile=profile)
-                audit.record(session, team_id=team_id, actor=user_id, action="registration.resubmitted",
-                             subject=user_id, detail={"request": request.id})
+                audit.record(
+                    session,
+                    team_id=team_id,
+                    actor=user_id,
+                    action="registration.resubmitted",
+                    subject=user_id,
+                    detail={"request": request.id},
+                )
                 return Saved("reapproval", member.id, request.id, old.pref_code)
             if old.pref_code == profile.pref_code:
                 return Saved("updated", member.id)
             await _queue_transfer(deps, session, team_id=team_id, member=member, old_pref=old.pref_code, now=now)
-            audit.record(session, team_id=team_id, actor=user_id, action="member.transferred", subject=user_id,
-                         detail={"from": old.pref_code, "to": profile.pref_code})
+            audit.record(
+                session,
+                team_id=team_id,
+                actor=user_id,
+                action="member.transferred",
+                subject=user_id,
+                detail={"from": old.pref_code, "to": profile.pref_code},
+            )
             return Saved("transferred", member.id, None, old.pref_code)
         if status == "pending":
-            request, created = await approvals.open_request(session, team_id=team_id, user_id=user_id,
-                                                            kind="new", now=now)
+            request, created = await approvals.open_request(
+                session, team_id=team_id, user_id=user_id, kind="new", now=now
+            )
             if created:
                 await _queue_card(deps, session, team_id=team_id, request=request, profile=profile)
             return Saved("pending_updated", member.id, request.id)
         member.status, member.registered_at, member.rejected_reason = "pending", now, None
         request, _ = await approvals.open_request(session, team_id=team_id, user_id=user_id, kind="new", now=now)
         await _queue_card(deps, session, team_id=team_id, request=request, profile=profile)
-        await outbox.enqueue(session, team_id=team_id, key=f"registered-dm:{request.id}", kind="dm",
-                             target=user_id, payload={"text": texts("registration.received.dm")})
-        audit.record(session, team_id=team_id, actor=user_id, action="registration.submitted", subject=user_id,
-                     detail={"request": request.id})
+        await outbox.enqueue(
+            session,
+            team_id=team_id,
+            key=f"registered-dm:{request.id}",
+            kind="dm",
+            target=user_id,
+            payload={"text": texts("registration.received.dm")},
+        )
+        audit.record(
+            session,
+            team_id=team_id,
+            actor=user_id,
+            action="registration.submitted",
+            subject=user_id,
+            detail={"request": request.id},
+        )
         return Saved("submitted", member.id, request.id)
 
 
-async def _queue_transfer(deps: Deps, session: AsyncSession, *, team_id: str, member: Member, old_pref: str,
-                          now: datetime) -> None:
+async def _queue_transfer(
+    deps: Deps, session: AsyncSession, *, team_id: str, member: Member, old_pref: str, now: datetime
+) -> None:
     profile = Profile.of(member)
     stamp = now.strftime("%Y%m%dT%H%M%S%f")
     channel = await prefectures.channel_in(session, team_id=team_id, pref_code=profile.pref_code)
     if channel is not None:
-        payload = approval_blocks.greeting(deps.texts, user_id=member.user_id, profile=profile,
-                                           key="registration.transfer.greeting")
-        await outbox.enqueue(session, team_id=team_id, key=f"transfer-greeting:{member.id}:{stamp}", kind="post",
-                             target=channel.channel_id, payload=payload)
+        payload = approval_blocks.greeting(
+            deps.texts, user_id=member.user_id, profile=profile, key="registration.transfer.greeting"
+        )
+        await outbox.enqueue(
+            session,
+            team_id=team_id,
+            key=f"transfer-greeting:{member.id}:{stamp}",
+            kind="post",
+            target=channel.channel_id,
+            payload=payload,
+        )
     pref = prefecture(profile.pref_code)
-    await outbox.enqueue(session, team_id=team_id, key=f"transfer-dm:{member.id}:{stamp}", kind="dm",
-                         target=member.user_id,
-                         payload={"text": deps.texts("registration.transfer.done",
-                                                     prefecture=pref.name if pref else "")})
+    await outbox.enqueue(
+        session,
+        team_id=team_id,
+        key=f"transfer-dm:{member.id}:{stamp}",
+        kind="dm",
+        target=member.user_id,
+        payload={"text": deps.texts("registration.transfer.done", prefecture=pref.name if pref else "")},
+    )
 
 
 @dataclass(frozen=True)
@@ -122,13 +167,15 @@ class Decided:
     member: Member | None
 
 
-async def decide(deps: Deps, *, team_id: str, request_id: int, by: str, status: str,
-                 reason: str | None = None) -> Decided:
+async def decide(
+    deps: Deps, *, team_id: str, request_id: int, by: str, status: str, reason: str | None = None
+) -> Decided:
     """One organiser's decision, atomically; the loser of a race gets ok=False and the winner's request."""
     texts, now = deps.texts, deps.clock()
     async with deps.db.write() as session:
-        won = await approvals.decide(session, request_id=request_id, team_id=team_id, status=status, by=by, now=now,
-                                     reason=reason)
+        won = await approvals.decide(
+            session, request_id=request_id, team_id=team_id, status=status, by=by, now=now, reason=reason
+        )
         request = await session.get(ApprovalRequest, request_id)
         if request is None or request.team_id != team_id:
             return Decided(False, None, None)
@@ -140,22 +187,48 @@ async def decide(deps: Deps, *, team_id: str, request_id: int, by: str, status: 
             member.status, member.approved_at, member.approved_by = "approved", now, by
             channel = await prefectures.channel_in(session, team_id=team_id, pref_code=member.pref_code)
             if channel is not None and member.placed_pref_code != member.pref_code:
-                await outbox.enqueue(session, team_id=team_id, key=f"greeting:{member.id}:{request_id}",
-                                     kind="post", target=channel.channel_id,
-                                     payload=approval_blocks.greeting(texts, user_id=member.user_id, profile=profile))
-            dm = approval_blocks.approved_dm(texts, community=deps.settings.yakuba_community_name,
-                                             pref_code=profile.pref_code,
-                                             channel_id=channel.channel_id if channel else None,
-                                             broadcast_channel=deps.settings.yakuba_broadcast_channel)
-            await outbox.enqueue(session, team_id=team_id, key=f"approved-dm:{member.id}:{request_id}", kind="dm",
-                                 target=member.user_id, payload=dm)
+                await outbox.enqueue(
+                    session,
+                    team_id=team_id,
+                    key=f"greeting:{member.id}:{request_id}",
+                    kind="post",
+                    target=channel.channel_id,
+                    payload=approval_blocks.greeting(texts, user_id=member.user_id, profile=profile),
+                )
+            dm = approval_blocks.approved_dm(
+                texts,
+                community=deps.settings.yakuba_community_name,
+                pref_code=profile.pref_code,
+                channel_id=channel.channel_id if channel else None,
+                broadcast_channel=deps.settings.yakuba_broadcast_channel,
+            )
+            await outbox.enqueue(
+                session,
+                team_id=team_id,
+                key=f"approved-dm:{member.id}:{request_id}",
+                kind="dm",
+                target=member.user_id,
+                payload=dm,
+            )
         else:
             member.status, member.rejected_reason = "rejected", reason
-            await outbox.enqueue(session, team_id=team_id, key=f"rejected-dm:{member.id}:{request_id}", kind="dm",
-                                 target=member.user_id, payload=approval_blocks.rejected_dm(texts, reason=reason or ""))
+            await outbox.enqueue(
+                session,
+                team_id=team_id,
+                key=f"rejected-dm:{member.id}:{request_id}",
+                kind="dm",
+                target=member.user_id,
+                payload=approval_blocks.rejected_dm(texts, reason=reason or ""),
+            )
         member.updated_at = now
-        audit.record(session, team_id=team_id, actor=by, action=f"registration.{status}", subject=member.user_id,
-                     detail={"request": request_id, "kind": request.kind})
+        audit.record(
+            session,
+            team_id=team_id,
+            actor=by,
+            action=f"registration.{status}",
+            subject=member.user_id,
+            detail={"request": request_id, "kind": request.kind},
+        )
         return Decided(True, request, member)
 
 
@@ -167,16 +240,75 @@ async def update_card(deps: Deps, *, team_id: str, request: ApprovalRequest, mem
     tz = deps.settings.tz
     decision = None
     if request.status in ("approved", "rejected") and request.decided_at and request.decided_by:
-        decision = approval_blocks.decision_line(deps.texts, status=request.status, by=request.decided_by,
-                                                 at=approval_blocks.when(request.decided_at, tz),
-                                                 reason=request.reason)
-    payload = approval_blocks.card(deps.texts, request_id=request.id, user_id=request.user_id,
-                                   profile=Profile.of(member), kind=request.kind,
-                                   submitted=approval_blocks.when(request.submitted_at, tz), decision=decision)
+        decision = approval_blocks.decision_line(
+            deps.texts,
+            status=request.status,
+            by=request.decided_by,
+            at=approval_blocks.when(request.decided_at, tz),
+            reason=request.reason,
+        )
+    payload = approval_blocks.card(
+        deps.texts,
+        request_id=request.id,
+        user_id=request.user_id,
+        profile=Profile.of(member),
+        kind=request.kind,
+        submitted=approval_blocks.when(request.submitted_at, tz),
+        decision=decision,
+    )
     try:
         await deps.client.chat_update(channel=sent.channel, ts=sent.ts, **payload)
     except SlackApiError as exc:
         log.warning("approval card %s not updated: %s", request.id, exc.response.get("error"))
+
+
+GREETING_KEYS = ("greeting:", "transfer-greeting:", "placed-greeting:")
+
+
+async def place_late(deps: Deps, *, team_id: str, user_id: str) -> str | None:
+    """Place a member whose 県人会 channel did not exist when they were approved (or moved), as approval does.
+
+    They were told it was being prepared; now they get what every approved member gets: the greeting in the
+    channel and a DM with the link. Keyed by member and channel, so running set-up again sends nothing more;
+    a member greeted in this channel before (who left it and is invited back) is not greeted again.
+    """
+    texts = deps.texts
+    async with deps.db.write() as session:
+        member = await members.by_user(session, team_id=team_id, user_id=user_id)
+        if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
+            return None
+        channel = await prefectures.channel_in(session, team_id=team_id, pref_code=member.pref_code)
+        if channel is None:
+            return None
+        greeted = await outbox.queued_to(
+            session,
+            team_id=team_id,
+            target=channel.channel_id,
+            key_prefixes=tuple(f"{k}{member.id}:" for k in GREETING_KEYS),
+        )
+        if not greeted:
+            profile = Profile.of(member)
+            await outbox.enqueue(
+                session,
+                team_id=team_id,
+                key=f"placed-greeting:{member.id}:{channel.channel_id}",
+                kind="post",
+                target=channel.channel_id,
+                payload=approval_blocks.greeting(texts, user_id=member.user_id, profile=profile),
+            )
+            await outbox.enqueue(
+                session,
+                team_id=team_id,
+                key=f"placed-dm:{member.id}:{channel.channel_id}",
+                kind="dm",
+                target=member.user_id,
+                payload=approval_blocks.channel_ready_dm(
+                    texts, pref_code=member.pref_code, channel_id=channel.channel_id
+                ),
+            )
+    placed = await place(deps, team_id=team_id, user_id=user_id)
+    deps.outbox.kick()
+    return placed
 
 
 async def place(deps: Deps, *, team_id: str, user_id: str) -> str | None:
@@ -185,12 +317,14 @@ async def place(deps: Deps, *, team_id: str, user_id: str) -> str | None:
     if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
         return None
     target = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
+    placements = deps.metrics.placements
     if target is not None:
         try:
             await deps.client.conversations_invite(channel=target.channel_id, users=user_id)
         except SlackApiError as exc:
             if exc.response.get("error") != "already_in_channel":
                 log.warning("invite to prefecture channel failed: %s", exc.response.get("error"))
+                placements.labels(outcome="failed").inc()
                 return None
     old = member.placed_pref_code
     if old and old != member.pref_code:
@@ -202,4 +336,6 @@ async def place(deps: Deps, *, team_id: str, user_id: str) -> str | None:
                 if exc.response.get("error") != "not_in_channel":
                     log.warning("removal from the old prefecture channel failed: %s", exc.response.get("error"))
     await members.set_placed(deps.db, member_id=member.id, pref_code=member.pref_code if target else None)
+    # "waiting": approved before their prefecture had a channel; `setup prefectures` places them later.
+    placements.labels(outcome="placed" if target else "waiting").inc()
     return target.channel_id if target else None

@@ -42,15 +42,42 @@ async def _open_form(client, deps, *, team_id: str, user_id: str, trigger_id: st
 async def on_register(ack, command: dict, client, context) -> None:
     await ack()
     deps = deps_of(context)
-    await _open_form(client, deps, team_id=context.team_id or deps.team_id, user_id=command["user_id"],
-                     trigger_id=command["trigger_id"])
+    await _open_form(
+        client,
+        deps,
+        team_id=context.team_id or deps.team_id,
+        user_id=command["user_id"],
+        trigger_id=command["trigger_id"],
+    )
 
 
 async def on_open_registration(ack, body: dict, client, context) -> None:
     await ack()
     deps = deps_of(context)
-    await _open_form(client, deps, team_id=_team(body, context), user_id=body["user"]["id"],
-                     trigger_id=body["trigger_id"])
+    await _open_form(
+        client, deps, team_id=_team(body, context), user_id=body["user"]["id"], trigger_id=body["trigger_id"]
+    )
+
+
+async def on_org_type_chosen(ack, body: dict, client, context) -> None:
+    """The kind of organisation changed: rebuild the form so 市区町村 is marked required only when it is."""
+    await ack()
+    deps = deps_of(context)
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    if view.get("callback_id") != ids.REGISTER_VIEW or not view.get("id"):
+        return
+    team_id, user_id = _team(body, context), body["user"]["id"]
+    org_type = form.chosen_org_type(((view.get("state") or {}).get("values")) or {})
+    member = await members.get(deps.db, team_id=team_id, user_id=user_id)
+    profile = Profile.of(member) if member is not None and member.name and member.pref_code else None
+    # Same block and action ids: Slack keeps what the person already typed or chose.
+    updated = register_modal(
+        deps.texts, community=deps.settings.yakuba_community_name, profile=profile, org_type=org_type
+    )
+    try:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+    except SlackApiError as exc:  # hash_conflict: a newer version is already shown, which is fine
+        log.info("registration form not updated: %s", exc.response.get("error"))
 
 
 async def on_municipality_options(ack, body: dict, context) -> None:
@@ -75,9 +102,16 @@ async def on_submit(ack, body: dict, view: dict, context) -> None:
     if moving and member.pref_code:
         old = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
         new = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=parsed.pref_code)
-        await ack(response_action="push", view=transfer_modal(
-            texts, profile=parsed, old_pref=member.pref_code, old_channel=old.channel_id if old else None,
-            new_channel=new.channel_id if new else None))
+        await ack(
+            response_action="push",
+            view=transfer_modal(
+                texts,
+                profile=parsed,
+                old_pref=member.pref_code,
+                old_channel=old.channel_id if old else None,
+                new_channel=new.channel_id if new else None,
+            ),
+        )
         return
     saved = await membership.save_profile(deps, team_id=team_id, user_id=user_id, profile=parsed)
     await ack(response_action="update", view=_result_view(texts, saved.outcome))
@@ -123,5 +157,6 @@ def register(app: AsyncApp) -> None:
     app.command("/register")(answered_in_time(on_register))
     app.action(OPEN_REGISTRATION)(on_open_registration)
     app.options(ids.MUNI)(on_municipality_options)
+    app.action(ids.ORG_TYPE)(on_org_type_chosen)
     app.view(ids.REGISTER_VIEW)(on_submit)
     app.view(ids.TRANSFER_VIEW)(on_transfer_confirmed)

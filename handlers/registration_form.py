@@ -25,8 +25,11 @@ def clean(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     text = unicodedata.normalize("NFC", value)
-    text = "".join(" " if ch in "\t\r\n" else ch for ch in text if ch in "\t\r\n"
-                   or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    text = "".join(
+        " " if ch in "\t\r\n" else ch
+        for ch in text
+        if ch in "\t\r\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+    )
     return _SPACES.sub(" ", text).strip()
 
 
@@ -44,6 +47,12 @@ def _selected(values: dict, block_id: str, action_id: str) -> str | None:
     option = _value(values, block_id, action_id).get("selected_option")
     value = option.get("value") if isinstance(option, dict) else None
     return value if isinstance(value, str) else None
+
+
+def chosen_org_type(values: dict) -> str | None:
+    """The kind of organisation picked so far in the open form."""
+    value = _selected(values, ids.ORG_TYPE_BLOCK, ids.ORG_TYPE)
+    return value if value in ORG_TYPES else None
 
 
 def chosen_prefecture(values: dict) -> str | None:
@@ -91,9 +100,13 @@ def parse(values: dict, texts: Texts) -> Profile | dict[str, str]:
         errors[ids.MUNI_BLOCK] = texts("registration.errors.municipality_unknown")
     elif muni is not None and pref is not None and muni.pref_code != pref.code:
         actual = prefecture(muni.pref_code)
-        errors[ids.MUNI_BLOCK] = texts("registration.errors.municipality_elsewhere", municipality=muni.name,
-                                       prefecture=pref.name, actual=actual.name if actual else "")
-    elif muni is None and org_type == "municipality":
+        errors[ids.MUNI_BLOCK] = texts(
+            "registration.errors.municipality_elsewhere",
+            municipality=muni.name,
+            prefecture=pref.name,
+            actual=actual.name if actual else "",
+        )
+    elif muni is None and ids.municipality_required(org_type):
         errors[ids.MUNI_BLOCK] = texts("registration.errors.municipality_required")
 
     confirmed = _value(values, ids.CONFIRM_BLOCK, ids.CONFIRM).get("selected_options")
@@ -105,8 +118,15 @@ def parse(values: dict, texts: Texts) -> Profile | dict[str, str]:
     if errors:
         return errors
     assert pref is not None and org_type is not None
-    return Profile(name=name, org_type=org_type, pref_code=pref.code, muni_code=muni.code if muni else None,
-                   department=department, title=title or None, interests=tuple(interests))
+    return Profile(
+        name=name,
+        org_type=org_type,
+        pref_code=pref.code,
+        muni_code=muni.code if muni else None,
+        department=department,
+        title=title or None,
+        interests=tuple(interests),
+    )
 
 
 def from_metadata(data: Any) -> Profile | None:
@@ -114,14 +134,23 @@ def from_metadata(data: Any) -> Profile | None:
     if not isinstance(data, dict):
         return None
     try:
-        profile = Profile(name=clean(data["name"]), org_type=data["org_type"], pref_code=data["pref_code"],
-                          muni_code=data.get("muni_code"), department=clean(data["department"]),
-                          title=clean(data.get("title")) or None,
-                          interests=tuple(clean(i) for i in data.get("interests") or () if clean(i)))
+        profile = Profile(
+            name=clean(data["name"]),
+            org_type=data["org_type"],
+            pref_code=data["pref_code"],
+            muni_code=data.get("muni_code"),
+            department=clean(data["department"]),
+            title=clean(data.get("title")) or None,
+            interests=tuple(clean(i) for i in data.get("interests") or () if clean(i)),
+        )
     except (KeyError, TypeError):
         return None
     muni = municipality(profile.muni_code) if profile.muni_code else None
-    if (profile.org_type not in ORG_TYPES or prefecture(profile.pref_code) is None or not profile.name
-            or (profile.muni_code and (muni is None or muni.pref_code != profile.pref_code))):
+    if (
+        profile.org_type not in ORG_TYPES
+        or prefecture(profile.pref_code) is None
+        or not profile.name
+        or (profile.muni_code and (muni is None or muni.pref_code != profile.pref_code))
+    ):
         return None
     return profile

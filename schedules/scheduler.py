@@ -32,8 +32,10 @@ def all_jobs() -> list[Job]:
 
 
 class Scheduler:
-    def __init__(self, deps: Deps, jobs: list[Job] | None = None) -> None:
+    def __init__(self, deps: Deps, jobs: list[Job] | None = None, *, ticker: bool = True) -> None:
         self.deps = deps
+        # False: catch-up still runs on start, but nothing ticks by the wall clock (tests tick by hand).
+        self.ticker = ticker
         self.jobs = {job.name: job for job in (jobs if jobs is not None else all_jobs())}
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._aps: AsyncIOScheduler | None = None
@@ -43,7 +45,14 @@ class Scheduler:
         return timedelta(minutes=self.deps.settings.yakuba_catchup_minutes)
 
     async def start(self) -> None:
+        # APScheduler says "Running job…" and "…executed successfully" at INFO for every job every minute;
+        # job_runs and /metrics record what ran. Its warnings (missed runs) and errors still show.
+        quiet = logging.getLogger("apscheduler")
+        if quiet.level == logging.NOTSET:  # an operator who set a level on purpose keeps it
+            quiet.setLevel(logging.WARNING)
         await self.catch_up(self.deps.clock())
+        if not self.ticker:
+            return
         self._aps = AsyncIOScheduler(timezone=self.deps.settings.tz)
         for job in self.jobs.values():
             # One ticker per job, every minute on the minute; added after start-up catch-up, never replaced.
@@ -87,6 +96,7 @@ class Scheduler:
                     self.deps.db, team_id=self.deps.team_id, job=job.name, slot=slot, owner=self.owner, status="skipped"
                 ):
                     log.log(level, "job %s slot %s missed by more than the grace window: skipped", job.name, slot)
+                    self._count(job, "skipped")
             if job.resumable:
                 await self._resume(job, now)
             await self.tick(job, now)
@@ -99,6 +109,7 @@ class Scheduler:
             if slot <= now - self.grace:
                 log.warning("job %s slot %s was left unfinished beyond the grace window: skipped", job.name, slot)
                 await job_runs.finish(db, team_id=team, job=job.name, slot=slot, status="skipped", detail="stale")
+                self._count(job, "skipped")
                 continue
             log.warning("job %s slot %s was claimed but never finished: running it again", job.name, slot.isoformat())
             await self._execute(job, slot)
@@ -106,7 +117,12 @@ class Scheduler:
     async def tick(self, job: Job, now: datetime) -> list[tuple[datetime, str]]:
         """Run every unclaimed slot of `job` due in (now - grace, now]; what `jobs run --at` calls too."""
         if job.slots is None:
-            await job.run(self.deps, now)
+            try:
+                await job.run(self.deps, now)
+            except Exception:
+                self._count(job, "failed")
+                raise
+            self._count(job, "done")
             return [(now, "done")]
         results = []
         for slot in await job.slots(self.deps, now - self.grace, now):
@@ -116,6 +132,7 @@ class Scheduler:
     async def run_slot(self, job: Job, slot: datetime) -> str:
         db, team = self.deps.db, self.deps.team_id
         if not await job_runs.claim(db, team_id=team, job=job.name, slot=slot, owner=self.owner):
+            self._count(job, "taken")
             return "taken"
         return await self._execute(job, slot)
 
@@ -126,9 +143,14 @@ class Scheduler:
         except Exception as exc:
             log.exception("job %s slot %s failed", job.name, slot.isoformat())
             await job_runs.finish(db, team_id=team, job=job.name, slot=slot, status="failed", detail=type(exc).__name__)
+            self._count(job, "failed")
             return "failed"
         await job_runs.finish(db, team_id=team, job=job.name, slot=slot, status="done", detail=detail)
+        self._count(job, "done")
         return "done"
+
+    def _count(self, job: Job, outcome: str) -> None:
+        self.deps.metrics.job_runs.labels(job=job.name, outcome=outcome).inc()
 
     async def upcoming(
         self, now: datetime, *, horizon: timedelta = timedelta(days=7), count: int = 3

@@ -162,7 +162,34 @@ async def pending_count(db: Database, *, team_id: str) -> int:
     return int(count or 0)
 
 
+async def backlog(db: Database, *, team_id: str) -> tuple[int, datetime | None]:
+    """How many requests wait, and when the oldest of them arrived (None when none waits)."""
+    async with db.read() as session:
+        count, oldest = (
+            await session.execute(
+                select(func.count(), func.min(InboxItem.received_at)).where(InboxItem.team_id == team_id)
+            )
+        ).one()
+    return int(count or 0), _aware(oldest)
+
+
+async def adopt(db: Database, *, team_id: str) -> int:
+    """Give `team_id` to the rows stored before we knew our team (Slack was unreachable at start).
+
+    A row whose key is queued for the team already (Slack re-sent it after we learnt the team) is the same
+    request twice: the team's row stays, the other goes.
+    """
+    async with db.write() as session:
+        queued = select(InboxItem.key).where(InboxItem.team_id == team_id).scalar_subquery()
+        await session.execute(delete(InboxItem).where(InboxItem.team_id == "", InboxItem.key.in_(queued)))
+        moved = await session.execute(update(InboxItem).where(InboxItem.team_id == "").values(team_id=team_id))
+    return int(moved.rowcount or 0)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def abandoned(item: InboxItem) -> bool:
     """Leased MAX_ATTEMPTS times without being done: its work crashes the worker; it is dropped."""
     return item.attempts > MAX_ATTEMPTS
-

@@ -466,3 +466,20 @@ class SectionMember(Base):
 Index("ix_members_directory", Member.team_id, Member.status, Member.left_at, Member.pref_code, Member.org_type,
       Member.muni_code)
 Index("ix_members_approved_at", Member.team_id, Member.approved_at)
+
+
+# --- local workspace ---------------------------------------------------------------------------
+
+
+class LocalSlackObject(Base):
+    """A user or channel of the `yakuba console` workspace, so a restart finds the people the database knows."""
+
+    __tablename__ = "local_slack_objects"
+    __table_args__ = (UniqueConstraint("team_id", "kind", "object_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # user | channel (DMs included)
+    object_id: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

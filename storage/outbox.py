@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -14,6 +14,9 @@ from storage.sql import claimed
 from storage.types import utcnow
 
 LEASE = timedelta(seconds=60)
+# A new row is due at once, whatever the clock of the process that queued it: its first attempt time is
+# this floor, so only the sender's clock (deps.clock) ever decides when a row is due.
+DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 async def enqueue(
@@ -28,7 +31,7 @@ async def enqueue(
 ) -> bool:
     """Queue inside the caller's transaction. False when this key was queued before (nothing is added).
 
-    `now` is the caller's clock (jobs pass deps.clock()), so a row is due by the same clock that sends it.
+    The row is due at once; `now` (the caller's clock, deps.clock()) only stamps when it was queued.
     """
     if kind not in ("dm", "post"):
         raise ValueError(f"unknown outbox kind {kind!r}")
@@ -43,7 +46,7 @@ async def enqueue(
         payload=payload,
         status="pending",
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=DUE_AT_ONCE,
         created_at=now,
     )
 
@@ -122,3 +125,32 @@ async def pending_count(db: Database, *, team_id: str) -> int:
             )
         )
         return int(count or 0)
+
+
+async def backlog(db: Database, *, team_id: str) -> tuple[int, datetime | None]:
+    """How many messages wait to be sent, and when the oldest of them was queued (None when none waits)."""
+    async with db.read() as session:
+        count, oldest = (
+            await session.execute(
+                select(func.count(), func.min(OutboxMessage.created_at)).where(
+                    OutboxMessage.team_id == team_id, OutboxMessage.status.in_(("pending", "sending"))
+                )
+            )
+        ).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count or 0), oldest
+
+
+async def queued_to(session: AsyncSession, *, team_id: str, target: str, key_prefixes: tuple[str, ...]) -> bool:
+    """Whether a message keyed with one of these prefixes was ever queued for this target (sent or not)."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.target == target,
+            or_(*(OutboxMessage.key.startswith(prefix, autoescape=True) for prefix in key_prefixes)),
+        )
+        .limit(1)
+    )
+    return found is not None

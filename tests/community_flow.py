@@ -10,7 +10,6 @@ from sqlalchemy import select
 from storage import sections
 from storage.models import Member, Section
 from storage.section_io import import_sections
-from storage.types import utcnow
 from tests.membership_flow import TEAM
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "storage" / "data" / "sections.example.yaml"
@@ -48,7 +47,7 @@ async def add_member(
     left_at: datetime | None = None,
 ) -> Member:
     """A member row written straight to the database (for figures; the full journey lives elsewhere)."""
-    now = utcnow()
+    now = signed.clock()
     async with signed.yakuba.deps.db.write() as session:
         row = Member(
             team_id=TEAM,

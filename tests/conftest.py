@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from bot import local_requests as req
 from bot.app import Yakuba, create_app
 from bot.config import Settings
 from bot.server import init_web
+from tests.clock import DEFAULT_START, TestClock
 from tests.fake_slack import FakeSlack, started_fake_slack
 
 SECRET = "test-signing-secret"
@@ -121,6 +124,7 @@ class SignedSlack:
     http: TestClient
     yakuba: Yakuba
     slack: FakeSlack
+    clock: Callable[[], datetime]
 
     async def post(
         self, body: bytes, *, headers: dict[str, str] | None = None, secret: str = SECRET, timestamp: int | None = None
@@ -162,8 +166,29 @@ class SignedSlack:
         await self.yakuba.deps.drain()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "start(moment): the ISO moment the test's clock starts at (TestClock)")
+
+
+def start_moment(request: pytest.FixtureRequest) -> datetime:
+    """The test's `@pytest.mark.start("2026-11-19T10:00+09:00")`, else DEFAULT_START — never the machine's date."""
+    marker = request.node.get_closest_marker("start")
+    return datetime.fromisoformat(marker.args[0]) if marker else DEFAULT_START
+
+
 @pytest.fixture
-async def signed(aiohttp_client, settings: Settings, slack: FakeSlack) -> SignedSlack:
-    yakuba = create_app(settings)
+def clock(request: pytest.FixtureRequest) -> TestClock:
+    return TestClock(start_moment(request))
+
+
+def quiet_ticker(yakuba: Yakuba) -> Yakuba:
+    """Tests tick the scheduler themselves: the wall-clock ticker would race their ticks at a minute's turn."""
+    yakuba.scheduler.ticker = False
+    return yakuba
+
+
+@pytest.fixture
+async def signed(aiohttp_client, settings: Settings, slack: FakeSlack, clock: TestClock) -> SignedSlack:
+    yakuba = quiet_ticker(create_app(settings, clock=clock))
     http = await aiohttp_client(init_web(yakuba))
-    return SignedSlack(http=http, yakuba=yakuba, slack=slack)
+    return SignedSlack(http=http, yakuba=yakuba, slack=slack, clock=clock)

@@ -100,6 +100,11 @@ class FakeSlack(LocalSlack):
         else:
             self._method_limits.pop(method, None)
 
+    def lift(self, fault: Fault) -> None:
+        """End a fault added with times=None (Slack answers again), leaving the others in place."""
+        if fault in self.faults:
+            self.faults.remove(fault)
+
     def clear_faults(self) -> None:
         self.faults.clear()
         self.enforce_channel_rate(None)

@@ -25,6 +25,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.server import init_web
 from storage.models import Announcement, AnnouncementDelivery, ApprovalRequest, Member, Program
+from tests.clock import TestClock
 from tests.conftest import SECRET, TOKEN, SignedSlack
 from tests.fake_slack import started_fake_slack
 
@@ -72,10 +73,10 @@ class Harness:
             database_url=database_url, yakuba_organizers=self.organizer, yakuba_admin_channel=admin,
             yakuba_broadcast_channel=broadcast,
         )  # fmt: skip
-        self.yakuba = create_app(settings)
+        self.yakuba = create_app(settings, clock=TestClock())
         self.http = TestClient(TestServer(init_web(self.yakuba)))
         await self.http.start_server()
-        self.signed = SignedSlack(http=self.http, yakuba=self.yakuba, slack=self.slack)
+        self.signed = SignedSlack(http=self.http, yakuba=self.yakuba, slack=self.slack, clock=self.yakuba.deps.clock)
         await self.signed.command(self.organizer, "/yakuba", "setup prefectures")
         await self.signed.settle()
         # The real forms, as the app opens them: their block and action ids are what the fuzzer fills.

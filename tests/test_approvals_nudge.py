@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from schedules import approvals_nudge
 from schedules.scheduler import Scheduler
 from tests.membership_flow import register
@@ -19,11 +21,11 @@ def test_business_days_skip_weekends_and_japanese_holidays():
     assert approvals_nudge.business_days_after(date(2026, 11, 19), date(2026, 11, 26)) == 4
 
 
+@pytest.mark.start("2026-11-19T10:00+09:00")  # a Thursday: the app starts, and the member registers, then
 async def test_nudge_waits_past_the_holiday_and_posts_once_a_day(signed, people):
     deps = signed.yakuba.deps
-    deps.clock = lambda: datetime(2026, 11, 19, 10, 0, tzinfo=JST)  # Thursday
     await register(signed, people.member, name="<!channel> 田中")
-    deps.clock = lambda: datetime(2026, 11, 26, 9, 0, 30, tzinfo=JST)  # the outbox sends "now"
+    signed.clock.set(datetime(2026, 11, 26, 9, 0, 30, tzinfo=JST))  # the outbox sends "now"
     scheduler = Scheduler(deps, jobs=[approvals_nudge.JOB])
     texts = deps.texts
 

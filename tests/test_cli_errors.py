@@ -181,7 +181,7 @@ async def test_a_token_slack_refuses_is_named(tmp_path, slack: FakeSlack, args):
     env = {"SLACK_BOT_TOKEN": "xoxb-revoked", "SLACK_API_URL": slack.base_url}
     code, output = await yakuba(tmp_path, *args, dotenv=env)
     assert code == 2
-    one_line(output, JA("cli.slack.invalid_auth", name="SLACK_BOT_TOKEN", error="invalid_auth"))
+    one_line(output, JA("cli.slack.invalid_auth", variable="SLACK_BOT_TOKEN", error="invalid_auth"))
 
 
 async def test_a_deactivated_workspace_is_named(tmp_path, slack: FakeSlack):
@@ -190,7 +190,7 @@ async def test_a_deactivated_workspace_is_named(tmp_path, slack: FakeSlack):
         tmp_path, "jobs", "run", "maintenance", dotenv={"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.base_url}
     )
     assert code == 2
-    one_line(output, JA("cli.slack.invalid_auth", name="SLACK_BOT_TOKEN", error="account_inactive"))
+    one_line(output, JA("cli.slack.invalid_auth", variable="SLACK_BOT_TOKEN", error="account_inactive"))
 
 
 async def test_an_unknown_job_is_named(tmp_path, slack: FakeSlack):

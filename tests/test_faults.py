@@ -22,7 +22,6 @@ from schedules.scheduler import Scheduler
 from storage import programs as repo
 from storage.models import Member, OutboxMessage
 from storage.program_io import import_programs
-from storage.types import utcnow
 from tests.announce_flow import all_prefecture_channels, announce, latest
 from tests.conftest import TOKEN, SignedSlack
 from tests.fake_slack import client_for
@@ -30,23 +29,11 @@ from tests.fake_slack import client_for
 TEAM = req.TEAM_ID
 
 
-class Clock:
-    """The wall clock plus an offset the test moves forward (rows are stamped with the wall clock)."""
-
-    def __init__(self) -> None:
-        self.ahead = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.ahead
-
-
 @pytest.fixture
-async def bot(aiohttp_client, settings, slack):
+async def bot(aiohttp_client, settings, slack, clock):
     """The real app over signed HTTP, with a short Slack timeout and a clock the test moves."""
-    clock = Clock()
     yakuba = create_app(settings.model_copy(update={"yakuba_slack_timeout": 0.5}), clock=clock)
-    signed = SignedSlack(http=await aiohttp_client(init_web(yakuba)), yakuba=yakuba, slack=slack)
-    signed.clock = clock
+    signed = SignedSlack(http=await aiohttp_client(init_web(yakuba)), yakuba=yakuba, slack=slack, clock=clock)
     return signed
 
 
@@ -61,7 +48,7 @@ async def until(check, seconds: float = 20) -> None:
 async def retry_later(bot) -> None:
     """Past every backoff: what a later outbox tick would find due, sent now."""
     await bot.settle()
-    bot.clock.ahead += timedelta(hours=1)
+    bot.clock.advance(timedelta(hours=1))
     await bot.yakuba.deps.outbox.flush()
     await bot.settle()
 
@@ -164,7 +151,7 @@ async def test_announcement_targets_through_faults_each_once_and_reported(bot, s
     for _ in range(20):  # each round: past every backoff, then the worker sends what is due
         if (await latest(bot)).status == "done":
             break
-        bot.clock.ahead += timedelta(minutes=10)
+        bot.clock.advance(timedelta(minutes=10))
         announcer_of(bot.yakuba.deps).kick()
         await bot.settle()
     assert (await latest(bot)).status == "done"
@@ -238,7 +225,7 @@ class Proxy:
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
 
-async def test_postgres_outage_healthz_503_then_200_and_no_event_lost(aiohttp_client, settings, slack):
+async def test_postgres_outage_healthz_503_then_200_and_no_event_lost(aiohttp_client, settings, slack, clock):
     from sqlalchemy.engine import make_url
 
     url = make_url(settings.database_url)
@@ -247,8 +234,8 @@ async def test_postgres_outage_healthz_503_then_200_and_no_event_lost(aiohttp_cl
     proxy = Proxy(url.host, url.port)
     await proxy.up()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    yakuba = create_app(settings.model_copy(update={"database_url": proxied}))
-    bot = SignedSlack(http=await aiohttp_client(init_web(yakuba)), yakuba=yakuba, slack=slack)
+    yakuba = create_app(settings.model_copy(update={"database_url": proxied}), clock=clock)
+    bot = SignedSlack(http=await aiohttp_client(init_web(yakuba)), yakuba=yakuba, slack=slack, clock=clock)
     user = slack.add_user("during-outage")["id"]
     assert (await bot.http.get("/healthz")).status == 200
     await proxy.down()

@@ -78,10 +78,12 @@ async def test_a_socket_mode_event_is_stored_and_worked_on_alike(signed, people,
     assert len(signed.slack.dm_messages(people.member)) == 1
 
 
-async def test_rows_a_crash_left_behind_are_worked_on_after_the_restart(aiohttp_client, settings, slack, people, held):
-    first = create_app(settings)
+async def test_rows_a_crash_left_behind_are_worked_on_after_the_restart(
+    aiohttp_client, settings, slack, people, held, clock
+):
+    first = create_app(settings, clock=clock)
     http = await aiohttp_client(init_web(first))
-    crashed = SignedSlack(http=http, yakuba=first, slack=slack)
+    crashed = SignedSlack(http=http, yakuba=first, slack=slack, clock=clock)
     assert (await crashed.event(join(crashed, people.member))).status == 200
     assert await backlog(crashed) == 1
     first.deps.inbox._worker.cancel()  # the process dies before its worker took the row
@@ -89,8 +91,8 @@ async def test_rows_a_crash_left_behind_are_worked_on_after_the_restart(aiohttp_
     assert slack.dm_messages(people.member) == []
 
     held.set()
-    second = create_app(settings)
-    restarted = SignedSlack(http=await aiohttp_client(init_web(second)), yakuba=second, slack=slack)
+    second = create_app(settings, clock=clock)
+    restarted = SignedSlack(http=await aiohttp_client(init_web(second)), yakuba=second, slack=slack, clock=clock)
     await restarted.settle()
     assert len(slack.dm_messages(people.member)) == 1
     assert await backlog(restarted) == 0
@@ -115,10 +117,10 @@ def always(settings):
 
 
 @pytest.fixture
-async def busy(aiohttp_client, always, slack) -> SignedSlack:
+async def busy(aiohttp_client, always, slack, clock) -> SignedSlack:
     """yakuba as it answers while busy: every command that opens no form goes to the worker."""
-    yakuba = create_app(always)
-    return SignedSlack(http=await aiohttp_client(init_web(yakuba)), yakuba=yakuba, slack=slack)
+    yakuba = create_app(always, clock=clock)
+    return SignedSlack(http=await aiohttp_client(init_web(yakuba)), yakuba=yakuba, slack=slack, clock=clock)
 
 
 async def test_a_busy_server_acks_a_command_empty_and_answers_through_response_url(busy, people):

@@ -72,8 +72,7 @@ async def test_kenjinkai_shows_channel_members_governments_and_leads(signed, peo
     assert answer["text"] == texts(signed)("prefectures.kenjinkai.pending", prefecture="東京都")
 
     await signed.settle()
-    await decide(signed, people.organizer, cards(signed, people.admin_channel, people.member)[0],
-                 people.admin_channel)
+    await decide(signed, people.organizer, cards(signed, people.admin_channel, people.member)[0], people.admin_channel)
     colleague = signed.slack.add_user("sato", "佐藤")["id"]
     neighbour = signed.slack.add_user("ito", "伊藤")["id"]
     await approved(signed, people, colleague, name="佐藤", muni="131016")
@@ -97,8 +96,13 @@ async def test_kenjinkai_shows_channel_members_governments_and_leads(signed, peo
 
 
 async def test_cli_setup_prefectures(slack, settings, tmp_path):
-    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.base_url, "DATABASE_URL": settings.database_url,
-           "YAKUBA_ADMIN_CHANNEL": "", "YAKUBA_ORGANIZERS": ""}
+    env = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": slack.base_url,
+        "DATABASE_URL": settings.database_url,
+        "YAKUBA_ADMIN_CHANNEL": "",
+        "YAKUBA_ORGANIZERS": "",
+    }
     runner = CliRunner()
     cwd = os.getcwd()
     os.chdir(tmp_path)  # no stray .env
@@ -112,14 +116,54 @@ async def test_cli_setup_prefectures(slack, settings, tmp_path):
     assert len(slack.calls_to("conversations.create")) == 47
 
 
-async def test_members_approved_before_their_channel_existed_are_invited_by_setup(signed, people):
-    from tests.membership_flow import approved, channels
+async def test_members_approved_before_their_channel_existed_are_told_then_welcomed_once_by_setup(signed, people):
+    from bot.blocks.approval import channel_ready_dm, greeting
+    from tests.membership_flow import approved, member
 
+    t = texts(signed)
     row = await approved(signed, people, people.member)  # no prefecture channels exist yet
     assert row.placed_pref_code is None
     assert signed.slack.calls_to("conversations.invite") == []
-    await channels(signed, codes=None)  # the organiser runs `yakuba setup prefectures`
+    [told] = signed.slack.dm_messages(people.member)[1:]  # after "registration received"
+    assert t("approval.approved_dm.no_channel", prefecture="東京都") in json.dumps(told, ensure_ascii=False)
+
+    async def setup() -> None:
+        response = await signed.command(people.organizer, "/yakuba", "setup prefectures")
+        assert response.status == 200
+        await signed.settle()
+
+    await setup()
+    tokyo = await prefectures.channel_for(signed.yakuba.deps.db, team_id=TEAM, pref_code="13")
     [invite] = signed.slack.calls_to("conversations.invite")
-    assert invite.args["users"] == people.member
-    again = await setup_prefectures(signed.yakuba.deps, team_id="T0LOCAL")
-    assert again.placed == 0 and len(signed.slack.calls_to("conversations.invite")) == 1
+    assert (invite.args["channel"], invite.args["users"]) == (tokyo.channel_id, people.member)
+    profile = members.Profile.of(await member(signed, people.member))
+    expected = greeting(t, user_id=people.member, profile=profile)["text"]
+    assert [m["text"] for m in signed.slack.messages(tokyo.channel_id)] == [expected]
+    ready = channel_ready_dm(t, pref_code="13", channel_id=tokyo.channel_id)
+    assert [m["text"] for m in signed.slack.dm_messages(people.member)[2:]] == [ready["text"]]
+    assert f"<#{tokyo.channel_id}>" in json.dumps(signed.slack.dm_messages(people.member)[-1]["blocks"])
+    assert (await member(signed, people.member)).placed_pref_code == "13"
+
+    await setup()  # running set-up again invites, greets and tells no one again
+    assert len(signed.slack.calls_to("conversations.invite")) == 1
+    assert len(signed.slack.messages(tokyo.channel_id)) == 1 and len(signed.slack.dm_messages(people.member)) == 3
+
+    # A member who leaves their channel is invited back by the next set-up, but not greeted a second time.
+    signed.slack.remove_members(tokyo.channel_id, people.member)
+    await members.set_placed(signed.yakuba.deps.db, member_id=row.id, pref_code=None)
+    await setup()
+    assert len(signed.slack.calls_to("conversations.invite")) == 2
+    assert len(signed.slack.messages(tokyo.channel_id)) == 1 and len(signed.slack.dm_messages(people.member)) == 3
+
+
+async def test_a_member_approved_after_the_channel_exists_is_greeted_once_not_again_by_setup(signed, people):
+    from tests.membership_flow import approved
+
+    await channels(signed, codes=("13",))
+    await approved(signed, people, people.member)
+    tokyo = await prefectures.channel_for(signed.yakuba.deps.db, team_id=TEAM, pref_code="13")
+    assert len(signed.slack.messages(tokyo.channel_id)) == 1
+    dms = len(signed.slack.dm_messages(people.member))
+    await signed.command(people.organizer, "/yakuba", "setup prefectures")
+    await signed.settle()
+    assert len(signed.slack.messages(tokyo.channel_id)) == 1 and len(signed.slack.dm_messages(people.member)) == dms

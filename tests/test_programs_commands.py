@@ -30,7 +30,7 @@ async def bot(aiohttp_client, settings, slack, cast) -> SignedSlack:
     http = await aiohttp_client(init_web(yakuba))
     report = await import_programs(db=yakuba.deps.db, team_id=yakuba.deps.team_id, source=CATALOGUE.format(**cast))
     assert report.ok
-    return SignedSlack(http=http, yakuba=yakuba, slack=slack)
+    return SignedSlack(http=http, yakuba=yakuba, slack=slack, clock=yakuba.deps.clock)
 
 
 async def ask(bot: SignedSlack, user: str, text: str) -> dict:

@@ -37,8 +37,15 @@ async def test_welcome_button_opens_form_options_submit_and_card(signed, people)
     view = signed.slack.open_views(people.member)[-1]
     assert view["callback_id"] == ids.REGISTER_VIEW
     block_ids = [b.get("block_id") for b in view["blocks"]]
-    for block in (ids.NAME_BLOCK, ids.PREF_BLOCK, ids.MUNI_BLOCK, ids.DEPT_BLOCK, ids.TITLE_BLOCK,
-                  ids.INTERESTS_BLOCK, ids.CONFIRM_BLOCK):
+    for block in (
+        ids.NAME_BLOCK,
+        ids.PREF_BLOCK,
+        ids.MUNI_BLOCK,
+        ids.DEPT_BLOCK,
+        ids.TITLE_BLOCK,
+        ids.INTERESTS_BLOCK,
+        ids.CONFIRM_BLOCK,
+    ):
         assert block in block_ids
     assert len(next(b for b in view["blocks"] if b.get("block_id") == ids.PREF_BLOCK)["element"]["options"]) == 47
 
@@ -87,14 +94,24 @@ async def test_bad_input_gets_inline_errors_and_saves_nothing(signed, people):
     view = await open_form(signed, people.member)
     cases = [
         (form_values(muni="999999"), ids.MUNI_BLOCK, t("registration.errors.municipality_unknown")),
-        (form_values(pref="27"), ids.MUNI_BLOCK,
-         t("registration.errors.municipality_elsewhere", municipality="千代田区", prefecture="大阪府",
-           actual="東京都")),
+        (
+            form_values(pref="27"),
+            ids.MUNI_BLOCK,
+            t(
+                "registration.errors.municipality_elsewhere",
+                municipality="千代田区",
+                prefecture="大阪府",
+                actual="東京都",
+            ),
+        ),
         (form_values(muni=None), ids.MUNI_BLOCK, t("registration.errors.municipality_required")),
         (form_values(confirm=False), ids.CONFIRM_BLOCK, t("registration.errors.confirm")),
         (form_values(name="あ" * 10_000), ids.NAME_BLOCK, t("registration.errors.too_long", limit=50, length=10_000)),
-        (form_values(department="x" * 10_000), ids.DEPT_BLOCK,
-         t("registration.errors.too_long", limit=100, length=10_000)),
+        (
+            form_values(department="x" * 10_000),
+            ids.DEPT_BLOCK,
+            t("registration.errors.too_long", limit=100, length=10_000),
+        ),
         (form_values(name="\x00\u202e\n  "), ids.NAME_BLOCK, t("registration.errors.required")),
         (form_values(pref="99"), ids.PREF_BLOCK, t("registration.errors.prefecture")),
         (form_values(org_type="mayor"), ids.ORG_TYPE_BLOCK, t("registration.errors.org_type")),
@@ -159,3 +176,50 @@ async def test_register_without_admin_channel_still_saves(signed, people):
         row = await session.scalar(select(Member).where(Member.team_id == TEAM))
     assert row.status == "pending"
     assert cards(signed, people.admin_channel) == []
+
+
+async def test_municipality_search_is_scoped_to_the_prefecture_chosen_in_the_form(signed, people):
+    view = await open_form(signed, people.member)
+    in_tokyo = await suggest(signed, people.member, view, "千代田", "13")
+    assert in_tokyo[0]["value"] == "131016"  # 千代田区
+    assert not [o for o in in_tokyo if not o["value"].startswith("13")]  # 群馬県 千代田町 is not offered
+    assert "(" not in in_tokyo[0]["text"]["text"]  # no prefecture in the label when it is the chosen one
+    anywhere = await suggest(signed, people.member, view, "千代田", None)
+    assert {o["value"][:2] for o in anywhere} == {"10", "13"}  # before a prefecture is chosen: both, named
+    assert all("(" in o["text"]["text"] for o in anywhere)
+
+
+def muni_block(view: dict) -> dict:
+    return next(b for b in view["blocks"] if b.get("block_id") == ids.MUNI_BLOCK)
+
+
+async def test_municipality_is_marked_required_exactly_when_validation_asks_for_it(signed, people):
+    view = await open_form(signed, people.member)
+    assert muni_block(view)["optional"] is False  # 所属の種類 starts at 市区町村: required, and so validated
+    refused = await (await signed.submit(people.member, view, form_values(muni=None))).json()
+    assert refused["errors"] == {ids.MUNI_BLOCK: texts(signed)("registration.errors.municipality_required")}
+
+    chosen = {
+        "type": "static_select",
+        "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": "prefecture"},
+    }
+    state = form_values(org_type="prefecture", muni=None)
+    response = await signed.action(
+        people.member,
+        ids.ORG_TYPE,
+        view=view,
+        block_id=ids.ORG_TYPE_BLOCK,
+        selected_option=chosen["selected_option"],
+        state_values=state,
+    )
+    assert response.status == 200
+    await signed.settle()
+    [update] = signed.slack.calls_to("views.update")
+    assert update.args["view_id"] == view["id"]
+    view = signed.slack.open_views(people.member)[-1]
+    assert muni_block(view)["optional"] is True  # 都道府県庁: optional, and so accepted without one
+    accepted = await (await signed.submit(people.member, view, state)).json()
+    assert accepted["response_action"] == "update"
+    await signed.settle()
+    row = await member(signed, people.member)
+    assert (row.org_type, row.pref_code, row.muni_code) == ("prefecture", "13", None)

@@ -30,8 +30,8 @@ def counting_job(runs: list[datetime], cron: str = "30 8 * * *") -> Job:
 
 
 @pytest.fixture
-async def yakuba(settings):
-    app = create_app(settings, team_id="T0LOCAL")
+async def yakuba(settings, clock):
+    app = create_app(settings, team_id="T0LOCAL", clock=clock)
     await migrate.upgrade(app.deps.db)
     yield app
     await app.close()
@@ -54,7 +54,7 @@ async def test_a_slot_runs_once_however_often_it_ticks(yakuba):
 
 
 async def test_two_processes_on_one_database_run_a_slot_once(yakuba, settings):
-    other = create_app(settings, team_id="T0LOCAL")
+    other = create_app(settings, team_id="T0LOCAL", clock=yakuba.deps.clock)
     try:
         runs: list[datetime] = []
         first, second = Scheduler(yakuba.deps, [counting_job(runs)]), Scheduler(other.deps, [counting_job(runs)])

@@ -38,8 +38,16 @@ def _profile_fields(texts: Texts, user_id: str, profile: Profile) -> list[dict[s
     return [{"type": "mrkdwn", "text": field[:2000]} for field in fields]
 
 
-def card(texts: Texts, *, request_id: int, user_id: str, profile: Profile, kind: str, submitted: str,
-         decision: str | None = None) -> dict[str, Any]:
+def card(
+    texts: Texts,
+    *,
+    request_id: int,
+    user_id: str,
+    profile: Profile,
+    kind: str,
+    submitted: str,
+    decision: str | None = None,
+) -> dict[str, Any]:
     """The card in the admin channel. `decision` (already formatted mrkdwn) replaces the buttons."""
     title = "approval.card.title_reapproval" if kind == "reapproval" else "approval.card.title"
     blocks: list[Block] = [
@@ -49,11 +57,13 @@ def card(texts: Texts, *, request_id: int, user_id: str, profile: Profile, kind:
     ]
     if decision is None:
         value = str(request_id)
-        blocks.append(actions(
-            button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),
-            button(texts("approval.card.reject"), REJECT, value=value, style="danger"),
-            block_id=f"approval:{request_id}",
-        ))
+        blocks.append(
+            actions(
+                button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),
+                button(texts("approval.card.reject"), REJECT, value=value, style="danger"),
+                block_id=f"approval:{request_id}",
+            )
+        )
     else:
         blocks.append(section(decision))
     fallback = texts("approval.card.fallback", name=esc(profile.name), government=esc(government_label(texts, profile)))
@@ -78,22 +88,37 @@ def reject_modal(texts: Texts, *, request_id: int, user_id: str, name: str, orig
         "close": plain(texts("approval.reject_modal.close")),
         "blocks": [
             section(texts("approval.reject_modal.intro", user=user_id, name=esc(name))),
-            {"type": "input", "block_id": REASON_BLOCK, "label": plain(texts("approval.reject_modal.reason")),
-             "element": {"type": "plain_text_input", "action_id": REASON, "multiline": True,
-                         "max_length": REASON_LIMIT,
-                         "placeholder": plain(texts("approval.reject_modal.placeholder"))}},
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": plain(texts("approval.reject_modal.reason")),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON,
+                    "multiline": True,
+                    "max_length": REASON_LIMIT,
+                    "placeholder": plain(texts("approval.reject_modal.placeholder")),
+                },
+            },
         ],
     }
 
 
-def approved_dm(texts: Texts, *, community: str, pref_code: str, channel_id: str | None,
-                broadcast_channel: str | None) -> dict[str, Any]:
+def approved_dm(
+    texts: Texts, *, community: str, pref_code: str, channel_id: str | None, broadcast_channel: str | None
+) -> dict[str, Any]:
     pref = prefecture(pref_code)
     pref_name = pref.name if pref else ""
-    where = (texts("approval.approved_dm.channel", prefecture=pref_name, channel=f"<#{channel_id}>") if channel_id
-             else texts("approval.approved_dm.no_channel", prefecture=pref_name))
-    broadcast = (texts("approval.approved_dm.broadcast", channel=f"<#{broadcast_channel}>") if broadcast_channel
-                 else texts("approval.approved_dm.broadcast_plain"))
+    where = (
+        texts("approval.approved_dm.channel", prefecture=pref_name, channel=f"<#{channel_id}>")
+        if channel_id
+        else texts("approval.approved_dm.no_channel", prefecture=pref_name)
+    )
+    broadcast = (
+        texts("approval.approved_dm.broadcast", channel=f"<#{broadcast_channel}>")
+        if broadcast_channel
+        else texts("approval.approved_dm.broadcast_plain")
+    )
     steps = "\n".join([texts("approval.approved_dm.briefing"), broadcast, texts("approval.approved_dm.sections")])
     return message(
         texts("approval.approved_dm.fallback", community=community),
@@ -102,6 +127,19 @@ def approved_dm(texts: Texts, *, community: str, pref_code: str, channel_id: str
             section(where),
             section(f"{texts('approval.approved_dm.next')}\n{steps}"),
             context(texts("approval.approved_dm.footer")),
+        ],
+    )
+
+
+def channel_ready_dm(texts: Texts, *, pref_code: str, channel_id: str) -> dict[str, Any]:
+    """To a member approved while their 県人会 channel was being prepared: it is ready and they are in it."""
+    pref = prefecture(pref_code)
+    pref_name = pref.name if pref else ""
+    return message(
+        texts("approval.channel_ready_dm.fallback", prefecture=pref_name),
+        [
+            header(texts("approval.channel_ready_dm.title")),
+            section(texts("approval.approved_dm.channel", prefecture=pref_name, channel=f"<#{channel_id}>")),
         ],
     )
 
@@ -119,8 +157,13 @@ def rejected_dm(texts: Texts, *, reason: str) -> dict[str, Any]:
 def greeting(texts: Texts, *, user_id: str, profile: Profile, key: str = "approval.greeting") -> dict[str, Any]:
     """Posted in the prefecture channel; name and government are the member's own words, escaped."""
     pref = prefecture(profile.pref_code)
-    text = texts(key, user=user_id, name=esc(profile.name), government=esc(government_label(texts, profile)),
-                 prefecture=pref.name if pref else "")
+    text = texts(
+        key,
+        user=user_id,
+        name=esc(profile.name),
+        government=esc(government_label(texts, profile)),
+        prefecture=pref.name if pref else "",
+    )
     return message(text, [section(text)])
 
 
@@ -131,14 +174,25 @@ def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> 
     blocks: list[Block] = [header(texts("approval.list.title"))]
     for row in rows[:LIST_LIMIT]:
         profile: Profile = row["profile"]
-        blocks.append(section(texts("approval.nudge.line", user=row["user_id"], name=esc(profile.name),
-                                    government=esc(government_label(texts, profile)), date=row["submitted"])))
+        blocks.append(
+            section(
+                texts(
+                    "approval.nudge.line",
+                    user=row["user_id"],
+                    name=esc(profile.name),
+                    government=esc(government_label(texts, profile)),
+                    date=row["submitted"],
+                )
+            )
+        )
         value = str(row["request_id"])
-        blocks.append(actions(
-            button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),
-            button(texts("approval.card.reject"), REJECT, value=value, style="danger"),
-            block_id=f"approval:{row['request_id']}",
-        ))
+        blocks.append(
+            actions(
+                button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),
+                button(texts("approval.card.reject"), REJECT, value=value, style="danger"),
+                block_id=f"approval:{row['request_id']}",
+            )
+        )
         blocks.append(divider())
     if more:
         blocks.append(context(texts("approval.list.more", count=more)))
@@ -147,8 +201,13 @@ def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> 
 
 def nudge(texts: Texts, rows: list[dict[str, Any]]) -> dict[str, Any]:
     lines = [
-        texts("approval.nudge.line", user=row["user_id"], name=esc(row["profile"].name),
-              government=esc(government_label(texts, row["profile"])), date=row["submitted"])
+        texts(
+            "approval.nudge.line",
+            user=row["user_id"],
+            name=esc(row["profile"].name),
+            government=esc(government_label(texts, row["profile"])),
+            date=row["submitted"],
+        )
         for row in rows[:LIST_LIMIT]
     ]
     text = texts("approval.nudge.text", count=len(rows))

@@ -23,12 +23,16 @@ COMMANDS = (
 )
 
 
-def help_message(texts: Texts, *, unknown: str | None = None) -> dict[str, Any]:
+def help_message(texts: Texts, *, unknown: str | None = None, organizer: bool = False) -> dict[str, Any]:
+    """Everyone's commands; organisers also see theirs (the caller asks permissions.is_organizer)."""
     lines = [f"`/{name}` — {texts(f'help.commands.{name}.summary')}" for name in COMMANDS]
     blocks = []
     if unknown is not None:
         blocks.append(section(texts("help.unknown", text=esc(unknown[:100]))))
-    blocks += [section("\n".join(lines)), context(texts("help.footer"))]
+    blocks.append(section("\n".join(lines)))
+    if organizer:
+        blocks.append(section(f"{texts('help.organizer.title')}\n{texts('help.organizer.commands')}"))
+    blocks.append(context(texts("help.footer")))
     return message(texts("help.title"), blocks)
 
 

@@ -52,39 +52,77 @@ def government_label(texts: Texts, profile: Profile) -> str:
     key = profile.org_type if profile.org_type in ORG_TYPES else "other"
     if key == "municipality" and muni is None:
         key = "other"
-    return texts(f"registration.government.{key}", prefecture=pref.name if pref else "",
-                 municipality=muni.name if muni else "")
+    return texts(
+        f"registration.government.{key}", prefecture=pref.name if pref else "", municipality=muni.name if muni else ""
+    )
 
 
-def _text_input(texts: Texts, block_id: str, action_id: str, label: str, *, initial: str | None,
-                placeholder: str | None = None, optional: bool = False, hint: str | None = None) -> Block:
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id,
-                               "max_length": LIMITS[block_id]}
+def _text_input(
+    texts: Texts,
+    block_id: str,
+    action_id: str,
+    label: str,
+    *,
+    initial: str | None,
+    placeholder: str | None = None,
+    optional: bool = False,
+    hint: str | None = None,
+) -> Block:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "max_length": LIMITS[block_id]}
     if initial:
         element["initial_value"] = initial
     if placeholder:
         element["placeholder"] = plain(texts(placeholder))
-    block: Block = {"type": "input", "block_id": block_id, "label": plain(texts(label)), "element": element,
-                    "optional": optional}
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(texts(label)),
+        "element": element,
+        "optional": optional,
+    }
     if hint:
         block["hint"] = plain(texts(hint))
     return block
 
 
-def register_modal(texts: Texts, *, community: str, profile: Profile | None = None) -> dict[str, Any]:
-    """The form; with `profile` it is pre-filled to edit an existing registration."""
+def municipality_required(org_type: str | None) -> bool:
+    """市区町村 is asked of municipal staff only: the form's label and its validation both follow this."""
+    return org_type == "municipality"
+
+
+def register_modal(
+    texts: Texts, *, community: str, profile: Profile | None = None, org_type: str | None = None
+) -> dict[str, Any]:
+    """The form; with `profile` it is pre-filled to edit an existing registration.
+
+    `org_type` is the kind chosen so far (the form is rebuilt when it changes): it decides whether the
+    municipality is marked required, so the label never says optional to someone validation asks it of.
+    """
     p = profile
     org_options = [_option(texts(f"registration.org_types.{k}"), k) for k in ORG_TYPES]
-    org = {"type": "static_select", "action_id": ORG_TYPE, "options": org_options,
-           "initial_option": org_options[ORG_TYPES.index(p.org_type) if p and p.org_type in ORG_TYPES else 0]}
+    org = {
+        "type": "static_select",
+        "action_id": ORG_TYPE,
+        "options": org_options,
+        "initial_option": org_options[ORG_TYPES.index(p.org_type) if p and p.org_type in ORG_TYPES else 0],
+    }
+    chosen_type = org_type if org_type in ORG_TYPES else org["initial_option"]["value"]
     pref_options = [_option(x.name, x.code) for x in prefectures()]
-    pref: dict[str, Any] = {"type": "static_select", "action_id": PREF, "options": pref_options,
-                            "placeholder": plain(texts("registration.modal.prefecture_placeholder"))}
+    pref: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": PREF,
+        "options": pref_options,
+        "placeholder": plain(texts("registration.modal.prefecture_placeholder")),
+    }
     chosen = next((o for o in pref_options if p and o["value"] == p.pref_code), None)
     if chosen:
         pref["initial_option"] = chosen
-    muni: dict[str, Any] = {"type": "external_select", "action_id": MUNI, "min_query_length": 0,
-                            "placeholder": plain(texts("registration.modal.municipality_placeholder"))}
+    muni: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": MUNI,
+        "min_query_length": 0,
+        "placeholder": plain(texts("registration.modal.municipality_placeholder")),
+    }
     current = municipality(p.muni_code) if p and p.muni_code else None
     if current:
         muni["initial_option"] = municipality_option(current)
@@ -93,25 +131,63 @@ def register_modal(texts: Texts, *, community: str, profile: Profile | None = No
     if p:
         confirm["initial_options"] = [confirm_option]
     blocks: list[Block] = [
-        section(texts("registration.modal.intro_edit") if p else
-                texts("registration.modal.intro", community=esc(community))),
-        _text_input(texts, NAME_BLOCK, NAME, "registration.modal.name", initial=p and p.name,
-                    placeholder="registration.modal.name_placeholder"),
-        {"type": "input", "block_id": ORG_TYPE_BLOCK, "label": plain(texts("registration.modal.org_type")),
-         "element": org},
-        {"type": "input", "block_id": PREF_BLOCK, "label": plain(texts("registration.modal.prefecture")),
-         "element": pref},
-        {"type": "input", "block_id": MUNI_BLOCK, "label": plain(texts("registration.modal.municipality")),
-         "element": muni, "optional": True, "hint": plain(texts("registration.modal.municipality_hint"))},
-        _text_input(texts, DEPT_BLOCK, DEPT, "registration.modal.department", initial=p and p.department,
-                    placeholder="registration.modal.department_placeholder"),
+        section(
+            texts("registration.modal.intro_edit") if p else texts("registration.modal.intro", community=esc(community))
+        ),
+        _text_input(
+            texts,
+            NAME_BLOCK,
+            NAME,
+            "registration.modal.name",
+            initial=p and p.name,
+            placeholder="registration.modal.name_placeholder",
+        ),
+        {
+            "type": "input",
+            "block_id": ORG_TYPE_BLOCK,
+            "label": plain(texts("registration.modal.org_type")),
+            "element": org,
+            "dispatch_action": True,
+        },
+        {
+            "type": "input",
+            "block_id": PREF_BLOCK,
+            "label": plain(texts("registration.modal.prefecture")),
+            "element": pref,
+        },
+        {
+            "type": "input",
+            "block_id": MUNI_BLOCK,
+            "label": plain(texts("registration.modal.municipality")),
+            "element": muni,
+            "optional": not municipality_required(chosen_type),
+            "hint": plain(texts("registration.modal.municipality_hint")),
+        },
+        _text_input(
+            texts,
+            DEPT_BLOCK,
+            DEPT,
+            "registration.modal.department",
+            initial=p and p.department,
+            placeholder="registration.modal.department_placeholder",
+        ),
         _text_input(texts, TITLE_BLOCK, TITLE, "registration.modal.job_title", initial=p and p.title, optional=True),
-        _text_input(texts, INTERESTS_BLOCK, INTERESTS, "registration.modal.interests",
-                    initial=", ".join(p.interests) if p and p.interests else None,
-                    placeholder="registration.modal.interests_placeholder", optional=True,
-                    hint="registration.modal.interests_hint"),
-        {"type": "input", "block_id": CONFIRM_BLOCK, "label": plain(texts("registration.modal.confirm")),
-         "element": confirm},
+        _text_input(
+            texts,
+            INTERESTS_BLOCK,
+            INTERESTS,
+            "registration.modal.interests",
+            initial=", ".join(p.interests) if p and p.interests else None,
+            placeholder="registration.modal.interests_placeholder",
+            optional=True,
+            hint="registration.modal.interests_hint",
+        ),
+        {
+            "type": "input",
+            "block_id": CONFIRM_BLOCK,
+            "label": plain(texts("registration.modal.confirm")),
+            "element": confirm,
+        },
     ]
     title = "registration.modal.title_edit" if p else "registration.modal.title"
     return {
@@ -126,18 +202,27 @@ def register_modal(texts: Texts, *, community: str, profile: Profile | None = No
 
 def notice_view(texts: Texts, *, title_key: str, body: str) -> dict[str, Any]:
     """A closing view shown in place of the form (response_action=update)."""
-    return {"type": "modal", "title": plain(texts(title_key)), "close": plain(texts("registration.transfer.close")),
-            "blocks": [section(body)]}
+    return {
+        "type": "modal",
+        "title": plain(texts(title_key)),
+        "close": plain(texts("registration.transfer.close")),
+        "blocks": [section(body)],
+    }
 
 
-def transfer_modal(texts: Texts, *, profile: Profile, old_pref: str, old_channel: str | None,
-                   new_channel: str | None) -> dict[str, Any]:
+def transfer_modal(
+    texts: Texts, *, profile: Profile, old_pref: str, old_channel: str | None, new_channel: str | None
+) -> dict[str, Any]:
     """Pushed over the form when the prefecture changes: nothing moves until this is confirmed."""
     old, new = prefecture(old_pref), prefecture(profile.pref_code)
     missing = texts("registration.transfer.no_channel")
-    body = texts("registration.transfer.body", old=old.name if old else old_pref, new=new.name if new else "",
-                 old_channel=f"<#{old_channel}>" if old_channel else missing,
-                 new_channel=f"<#{new_channel}>" if new_channel else missing)
+    body = texts(
+        "registration.transfer.body",
+        old=old.name if old else old_pref,
+        new=new.name if new else "",
+        old_channel=f"<#{old_channel}>" if old_channel else missing,
+        new_channel=f"<#{new_channel}>" if new_channel else missing,
+    )
     return {
         "type": "modal",
         "callback_id": TRANSFER_VIEW,

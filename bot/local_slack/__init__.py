@@ -59,6 +59,13 @@ class LocalSlack(Server):
     def archive(self, channel: str, archived: bool = True) -> None:
         self.ws.find_channel(channel)["is_archived"] = archived
 
+    def export_state(self) -> dict[str, dict[str, dict]]:
+        """Users and channels as data to store (see Workspace.export)."""
+        return self.ws.export()
+
+    def restore_state(self, objects: dict[str, dict[str, dict]]) -> None:
+        self.ws.restore(objects)
+
     # ------------------------------------------------------------- inspection
     def user(self, user_id: str) -> dict:
         return self.ws.snapshot(self.ws.user(user_id))

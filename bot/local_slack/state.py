@@ -62,6 +62,27 @@ class Workspace:
         self.users[BOT_USER_ID]["profile"]["bot_id"] = BOT_ID
         self._put_user(SLACKBOT_ID, "slackbot", "Slackbot")  # is_bot is False, as in Slack
 
+    # ---------------------------------------------------------- persistence
+    def export(self) -> dict[str, dict[str, dict]]:
+        """Users and channels (DMs included) as JSON-ready data: what a restart needs to stay coherent.
+
+        Messages, views and files are left out: they belong to one session of the console.
+        """
+        channels = {cid: {**ch, "members": sorted(ch["members"])} for cid, ch in self.channels.items()}
+        return {"user": copy.deepcopy(self.users), "channel": copy.deepcopy(channels)}
+
+    def restore(self, objects: dict[str, dict[str, dict]]) -> None:
+        """Put back what export() gave; new ids continue after the highest stored one."""
+        for uid, user in (objects.get("user") or {}).items():
+            self.users[uid] = copy.deepcopy(user)
+        for cid, ch in (objects.get("channel") or {}).items():
+            self.channels[cid] = {**copy.deepcopy(ch), "members": set(ch.get("members") or ())}
+            self.history.setdefault(cid, [])
+        for oid in [*self.users, *self.channels]:
+            prefix, digits = oid[:1], oid[1:]
+            if digits.isdigit() and len(digits) == 8:
+                self._seq[prefix] = max(self._seq.get(prefix, 0), int(digits))
+
     # ----------------------------------------------------------------- ids
     def new_id(self, prefix: str) -> str:
         n = self._seq.get(prefix, 0) + 1
