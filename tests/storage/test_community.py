@@ -111,7 +111,8 @@ async def test_unreadable_file_is_one_error(db, tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("sections: [unclosed\n", "utf-8")
     report = await import_sections(db=db, team_id=TEAM, path=path)
-    assert report.file_error is not None and report.file_error.key == "bad_file"
+    assert report.file_error is not None and report.file_error.key == "cli.import.bad_yaml"
+    assert report.file_error.params == {"line": 1, "column": 11}  # where the bracket was opened
 
 
 async def test_cli_import_sections_and_export_members(tmp_path, slack, settings, capsys):
@@ -120,8 +121,11 @@ async def test_cli_import_sections_and_export_members(tmp_path, slack, settings,
 
     writing = slack.add_channel("writing")["id"]
     path = tmp_path / "sections.yaml"
-    path.write_text("sections:\n  - {name: ライティング課, kind: スキルアップ型, channel: '#writing'}\n"
-                    "  - {name: 謎の課, kind: 宇宙型}\n", "utf-8")
+    path.write_text(
+        "sections:\n  - {name: ライティング課, kind: スキルアップ型, channel: '#writing'}\n"
+        "  - {name: 謎の課, kind: 宇宙型}\n",
+        "utf-8",
+    )
     assert await import_file(settings, "sections", path) == 1
     out = capsys.readouterr().out
     assert "2" in out and "宇宙型" in out
