@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
-from zoneinfo import ZoneInfo
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 
 class OperatorError(Exception):
@@ -24,8 +29,14 @@ class OperatorError(Exception):
         self.params = params
 
 
-class ConfigError(Exception):
-    """A one-line, human message about a missing or bad setting."""
+class ConfigError(OperatorError):
+    """A missing or bad setting: the operator fixes the environment and starts again (exit status 2)."""
+
+    exit_code = 2
+
+
+# The database URLs yakuba runs on: (backend, async driver) → what `pip install -e` installs the driver with.
+DATABASE_DRIVERS = {("sqlite", "aiosqlite"): ".", ("postgresql", "asyncpg"): "'.[postgres]'"}
 
 
 class Settings(BaseSettings):
@@ -36,7 +47,7 @@ class Settings(BaseSettings):
     slack_app_token: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite+aiosqlite:///yakuba.db"
-    port: int = 3000
+    port: int = Field(default=3000, ge=1, le=65535)
     yakuba_tz: str = "Asia/Tokyo"
     yakuba_lang: str = "ja"
     yakuba_organizers: str = ""
@@ -74,7 +85,10 @@ class Settings(BaseSettings):
     @field_validator("yakuba_tz")
     @classmethod
     def _known_tz(cls, value: str) -> str:
-        ZoneInfo(value)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone") from None  # KeyError would escape pydantic's report
         return value
 
     @field_validator("slack_api_url")
@@ -91,16 +105,68 @@ class Settings(BaseSettings):
         return frozenset(u.strip() for u in self.yakuba_organizers.split(",") if u.strip())
 
     def require(self, *names: str) -> None:
-        """Fail with one line naming the first missing variable (for serve/socket)."""
-        for name in names:
-            if not getattr(self, name.lower()):
-                raise ConfigError(f"{name.upper()} is not set; export it or put it in .env")
+        """Fail with one line naming every missing variable at once (not one per attempt)."""
+        missing = [name.upper() for name in names if not getattr(self, name.lower())]
+        if missing:
+            raise ConfigError("cli.config.missing", names=", ".join(missing))
+
+    def check_database_url(self) -> URL:
+        """DATABASE_URL parsed, of a kind yakuba runs on, with its driver installed; else a ConfigError."""
+        # Imported here: a configuration mistake is reported before SQLAlchemy has even loaded.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(self.database_url)
+        except (ArgumentError, ValueError) as exc:
+            raise ConfigError("cli.database.bad_url") from exc
+        key = (url.get_backend_name(), url.get_driver_name())
+        if key not in DATABASE_DRIVERS:
+            raise ConfigError("cli.database.unsupported", scheme=url.drivername)
+        try:
+            importlib.import_module(url.get_driver_name())
+        except ImportError as exc:
+            spec = DATABASE_DRIVERS[key]
+            raise ConfigError("cli.database.driver_missing", driver=url.get_driver_name(), spec=spec) from exc
+        return url
+
+    def sqlite_path(self) -> Path | None:
+        """The file of a SQLite database (None for PostgreSQL or an in-memory database)."""
+        url = self.check_database_url()
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database)
+
+
+# The variables whose value has its own explanation in the catalogue (cli.config.invalid.<name>).
+EXPLAINED = ("PORT", "YAKUBA_LANG", "YAKUBA_TZ")
 
 
 def load_settings(**overrides) -> Settings:
     try:
         return Settings(**overrides)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": ("?",), "msg": str(exc)}
+    except ValidationError as exc:
+        first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first.get("loc") else "?"
-        raise ConfigError(f"{name}: {first['msg']}") from None
+        # A value is shown only for the few variables that are never secret; a token never is.
+        if name in EXPLAINED:
+            value = str(first.get("input"))[:60]
+            raise ConfigError(f"cli.config.invalid.{name.lower()}", name=name, value=value) from exc
+        raise ConfigError("cli.config.invalid.other", name=name) from exc
+
+
+class _Language(BaseSettings):
+    """Only YAKUBA_LANG: the language of an error line even when other settings cannot be read."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    yakuba_lang: str = "ja"
+
+
+def operator_language() -> str:
+    """The language operator messages are printed in: YAKUBA_LANG when it is one we speak, else ja."""
+    try:
+        lang = _Language().yakuba_lang
+    except (ValidationError, OSError, UnicodeDecodeError):
+        return "ja"
+    return lang if lang in ("ja", "en") else "ja"

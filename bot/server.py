@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -107,11 +109,31 @@ def init_web(yakuba: Yakuba, *, start: bool = True) -> web.Application:
     return web_app
 
 
+def listen(port: int) -> socket.socket:
+    """The listening socket on every interface; a port taken or forbidden is one operator line."""
+    try:
+        if socket.has_dualstack_ipv6():
+            try:
+                return socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True)
+            except OSError as exc:
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    raise
+        return socket.create_server(("", port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise OperatorError("cli.server.port_in_use", port=port) from exc
+        if exc.errno == errno.EACCES:
+            raise OperatorError("cli.server.port_denied", port=port) from exc
+        raise
+
+
 def serve(settings: Settings) -> None:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    # Bind before anything starts: run_app would migrate, call Slack and start the scheduler, then fail.
+    sock = listen(settings.port)
     yakuba = create_app(settings)
     yakuba.on_fatal = _stop_serving
-    web.run_app(init_web(yakuba), port=settings.port, access_log=None, print=log.info)
+    web.run_app(init_web(yakuba), sock=sock, access_log=None, print=log.info)
     if yakuba.fatal is not None:  # Slack refused the token after start-up: one line, exit 2 (bot/cli.py)
         raise yakuba.fatal
 

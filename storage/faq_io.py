@@ -10,7 +10,6 @@ number and the others still import. Import is idempotent: entries are matched by
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +20,7 @@ import yaml
 
 from storage import archives, faqs
 from storage.db import Database
+from storage.io_errors import FileProblem, bad_shape, csv_records, yaml_problem
 
 Progress = Callable[[int, int], None]
 FAQ_COLUMNS = [
@@ -52,14 +52,24 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
-class FormatError(ValueError):
-    """The file as a whole cannot be read (unknown extension, not a list, broken YAML)."""
+# The file as a whole cannot be read (unknown extension, not a list, broken YAML or CSV).
+FormatError = FileProblem
+
+
+class RowProblem(ValueError):
+    """One row is refused: `key` names a text under faq.import.errors, `params` fill it."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        super().__init__(key)
+        self.key = f"faq.import.errors.{key}"
+        self.params = params
 
 
 @dataclass(frozen=True)
 class RowError:
     line: int
-    message: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,7 +87,7 @@ def _fmt(path: Path) -> str:
         return "yaml"
     if ext == ".csv":
         return "csv"
-    raise FormatError(f"unsupported file type {ext or '(none)'}: use .yaml, .yml or .csv")
+    raise FileProblem("cli.import.file_type", suffix=ext or "-")
 
 
 def read_rows(path: Path | str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -86,21 +96,18 @@ def read_rows(path: Path | str) -> Iterator[tuple[int, dict[str, Any]]]:
     fmt = _fmt(path)
     text = path.read_text(encoding="utf-8-sig")
     if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        line = reader.line_num + 1
-        for row in reader:
+        for line, row in csv_records(text):
             yield line, {k.strip().lower(): v for k, v in row.items() if k}
-            line = reader.line_num + 1
         return
     try:
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
-        raise FormatError(f"not valid YAML: {exc}") from exc
+        raise yaml_problem(exc) from exc
     if data is None:
         return
     if not isinstance(data, list):
-        raise FormatError("the YAML file must be a list of entries")
+        raise bad_shape()
     for item, item_node in zip(data, node.value, strict=True):
         yield item_node.start_mark.line + 1, item if isinstance(item, dict) else {"__invalid__": item}
 
@@ -134,7 +141,7 @@ def _date(raw: dict, key: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{key}: not a date (YYYY-MM-DD): {value}") from None
+        raise RowProblem("bad_date", field=key, value=str(value)[:40]) from None
 
 
 def _int(raw: dict, key: str) -> int | None:
@@ -144,28 +151,28 @@ def _int(raw: dict, key: str) -> int | None:
     try:
         return int(str(value).replace(",", "").strip())
     except ValueError:
-        raise ValueError(f"{key}: not a number: {value}") from None
+        raise RowProblem("bad_number", field=key, value=str(value)[:40]) from None
 
 
 def _url(raw: dict, key: str) -> str | None:
     value = _text(raw, key)
     if value and not value.startswith(("http://", "https://")):
-        raise ValueError(f"{key}: not an http(s) URL: {value}")
+        raise RowProblem("bad_url", field=key, value=value[:80])
     return value
 
 
 def faq_fields(raw: dict[str, Any]) -> dict[str, Any]:
-    """Validated keyword arguments for faqs.upsert; raises ValueError with a readable message."""
+    """Validated keyword arguments for faqs.upsert; raises RowProblem naming the catalogue's reason."""
     if "__invalid__" in raw:
-        raise ValueError("not a mapping of question, answer, …")
+        raise RowProblem("not_a_mapping", fields="question, answer")
     question, answer = _text(raw, "question"), _text(raw, "answer")
     if not question:
-        raise ValueError("question is empty")
+        raise RowProblem("empty", field="question")
     if not answer:
-        raise ValueError("answer is empty")
+        raise RowProblem("empty", field="answer")
     visibility = _text(raw, "visibility") or "public"
     if visibility not in faqs.VISIBILITIES:
-        raise ValueError(f"visibility must be one of {', '.join(faqs.VISIBILITIES)}")
+        raise RowProblem("bad_choice", field="visibility", choices=", ".join(faqs.VISIBILITIES))
     return {
         "question": question,
         "answer": answer,
@@ -182,12 +189,12 @@ def faq_fields(raw: dict[str, Any]) -> dict[str, Any]:
 
 def archive_fields(raw: dict[str, Any]) -> dict[str, Any]:
     if "__invalid__" in raw:
-        raise ValueError("not a mapping of series, number, …")
+        raise RowProblem("not_a_mapping", fields="series, number")
     series, number = _text(raw, "series"), _int(raw, "number")
     if not series:
-        raise ValueError("series is empty")
+        raise RowProblem("empty", field="series")
     if number is None or number < 0:
-        raise ValueError("number is missing")
+        raise RowProblem("empty", field="number")
     return {
         "series": series,
         "number": number,
@@ -206,8 +213,10 @@ async def _import(path, validate, upsert, on_progress: Progress | None) -> Impor
     for done, (line, raw) in enumerate(rows, start=1):
         try:
             _, status = await upsert(**validate(raw))
-        except ValueError as exc:
-            report.errors.append(RowError(line, str(exc)))
+        except RowProblem as exc:
+            report.errors.append(RowError(line, exc.key, exc.params))
+        except ValueError:  # the repository's own guard (validation above should have caught it)
+            report.errors.append(RowError(line, "faq.import.errors.rejected"))
         else:
             setattr(report, status, getattr(report, status) + 1)
         if on_progress:

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from storage.db import Database
+from storage.io_errors import bad_shape, yaml_problem
 from storage.program_checks import Problem, UserCheck, parse_program, validate_program
 from storage.programs import ProgramSpec, StoredProgram, name_key, upsert_program
 from storage.recurrence import format_time
@@ -99,12 +100,8 @@ def read_entries(text: str) -> list[RawEntry]:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ProgramFileError(
-            "programs.error.bad_yaml",
-            line=mark.line + 1 if mark else None,
-            reason=str(getattr(exc, "problem", None) or exc),
-        ) from None
+        problem = yaml_problem(exc)
+        raise ProgramFileError(problem.key, **problem.params) from None
     finally:
         loader.dispose()
     if data is None:
@@ -116,7 +113,7 @@ def read_entries(text: str) -> list[RawEntry]:
         if data is None:
             return []
     if not isinstance(data, list) or not isinstance(seq_node, yaml.SequenceNode):
-        raise ProgramFileError("programs.error.bad_file")
+        raise ProgramFileError(bad_shape().key)
     lines = [node.start_mark.line + 1 for node in seq_node.value]
     return [RawEntry(i + 1, lines[i], item) for i, item in enumerate(data)]
 

@@ -6,8 +6,6 @@ folded name, so importing the same file again changes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from typing import Any
 import yaml
 
 from storage.db import Database
+from storage.io_errors import FileProblem, bad_shape, csv_records, yaml_problem
 from storage.sections import KINDS, SectionSpec, upsert
 
 # Kinds as organisers write them (Japanese labels from the community's own site, or the short codes).
@@ -37,7 +36,7 @@ LIST_SPLIT = re.compile(r"[|,、，]")
 
 @dataclass(frozen=True)
 class Problem:
-    key: str  # a text catalogue key under sections.import.errors
+    key: str  # a text catalogue key under sections.import.errors (a file_error's: a whole key, cli.import.*)
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,27 +63,23 @@ def _yaml_rows(text: str) -> list[tuple[int | None, Any]]:
         root = next((v for k, v in root.value if k.value == "sections"), None)
         data = data.get("sections")
     if not isinstance(data, list) or not isinstance(root, yaml.SequenceNode):
-        raise ValueError("not a list of sections")
+        raise bad_shape()
     return [(node.start_mark.line + 1, item) for node, item in zip(root.value, data, strict=True)]
 
 
 def _csv_rows(text: str) -> list[tuple[int | None, Any]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    rows = []
-    for row in reader:
-        rows.append((reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k}))
-    return rows
+    return [(line, {k.strip(): (v or "").strip() for k, v in row.items() if k}) for line, row in csv_records(text)]
 
 
 def read_rows(path: Path) -> list[tuple[int | None, Any]]:
-    """(line, raw row) pairs; ValueError when the file cannot be read at all."""
+    """(line, raw row) pairs; FileProblem (or OSError, UnicodeDecodeError) when the file cannot be read at all."""
     text = path.read_text("utf-8")
     if path.suffix.lower() == ".csv":
         return _csv_rows(text)
     try:
         return _yaml_rows(text)
     except yaml.YAMLError as exc:
-        raise ValueError(str(getattr(exc, "problem", None) or exc)) from None
+        raise yaml_problem(exc) from exc
 
 
 def _list(value: Any) -> list[str]:
@@ -145,8 +140,8 @@ async def import_sections(
     report = Report()
     try:
         rows = read_rows(path)
-    except (ValueError, UnicodeDecodeError) as exc:
-        report.file_error = Problem("bad_file", {"reason": str(exc)[:200]})
+    except FileProblem as exc:
+        report.file_error = Problem(exc.key, exc.params)
         return report
     report.total = len(rows)
     seen: set[str] = set()

@@ -41,10 +41,11 @@ async def test_demo_runs_to_completion(tmp_path):
     code, out, err = await yakuba("demo", environ=env(tmp_path))
     assert code == 0, err
     assert "Traceback" not in out + err
+    from bot import render
     from bot.texts import Texts
 
     texts = Texts("ja")
-    assert texts("demo.done") in out
+    assert render.mrkdwn(texts("demo.done")) in out  # the transcript shows mrkdwn rendered, code without backticks
     assert texts("onboarding.welcome.title", community="オンライン市役所") in out
 
 
@@ -54,7 +55,7 @@ async def test_console_takes_a_session_from_stdin(tmp_path):
     assert code == 0, err
     assert "Traceback" not in out + err
     assert "→ DM @田中 一郎" in out
-    assert "`/faq`" in out
+    assert "│ /faq — " in out  # the help, mrkdwn rendered (no backticks)
 
 
 async def test_serve_without_token_names_the_missing_variable(tmp_path):

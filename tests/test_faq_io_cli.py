@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import click
 import pytest
 
 from bot.cli.operations import export_file, import_file
+from bot.config import OperatorError
 from bot.texts import Texts
 from storage import archives, faqs
 from tests.faq_flow import ARCHIVES, FAQS
@@ -104,12 +104,19 @@ async def test_export_import_export_is_identical(signed, settings, tmp_path, suf
     assert "ワクチンの保管温度は何度ですか？" in first.read_text("utf-8")
 
 
-async def test_unreadable_files_fail_cleanly(signed, settings, tmp_path, capsys):
-    texts = Texts(settings.yakuba_lang)
-    for name, content in (("faqs.txt", "x"), ("faqs.yaml", "question: [unclosed"), ("faqs.yaml", "just: a mapping")):
+async def test_unreadable_files_fail_cleanly(signed, settings, tmp_path):
+    cases = (
+        ("faqs.txt", "x", "cli.import.file_type", {"suffix": ".txt"}),
+        ("faqs.yaml", "question: [unclosed", "cli.import.bad_yaml", {"line": 1, "column": 11}),
+        ("faqs.yaml", "just: a mapping", "cli.import.bad_shape", {}),
+    )
+    for name, content, key, params in cases:
         path = tmp_path / name
         path.write_text(content, encoding="utf-8")
-        assert await import_file(settings, "faqs", path) == 1
-        assert texts("faq.import.file_error", reason="").rstrip() in capsys.readouterr().out
-    with pytest.raises(click.ClickException):
+        with pytest.raises(OperatorError) as refused:
+            await import_file(settings, "faqs", path)
+        error = refused.value
+        assert (error.key, error.params, error.exit_code) == (key, {"file": str(path), **params}, 1)
+    with pytest.raises(OperatorError) as refused:
         await export_file(settings, "faqs", tmp_path / "faqs.txt")
+    assert refused.value.key == "cli.import.file_type"

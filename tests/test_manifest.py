@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.texts import Texts
 from handlers import COMMANDS
 
 CONTRACT = {
@@ -23,8 +25,18 @@ CONTRACT = {
 }
 
 
-def run(*args: str) -> dict:
-    result = CliRunner().invoke(main, ["manifest", *args], env={"YAKUBA_LANG": "ja"})
+# The verbs only organisers may use (the handlers refuse them to members).
+ORGANIZER_VERBS = {
+    "faq": {"add", "edit", "auto"},
+    "archive": {"add"},
+    "programs": {"add", "edit", "pause", "resume"},
+    "members": {"export"},
+    "yakuba": {"setup", "lead", "prefectures"},
+}
+
+
+def run(*args: str, lang: str = "ja") -> dict:
+    result = CliRunner().invoke(main, ["manifest", *args], env={"YAKUBA_LANG": lang})
     assert result.exit_code == 0, result.output
     return yaml.safe_load(result.output)
 
@@ -55,3 +67,29 @@ def test_socket_manifest_has_no_request_urls():
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert "request_url" not in manifest["settings"]["event_subscriptions"]
     assert all("url" not in c for c in manifest["features"]["slash_commands"])
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_usage_hints_show_members_only_their_verbs(lang):
+    commands = {c["command"].lstrip("/"): c for c in run("--socket", lang=lang)["features"]["slash_commands"]}
+    for command, verbs in ORGANIZER_VERBS.items():
+        words = set(commands[command].get("usage_hint", "").strip("[]").replace("|", " ").split())
+        assert not words & verbs, (command, words & verbs)
+    assert "today" in commands["programs"]["usage_hint"] and "map" in commands["members"]["usage_hint"]
+
+
+@pytest.mark.parametrize(
+    ("args", "key", "params"),
+    [
+        ([], "cli.manifest.url_required", {}),
+        (["--url", "http://yakuba.example.jp"], "cli.manifest.bad_url", {"url": "http://yakuba.example.jp"}),
+        (["--url", "yakuba.example.jp"], "cli.manifest.bad_url", {"url": "yakuba.example.jp"}),
+        (["--url", "https://"], "cli.manifest.bad_url", {"url": "https://"}),
+        (["--url", "https://[::1"], "cli.manifest.bad_url", {"url": "https://[::1"}),
+    ],
+)
+def test_a_manifest_slack_would_refuse_is_not_printed(args, key, params):
+    result = CliRunner().invoke(main, ["manifest", *args], env={"YAKUBA_LANG": "ja"})
+    assert result.exit_code == 2
+    assert result.output.strip() == Texts("ja")(key, **params)
+    assert "slash_commands" not in result.output

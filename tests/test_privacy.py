@@ -86,7 +86,7 @@ async def forget(signed, user_id: str) -> str:
 async def test_forget_erases_everywhere_keeps_an_anonymous_statistic_and_is_idempotent(signed, people):
     await full_member(signed, people)
     db, tz = signed.yakuba.deps.db, signed.yakuba.settings.tz
-    before = await directory.stats(db, team_id=TEAM, now=datetime.now(UTC), tz=tz)
+    before = await directory.stats(db, team_id=TEAM, now=signed.clock(), tz=tz)
     assert await forget(signed, people.member) == texts(signed)("privacy.forget.done")
 
     async with db.read() as session:
@@ -105,7 +105,7 @@ async def test_forget_erases_everywhere_keeps_an_anonymous_statistic_and_is_idem
         [erase] = [e for e in entries if e.action == "privacy.forgotten"]
         assert NAME not in json.dumps(erase.detail, ensure_ascii=False)
     assert await programs.list_subscriptions(db=db, team_id=TEAM, user_id=people.member) == []
-    after = await directory.stats(db, team_id=TEAM, now=datetime.now(UTC), tz=tz)
+    after = await directory.stats(db, team_id=TEAM, now=signed.clock(), tz=tz)
     assert (after.members, after.governments, after.by_prefecture) == (
         before.members,
         before.governments,

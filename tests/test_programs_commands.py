@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import click
 import pytest
 
 from bot.app import create_app
 from bot.blocks.programs import SUBSCRIBE
 from bot.cli.operations import import_file, run_job
+from bot.config import ConfigError
 from bot.local import requests as req
 from bot.server import init_web
 from schedules.scheduler import Scheduler
@@ -277,5 +277,6 @@ async def test_cli_import_reports_each_bad_entry_and_saves_the_good(bot, setting
         assert texts("programs.import.entry", index=2, line=3, name="bad", reason=problem) in out
     assert texts("programs.import.summary", total=2, created=1, updated=0, unchanged=0, errors=1) in out
     assert set(await stored(bot)) >= {"kohi"} and "bad" not in await stored(bot)
-    with pytest.raises(click.ClickException):
+    with pytest.raises(ConfigError) as refused:
         await import_file(settings, "nonsense", path)
+    assert refused.value.key == "cli.import.unknown_kind" and refused.value.exit_code == 2

@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-import click
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import select
 
 from bot.app import Yakuba, create_app
-from bot.config import Settings
+from bot.config import ConfigError, OperatorError, Settings
 from bot.slack.context import Deps
 from bot.texts import Texts
 from storage import migrate
 from storage.db import Database
+from storage.io_errors import FileProblem
 from storage.models import Archive, Faq, Member, Program, Section
 
 console = Console()  # the CLI's one rich console
@@ -77,8 +78,23 @@ async def workspace(settings: Settings, feature: str, *, need_team: bool = True)
     async with running(settings, need_slack=online) as yakuba:
         team = yakuba.deps.team_id or await known_team(yakuba.deps.db)
         if need_team and not team:
-            raise click.ClickException(texts(f"{feature}.import.unknown_team"))
+            raise ConfigError(f"{feature}.import.unknown_team")
         yield Session(deps=yakuba.deps, team=team, online=online, texts=texts)
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """A file that cannot be read at all, as one operator line naming it (and the line, when known)."""
+    try:
+        yield
+    except FileProblem as exc:
+        raise OperatorError(exc.key, file=str(path), **exc.params) from exc
+    except FileNotFoundError as exc:
+        raise OperatorError("cli.import.missing", file=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise OperatorError("cli.import.not_utf8", file=str(path)) from exc
+    except OSError as exc:
+        raise OperatorError("cli.import.unreadable", file=str(path)) from exc
 
 
 @contextmanager

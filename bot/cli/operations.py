@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
-import click
 from rich.table import Table
 
 from bot.cli.io import console, running
-from bot.config import Settings
+from bot.config import ConfigError, OperatorError, Settings
 from schedules.scheduler import Scheduler
 
 
@@ -38,7 +38,7 @@ async def run_job(settings: Settings, name: str, at: datetime | None) -> None:
         scheduler = Scheduler(yakuba.deps)
         job = scheduler.jobs.get(name)
         if job is None:
-            raise click.ClickException(f"no job named {name!r}; see `yakuba jobs list`")
+            raise ConfigError("cli.jobs.unknown", name=name)
         moment = at or yakuba.deps.clock()
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=settings.tz)
@@ -101,20 +101,35 @@ IMPORTERS: dict[str, FileOperation] = {
 EXPORTERS: dict[str, FileOperation] = {"members": _export_members, "faqs": _export_faqs}
 
 
-async def _file_operation(
-    verb: str, registry: dict[str, FileOperation], kinds: tuple[str, ...], settings: Settings, kind: str, path: Path
-) -> int:
-    if kind not in kinds:
-        raise click.ClickException(f"cannot {verb} {kind!r}; one of: {', '.join(kinds)}")
+def _operation(verb: str, registry: dict[str, FileOperation], kind: str) -> FileOperation:
     operation = registry.get(kind)
     if operation is None:
-        raise click.ClickException(f"`yakuba {verb} {kind}` is not available yet")
-    return await operation(settings, path)
+        raise ConfigError(f"cli.{verb}.unknown_kind", kind=kind, kinds=", ".join(registry))
+    return operation
+
+
+def check_import(kind: str, path: Path) -> None:
+    """Before anything starts: a kind we import and a file that is there (run time: exit status 1)."""
+    _operation("import", IMPORTERS, kind)
+    if not path.exists():
+        raise OperatorError("cli.import.missing", file=str(path))
+    if not path.is_file():
+        raise OperatorError("cli.import.unreadable", file=str(path))
+
+
+def check_export(kind: str, path: Path) -> None:
+    """Before anything starts: a kind we export and a folder the file can be written in."""
+    _operation("export", EXPORTERS, kind)
+    folder = path.absolute().parent
+    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise OperatorError("cli.export.unwritable", file=str(path))
 
 
 async def import_file(settings: Settings, kind: str, path: Path) -> int:
-    return await _file_operation("import", IMPORTERS, IMPORT_KINDS, settings, kind, path)
+    check_import(kind, path)
+    return await _operation("import", IMPORTERS, kind)(settings, path)
 
 
 async def export_file(settings: Settings, kind: str, path: Path) -> int:
-    return await _file_operation("export", EXPORTERS, EXPORT_KINDS, settings, kind, path)
+    check_export(kind, path)
+    return await _operation("export", EXPORTERS, kind)(settings, path)

@@ -6,18 +6,14 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from bot.cli.io import console, progress, workspace
-from bot.config import Settings
+from bot.cli.io import console, progress, reading, workspace
+from bot.config import OperatorError, Settings
 from bot.slack.users import user_checker
 from bot.texts import Texts
 from storage.program_io import ImportReport, import_programs
 
 
 def print_report(report: ImportReport, texts: Texts) -> None:
-    if report.file_error is not None:
-        reason = texts(report.file_error.key, **report.file_error.params)
-        console.print(f"[red]{escape(texts('programs.import.file_error', reason=reason))}[/red]", soft_wrap=True)
-        return
     for entry in report.errors:
         for problem in entry.problems:
             line = texts(
@@ -42,7 +38,7 @@ def print_report(report: ImportReport, texts: Texts) -> None:
 async def cli_import_programs(settings: Settings, path: Path) -> int:
     """Exit status 0 when every entry was imported, 1 when any was refused (the good ones are saved)."""
     async with workspace(settings, "programs") as ws:
-        with progress(ws.texts("programs.import.progress")) as tick:
+        with reading(path), progress(ws.texts("programs.import.progress")) as tick:
             report = await import_programs(
                 db=ws.deps.db,
                 team_id=ws.team,
@@ -50,5 +46,7 @@ async def cli_import_programs(settings: Settings, path: Path) -> int:
                 user_exists=user_checker(ws.deps.client) if ws.online else None,
                 on_progress=tick,
             )
+    if report.file_error is not None:
+        raise OperatorError(report.file_error.key, file=str(path), **report.file_error.params)
     print_report(report, ws.texts)
     return 0 if report.ok else 1

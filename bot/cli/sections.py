@@ -7,8 +7,8 @@ from pathlib import Path
 from rich.markup import escape
 from slack_sdk.errors import SlackApiError
 
-from bot.cli.io import console, progress, workspace
-from bot.config import Settings
+from bot.cli.io import console, progress, reading, workspace
+from bot.config import OperatorError, Settings
 from bot.texts import Texts
 from storage import directory
 from storage.section_io import Report, import_sections
@@ -29,10 +29,6 @@ async def channel_names(client) -> dict[str, str]:
 
 
 def print_report(report: Report, texts: Texts) -> None:
-    if report.file_error is not None:
-        key = f"sections.import.errors.{report.file_error.key}"
-        console.print(f"[red]{escape(texts(key, **report.file_error.params))}[/red]", soft_wrap=True)
-        return
     for line, name, problems in report.errors:
         for problem in problems:
             text = texts(
@@ -67,10 +63,12 @@ async def cli_import_sections(settings: Settings, path: Path) -> int:
                 names = await channel_names(ws.deps.client)
             except SlackApiError as exc:
                 console.print(f"[yellow]conversations.list: {exc.response.get('error')}[/yellow]")
-        with progress(ws.texts("sections.import.progress")) as tick:
+        with reading(path), progress(ws.texts("sections.import.progress")) as tick:
             report = await import_sections(
                 db=ws.deps.db, team_id=ws.team, path=path, resolve_channel=names.get, on_progress=tick
             )
+    if report.file_error is not None:
+        raise OperatorError(report.file_error.key, file=str(path), **report.file_error.params)
     print_report(report, ws.texts)
     return 0 if report.ok else 1
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import Yakuba, create_app
@@ -58,7 +59,7 @@ class LocalWorkspace:
     organizer: str
     general: str
     me: str = ""
-    printer: Callable[[str], None] = print
+    printer: Callable[[str | Text], None] = print
     clickables: list[Clickable] = field(default_factory=list)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> the modal on top
     persist: bool = False
@@ -74,7 +75,7 @@ class LocalWorkspace:
         *,
         lang: str | None = None,
         database_url: str | None = None,
-        printer: Callable[[str], None] = print,
+        printer: Callable[[str | Text], None] = print,
         persist: bool = False,
     ) -> LocalWorkspace:
         """A workspace on a fresh emulator; with persist, its users and channels are kept in the database."""
@@ -180,7 +181,7 @@ class LocalWorkspace:
         await self.yakuba.deps.drain()
         await self.save()
         if response.status >= 400:
-            self.printer(f"  (HTTP {response.status})")
+            self.printer("  " + self.texts("console.http_error", status=response.status))
         try:
             return json.loads(response.body) if response.body else None
         except ValueError:
@@ -292,10 +293,7 @@ class LocalWorkspace:
         if action in ("push", "update") and isinstance(answer.get("view"), dict):
             view = {"id": f"V{secrets.token_hex(5).upper()}", **answer["view"]}
             self.views[self.me] = view
-            self._print(
-                f"[modal] {render.mrkdwn(str((view.get('title') or {}).get('text', '')))}",
-                render.blocks(view.get("blocks"), self.names(), self._buttons(Clickable({}, view=view))),
-            )
+            self._show_view(view, self.names())
             self.show()
             return
         if action != "errors":
@@ -305,7 +303,7 @@ class LocalWorkspace:
     def narrate(self, key: str, **params: object) -> None:
         """A line of the demo's story, from the text catalogue."""
         self.printer("")
-        self.printer(f"▶ {self.texts(key, **params)}")
+        self.printer(Text.assemble("▶ ", render.styled(self.texts(key, **params))))
 
     def discard(self) -> None:
         """Forget output not worth printing (e.g. 47 channel creations)."""
@@ -333,69 +331,96 @@ class LocalWorkspace:
         """Print what the bot did since the last step, numbering every button and menu."""
         names = self.names()
         if ack and ack.get("response_action") == "errors":
+            labels = _labels(self.views.get(self.me))
             for block, error in ack.get("errors", {}).items():
-                self.printer(f"  ⚠ {block}: {error}")
+                self.printer(f"  ⚠ {labels.get(block, block)}: {error}")
         elif ack and (ack.get("text") or ack.get("blocks")):
-            self._print(f"(only you) → @{self.name(self.me)}", render.message(ack, names, self._buttons(None)))
+            title = self.texts("console.only_you", name=self.name(self.me))
+            self._print(title, render.message(ack, names, self._buttons(None), texts=self.texts))
         feed, self._feed[:] = list(self._feed), []
         shown = [c for c in feed if c.method in SHOWN_METHODS and c.status == 200 and c.response.get("ok", True)]
-        repeated: list[str] = []  # the same post to many channels (a broadcast) is printed once
-        for index, call in enumerate(shown):
-            previous = shown[index - 1] if index else None
-            if (
-                previous is not None
-                and call.method == previous.method == "chat.postMessage"
-                and call.args.get("text") == previous.args.get("text")
+        # The outbox's worker sends while the handler still acts, so the two interleave differently from run to
+        # run: show what changed (channels, then edits and replies) before what was newly posted, each in order.
+        shown.sort(key=_stage)
+        index = 0
+        while index < len(shown):
+            # The same post to many places (a broadcast, reminders) is printed once; workers send it in any
+            # order, so the places are sorted to print the same transcript every time.
+            run = [shown[index]]
+            while (
+                index + len(run) < len(shown)
+                and run[0].method == shown[index + len(run)].method == "chat.postMessage"
+                and run[0].args.get("text") == shown[index + len(run)].args.get("text")
             ):
-                repeated.append(names.get(call.response.get("channel", ""), call.response.get("channel", "?")))
-                continue
-            self._flush_repeated(repeated)
-            self._show_call(call, names)
-        self._flush_repeated(repeated)
-
-    def _flush_repeated(self, repeated: list[str]) -> None:
-        if repeated:
-            more = f" … (+{len(repeated) - 5})" if len(repeated) > 5 else ""
-            self.printer(f"  · {len(repeated)} × " + ", ".join(f"#{n}" for n in repeated[:5]) + more)
-            repeated.clear()
+                run.append(shown[index + len(run)])
+            index += len(run)
+            if len(run) > 1:
+                run.sort(key=lambda c: self._where(_channel_of(c), None))
+            self._show_call(run[0], names)
+            if len(run) > 1:
+                places = [self._where(_channel_of(c), None).removeprefix("→ ") for c in run[1:]]
+                more = self.texts("console.file.more", count=len(places) - 5) if len(places) > 5 else ""
+                self.printer(
+                    "  · "
+                    + self.texts("console.also", count=len(places), places=", ".join(places[:5]))
+                    + (f" {more}" if more else "")
+                )
 
     def _buttons(self, target: Clickable | None) -> list[dict]:
         return _Collector(self.clickables, target or Clickable(element={}))
 
     def _show_call(self, call: Call, names: dict[str, str]) -> None:
         args, res = call.args, call.response
+        texts = self.texts
         if call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             channel = res.get("channel") or args.get("channel")
             message = res.get("message") or {**args, "ts": res.get("ts") or args.get("ts")}
-            where = self._where(channel, args.get("user") if call.method == "chat.postEphemeral" else None)
-            verb = {"chat.update": "(updated) ", "chat.postEphemeral": "(only you) "}.get(call.method, "")
+            if call.method == "chat.postEphemeral":
+                title = texts("console.only_you", name=self.name(args.get("user", "")))
+            else:
+                title = self._where(channel, None)
+                if call.method == "chat.update":
+                    title = texts("console.updated", where=title)
             target = Clickable(element={}, channel=channel, message=message)
-            self._print(f"{verb}{where}", render.message(args, names, self._buttons(target)))
+            self._print(title, render.message(args, names, self._buttons(target), texts=texts))
         elif call.method == "response_url":
             target = Clickable(element={}, channel=None, message=None)
-            self._print("(reply)", render.message(args, names, self._buttons(target)))
+            self._print(texts("console.reply"), render.message(args, names, self._buttons(target), texts=texts))
         elif call.method in ("views.open", "views.push", "views.update"):
             view = res.get("view") or {}
             user = self._view_user(view)
             if view.get("type") == "modal":
                 self.views[user or self.me] = view
-            title = render.mrkdwn(str((view.get("title") or {}).get("text", "")))
-            self._print(
-                f"[modal] {title}",
-                render.blocks(view.get("blocks"), names, self._buttons(Clickable(element={}, view=view))),
-            )
+            self._show_view(view, names)
         elif call.method == "views.publish":
             view = res.get("view") or {}
             self._print(
-                f"[home] @{self.name(args.get('user_id', ''))}",
-                render.blocks(view.get("blocks"), names, self._buttons(Clickable(element={}, view=view))),
+                texts("console.home", name=self.name(args.get("user_id", ""))),
+                render.blocks(view.get("blocks"), names, self._buttons(Clickable(element={}, view=view)), texts=texts),
             )
         elif call.method in ("conversations.invite", "conversations.kick", "conversations.create"):
             channel = (res.get("channel") or {}).get("name") or names.get(args.get("channel", ""), "")
-            who = ", ".join(self.name(u) for u in str(args.get("users") or args.get("user") or "").split(",") if u)
-            self.printer(f"  · {call.method} #{channel} {who}".rstrip())
+            people = str(args.get("users") or args.get("user") or "").split(",")
+            who = ", ".join("@" + self.name(u) for u in people if u)
+            key = {"conversations.invite": "invited", "conversations.kick": "removed"}.get(call.method, "created")
+            self.printer("  · " + texts(f"console.{key}", channel=channel, people=who))
         elif call.method == "files.completeUploadExternal":
-            self.printer(f"  · file shared: {args.get('files')}")
+            channel = args.get("channel_id") or str(args.get("channels") or "").split(",")[0]
+            comment = render.message({"text": args.get("initial_comment") or ""}, names)
+            shared = []
+            for entry in args.get("files") or []:
+                stored = self.slack.ws.files.get(entry.get("id")) or {}
+                content = stored.get("content")
+                name = str(stored.get("name") or entry.get("title") or "")
+                shared += render.file_lines(name, content, names, tz=self.yakuba.deps.settings.tz, texts=texts)
+            self._print(self._where(channel, None), [*comment, *shared])
+
+    def _show_view(self, view: dict[str, Any], names: dict[str, str]) -> None:
+        title = render.mrkdwn(str((view.get("title") or {}).get("text", "")))
+        self._print(
+            self.texts("console.form", title=title),
+            render.blocks(view.get("blocks"), names, self._buttons(Clickable(element={}, view=view)), texts=self.texts),
+        )
 
     def _view_user(self, view: dict[str, Any]) -> str | None:
         for user, stack in self.slack.ws.stacks.items():
@@ -410,10 +435,30 @@ class LocalWorkspace:
         name = self.names().get(channel or "", channel or "?")
         return f"→ #{name}" + (f" (@{self.name(ephemeral_user)})" if ephemeral_user else "")
 
-    def _print(self, title: str, lines: list[str]) -> None:
-        self.printer(f"yakuba {title}")
+    def _print(self, title: str, lines: list[Text]) -> None:
+        self.printer(Text(f"yakuba {title}", style="bold"))
         for line in lines:
-            self.printer(f"  │ {line}")
+            self.printer(Text.assemble("  │ ", line))
+
+
+def _stage(call: Call) -> int:
+    if call.method.startswith("conversations."):
+        return 0
+    return 2 if call.method in ("chat.postMessage", "files.completeUploadExternal") else 1
+
+
+def _channel_of(call: Call) -> str | None:
+    channel = call.response.get("channel") or call.args.get("channel")
+    return channel if isinstance(channel, str) else None
+
+
+def _labels(view: dict[str, Any] | None) -> dict[str, str]:
+    """Input blocks' labels by block_id, so a form error names its field as the member sees it."""
+    return {
+        block["block_id"]: render.mrkdwn(str((block.get("label") or {}).get("text", "")))
+        for block in (view or {}).get("blocks") or []
+        if block.get("type") == "input" and block.get("block_id")
+    }
 
 
 async def _stored(url: str) -> dict[str, dict[str, dict[str, Any]]]:

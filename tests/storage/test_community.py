@@ -111,7 +111,8 @@ async def test_unreadable_file_is_one_error(db, tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("sections: [unclosed\n", "utf-8")
     report = await import_sections(db=db, team_id=TEAM, path=path)
-    assert report.file_error is not None and report.file_error.key == "bad_file"
+    assert report.file_error is not None and report.file_error.key == "cli.import.bad_yaml"
+    assert report.file_error.params == {"line": 1, "column": 11}  # where the bracket was opened
 
 
 async def test_cli_import_sections_and_export_members(tmp_path, slack, settings, capsys):

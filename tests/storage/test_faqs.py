@@ -100,7 +100,7 @@ async def test_import_csv_reports_bad_rows_with_line_numbers(db, tmp_path):
     report = await faq_io.import_faqs(db=db, team_id=TEAM, path=path, on_progress=lambda d, t: seen.append((d, t)))
     assert (report.total, report.created) == (5, 2)
     assert [e.line for e in report.errors] == [3, 6, 7]
-    assert "date" in report.errors[1].message
+    assert report.errors[1].key == "faq.import.errors.bad_date"
     assert seen[-1] == (5, 5)
     again = await faq_io.import_faqs(db=db, team_id=TEAM, path=path)
     assert (again.created, again.unchanged) == (0, 2)

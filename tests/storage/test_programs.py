@@ -171,8 +171,8 @@ async def test_unknown_users_and_unknown_fields_are_refused(db, team):
 
 async def test_unreadable_files(db, team):
     bad = await _import(db, "programs:\n  - title: [unclosed\n", team)
-    assert bad.file_error.key == "programs.error.bad_yaml" and bad.file_error.params["line"] == 3
-    assert (await _import(db, "programs: 42\n", team)).file_error.key == "programs.error.bad_file"
+    assert bad.file_error.key == "cli.import.bad_yaml" and bad.file_error.params["line"] == 2
+    assert (await _import(db, "programs: 42\n", team)).file_error.key == "cli.import.bad_shape"
     empty = await _import(db, "# nothing yet\n", team)
     assert empty.ok and empty.total == 0
 

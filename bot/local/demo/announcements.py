@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.blocks.announcements import SEND
+from bot.local.demo.story import JST, StoryClock
 from bot.local.workspace import LocalWorkspace
 from bot.texts import Texts
 
 
-def _say(ws: LocalWorkspace, key: str) -> None:
-    ws.printer("")
-    ws.printer(f"▶ {ws.texts(key)}")
-
-
-async def journey_announce(ws: LocalWorkspace) -> None:
+async def journey_announce(ws: LocalWorkspace, story: StoryClock) -> None:
+    story.at(datetime(2027, 3, 26, 9, 0, tzinfo=JST))
     ws.me = ws.organizer
-    _say(ws, "announcements.demo.setup")
+    ws.narrate("announcements.demo.setup")
     await ws.command("/yakuba", "setup prefectures")
-    _say(ws, "announcements.demo.quick")
+    ws.narrate("announcements.demo.quick")
     texts: Texts = ws.texts
     await ws.command("/announce", f"all {texts('announcements.demo.text')}")
-    _say(ws, "announcements.demo.send")
+    ws.narrate("announcements.demo.send")
     await ws.click_action(SEND)
-    _say(ws, "announcements.demo.status")
+    ws.narrate("announcements.demo.status")
     await ws.command("/announce", "status")

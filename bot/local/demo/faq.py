@@ -3,23 +3,26 @@ forwarded to the organisers and answered from Slack, and /archive."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from bot.blocks.faq import ANSWER, FORWARD, HELPFUL
 from bot.local import requests as req
+from bot.local.demo.story import JST, StoryClock
 from bot.local.workspace import LocalWorkspace
 from storage import faq_io
 
 DATA = Path(__file__).resolve().parents[3] / "storage" / "data"
 
 
-async def journey_faq(ws: LocalWorkspace) -> None:
+async def journey_faq(ws: LocalWorkspace, story: StoryClock) -> None:
     deps = ws.yakuba.deps
+    story.at(datetime(2027, 3, 24, 12, 15, tzinfo=JST))
     ws.me = ws.organizer
     ws.narrate("demo.faq.import")
     for run, name in ((faq_io.import_faqs, "faqs"), (faq_io.import_archives, "archives")):
         report = await run(db=deps.db, team_id=deps.team_id, path=DATA / f"{name}.example.yaml")
-        ws.printer(f"  · {name}: {report.created + report.updated + report.unchanged} / {report.total}")
+        ws.printer(f"  · {name}.example.yaml: {report.created + report.updated + report.unchanged} / {report.total}")
 
     ws.me = ws.slack.add_user("suzuki", "鈴木 花子")["id"]
     ws.slack.add_members(ws.general, ws.me)
