@@ -41,7 +41,7 @@ async def test_demo_runs_to_completion(tmp_path):
     code, out, err = await yakuba("demo", environ=env(tmp_path))
     assert code == 0, err
     assert "Traceback" not in out + err
-    from bot import render
+    from bot.local import render
     from bot.texts import Texts
 
     texts = Texts("ja")

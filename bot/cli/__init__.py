@@ -97,7 +97,7 @@ def _operator_error(exc: Exception) -> OperatorError | None:
         return exc
     from slack_sdk.errors import SlackApiError
 
-    from bot.identity import SlackAuthError, refusal
+    from bot.slack.identity import SlackAuthError, refusal
 
     if isinstance(exc, SlackApiError):
         if (refused := refusal(exc)) is not None:
@@ -232,7 +232,7 @@ def jobs_run(name: str, at: str | None) -> None:
         except ValueError:
             raise ConfigError("cli.jobs.bad_time", value=at) from None
     settings = _settings("SLACK_BOT_TOKEN")
-    from bot.operations import run_job
+    from bot.cli.operations import run_job
 
     _logging(logging.WARNING)
     asyncio.run(run_job(settings, name, moment))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.blocks import approval as approval_ids
+from bot.blocks import approvals as approval_ids
 from bot.blocks import privacy as privacy_ids
 from bot.blocks import registration as ids
 from bot.blocks.onboarding import OPEN_REGISTRATION
