@@ -31,13 +31,12 @@ import time
 from aiohttp import ClientSession, web
 
 from bench.common import table
-from bot import local_requests as req
-from bot.announcer import announcer_of
 from bot.app import create_app
 from bot.blocks import announcements as ui
 from bot.config import Settings
-from bot.pacer import Pacer
+from bot.local import requests as req
 from bot.server import init_web
+from bot.slack.pacer import Pacer
 from storage import prefectures
 from storage.data import prefectures as all_prefectures
 from storage.models import Member
@@ -53,7 +52,7 @@ def is_announcement(call) -> bool:
 async def run_case(slack: FakeSlack, yakuba, base: str, organizer: str, *, text: str, budget: int, count: int):
     slack.enforce_channel_rate(1.0)
     slack.workspace_budget(budget)
-    announcer = announcer_of(yakuba.deps)
+    announcer = yakuba.deps.announcer
     announcer.pacer = Pacer(budget)
     before = len(slack.calls)
     baseline = len(slack.calls_to("chat.postMessage", where=lambda c: c.status == 200 and is_announcement(c)))

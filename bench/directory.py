@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert
 
 from bench.common import percentile, table
-from bot.directory_map import render_map
+from bot.services.directory import render_map
 from storage import directory
 from storage.data import municipalities
 from storage.db import Database

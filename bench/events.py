@@ -116,7 +116,7 @@ async def _serve_until_stopped(ready: dict[str, Any], stop, extra=None) -> None:
 
 
 def _child_logging() -> None:
-    # What `yakuba serve` configures (bot/cli.py), for both servers alike; it goes to the child's stderr file.
+    # What `yakuba serve` configures (bot/cli/__init__.py), for both servers alike; it goes to the child's stderr file.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -416,7 +416,7 @@ class LoadResult:
 
 def build_requests(users: list[dict], tag: str) -> list[tuple[bytes, dict[str, str]]]:
     """Signed team_join event_callback bodies, one per user, each with its own event_id."""
-    from bot import local_requests as req
+    from bot.local import requests as req
 
     out = []
     for i, user in enumerate(users):

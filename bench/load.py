@@ -14,7 +14,7 @@ The burst (item 3 of issue #8) mixes, in a fixed interleaving, a quarter each of
 * slash commands, in turn `/yakuba help`, `/programs today`, `/faq ワクチン` and `/kenjinkai`, each with its
   own response_url on the fake Slack.
 
-yakuba acks an event once it is stored in its inbox (bot/inbox.py; one commit for the requests of the
+yakuba acks an event once it is stored in its inbox (bot/slack/inbox.py; one commit for the requests of the
 moment) and works on it after; a command is answered in the ack while the server is quiet and, while it is
 busy, stored and answered through response_url by the same worker. The report says where each command's
 answer went (in the ack or through response_url: every one must arrive), how long the work took after
@@ -66,7 +66,7 @@ import aiohttp
 from bench import events as ev
 from bench.common import run_bench, summary_ms, table
 from bench.events import HOST, SECRET, TOKEN, BenchError, Budget, Child, LoadResult
-from bot.local_requests import TEAM_ID
+from bot.local.requests import TEAM_ID
 from bot.server import dispatch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,9 +118,13 @@ async def _role_fake_slack(joiners: int) -> None:
     # One response_url per command of both apps' bursts (a quarter of the requests, like the joins).
     urls = [fake.new_response_url(channel=general["id"]) for _ in range(2 * joiners)]
     ready = {
-        "url": base_url, "root": fake.root_url, "joiners": new_users, "regulars": people, "general": general["id"],
+        "url": base_url,
+        "root": fake.root_url,
+        "joiners": new_users,
+        "regulars": people,
+        "general": general["id"],
         "response_urls": urls,
-    }  # fmt: skip
+    }
     await ev._serve_until_stopped(ready, fake.stop)
 
 
@@ -183,10 +187,20 @@ class LoadChild(Child):
     async def start(self) -> dict[str, Any]:
         with open(self.stderr_path, "wb") as err:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.load", "--role", self.role, "--max-life", str(self.max_life),
-                *self.extra, cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=err, limit=256 * 1024 * 1024,
-            )  # fmt: skip
+                sys.executable,
+                "-m",
+                "bench.load",
+                "--role",
+                self.role,
+                "--max-life",
+                str(self.max_life),
+                *self.extra,
+                cwd=ROOT,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=err,
+                limit=256 * 1024 * 1024,
+            )
         return await self._expect("ready", ev.CHILD_START)
 
 
@@ -199,7 +213,7 @@ class Burst:
         self.kinds: list[str] = []
 
     def add(self, kind: str, body: bytes) -> None:
-        from bot import local_requests as req
+        from bot.local import requests as req
 
         self.requests.append((body, req.sign(body, SECRET)))
         self.kinds.append(kind)
@@ -216,7 +230,7 @@ class Builder:
         self.base_ts = int(time.time())
 
     def burst(self, n: int) -> Burst:
-        from bot import local_requests as req
+        from bot.local import requests as req
 
         out = Burst()
         regulars, general = self.fake["regulars"], self.fake["general"]
@@ -421,8 +435,20 @@ async def orchestrate(args: argparse.Namespace) -> int:
         for app, runs in (("bare", bare_runs), ("yakuba", yak_runs)):
             r = runs[level][0]
             lat = summary_ms(r.latencies)
-            rows.append([app, level, r.events, round(r.wall, 2), r.throughput, lat["p50"], lat["p99"], lat["max"],
-                         r.error_count, r.server_cpu / max(1, r.ok) * 1000])  # fmt: skip
+            rows.append(
+                [
+                    app,
+                    level,
+                    r.events,
+                    round(r.wall, 2),
+                    r.throughput,
+                    lat["p50"],
+                    lat["p99"],
+                    lat["max"],
+                    r.error_count,
+                    r.server_cpu / max(1, r.ok) * 1000,
+                ]
+            )
             if r.errors:
                 failures.append(f"{app} at concurrency {level}: {r.error_count} failed requests {dict(r.errors)}")
     headers = ["app", "conc.", "requests", "wall s", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "srv cpu ms/req"]

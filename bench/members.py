@@ -53,18 +53,77 @@ JAPAN_PUBLIC_SECTOR = 3_380_000
 
 # Approximate population per prefecture (2020 census, units of 10,000, rounded), by JIS code 01..47.
 POPULATION = (
-    522, 124, 121, 230, 96, 107, 183, 287, 193, 194, 734, 628, 1405, 924, 220, 103,
-    113, 77, 81, 205, 198, 363, 754, 177, 141, 258, 884, 547, 132, 92, 55, 67,
-    189, 280, 134, 72, 95, 133, 69, 514, 81, 131, 174, 112, 107, 159, 147,
-)  # fmt: skip
+    522,
+    124,
+    121,
+    230,
+    96,
+    107,
+    183,
+    287,
+    193,
+    194,
+    734,
+    628,
+    1405,
+    924,
+    220,
+    103,
+    113,
+    77,
+    81,
+    205,
+    198,
+    363,
+    754,
+    177,
+    141,
+    258,
+    884,
+    547,
+    132,
+    92,
+    55,
+    67,
+    189,
+    280,
+    134,
+    72,
+    95,
+    133,
+    69,
+    514,
+    81,
+    131,
+    174,
+    112,
+    107,
+    159,
+    147,
+)
 KIND_WEIGHT = {"city": 5.0, "special_ward": 5.0, "designated_ward": 5.0, "town": 1.0, "village": 0.5}
 ORG_TYPES, ORG_WEIGHTS = ("municipality", "prefecture", "national"), (88, 10, 2)
 STATUSES, STATUS_WEIGHTS = ("approved", "pending", "joined"), (90, 5, 5)
 
 COLUMNS = (
-    "team_id", "user_id", "status", "joined_at", "left_at", "created_at", "updated_at", "name", "org_type",
-    "pref_code", "muni_code", "department", "title", "interests", "registered_at", "approved_at", "is_lead",
-)  # fmt: skip
+    "team_id",
+    "user_id",
+    "status",
+    "joined_at",
+    "left_at",
+    "created_at",
+    "updated_at",
+    "name",
+    "org_type",
+    "pref_code",
+    "muni_code",
+    "department",
+    "title",
+    "interests",
+    "registered_at",
+    "approved_at",
+    "is_lead",
+)
 
 
 def municipality_weights() -> tuple[list, list[float]]:
@@ -99,11 +158,27 @@ def batches(n: int, size: int, now: datetime, seed: int = 7):
             joined = naive_now - timedelta(seconds=rng.random() * three_years)
             approved = joined + timedelta(days=2) if status == "approved" else None
             left = naive_now - timedelta(days=rng.random() * 400) if rng.random() < 0.04 else None
-            rows.append((
-                TEAM, f"U{i:09d}", status, joined, left, joined, joined, f"Member {i}", org,
-                muni.pref_code, muni.code if org == "municipality" else None, "総務課", None, "[]",
-                joined if status != "joined" else None, approved, False,
-            ))  # fmt: skip
+            rows.append(
+                (
+                    TEAM,
+                    f"U{i:09d}",
+                    status,
+                    joined,
+                    left,
+                    joined,
+                    joined,
+                    f"Member {i}",
+                    org,
+                    muni.pref_code,
+                    muni.code if org == "municipality" else None,
+                    "総務課",
+                    None,
+                    "[]",
+                    joined if status != "joined" else None,
+                    approved,
+                    False,
+                )
+            )
         yield rows
 
 

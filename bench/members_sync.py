@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.membership_ops import sync_members
+from bot.services.membership import sync_members
 from storage.models import Member
 from tests.fake_slack import started_fake_slack
 

@@ -18,14 +18,16 @@ from slack_bolt.middleware.authorization.async_single_team_authorization import 
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot import __version__, identity, middleware
+from bot import __version__
 from bot.config import OperatorError, Settings
-from bot.context import Deps
-from bot.identity import Backoff, SlackAuthError, SlackUnreachableError
-from bot.inbox import WORKER, Inbox
-from bot.metrics import Metrics
-from bot.outbox import Outbox
-from bot.slack import build_client, without_retries
+from bot.services.announcer import Announcer
+from bot.slack import identity, middleware
+from bot.slack.client import build_client, without_retries
+from bot.slack.context import Deps
+from bot.slack.identity import Backoff, SlackAuthError, SlackUnreachableError
+from bot.slack.inbox import WORKER, Inbox
+from bot.slack.metrics import Metrics
+from bot.slack.outbox import Outbox
 from bot.texts import Texts
 from schedules.scheduler import Scheduler
 from storage import migrate
@@ -143,9 +145,13 @@ class Yakuba:
         if mode:
             log.info(
                 "yakuba %s started: mode=%s database=%s team=%s lang=%s tz=%s",
-                __version__, mode, self.deps.db.dialect, self.deps.team_id, self.settings.yakuba_lang,
+                __version__,
+                mode,
+                self.deps.db.dialect,
+                self.deps.team_id,
+                self.settings.yakuba_lang,
                 self.settings.yakuba_tz,
-            )  # fmt: skip
+            )
 
     async def identify(self) -> None:
         """Learn our team and bot user once (jobs and the outbox need them outside any request)."""
@@ -198,9 +204,11 @@ def create_app(
         texts=Texts(settings.yakuba_lang),
         clock=clock,
         team_id=team_id,
+        commands=handlers.COMMANDS,
         metrics=metrics,
     )
     deps.outbox = Outbox(deps)
+    deps.announcer = Announcer(deps)
     # Offline commands (db, jobs list, imports) build the app without a token; bolt insists on one, so it
     # gets an inert placeholder. serve/socket refuse to start without the real token before this point.
     bolt_client = client if settings.slack_bot_token else AsyncWebClient(token="xoxb-offline", base_url=client.base_url)

@@ -6,8 +6,8 @@ from typing import Any
 
 import yaml
 
-from bot.blocks.help import COMMANDS
 from bot.texts import Texts
+from handlers import COMMANDS
 
 BOT_EVENTS = ["team_join", "user_change", "app_mention", "message.im", "app_home_opened", "member_left_channel"]
 
@@ -38,11 +38,11 @@ def manifest(texts: Texts, *, url: str | None = None, socket: bool = False, name
     commands = []
     for command in COMMANDS:
         entry: dict[str, Any] = {
-            "command": f"/{command}",
-            "description": texts(f"help.commands.{command}.summary").replace("`", "")[:100],
+            "command": command.slash,
+            "description": texts(command.summary_key()).replace("`", "")[:100],
             "should_escape": False,
         }
-        hint = texts(f"help.commands.{command}.hint")
+        hint = texts(command.hint_key())
         if hint:
             entry["usage_hint"] = hint[:100]
         if events_url and not socket:

@@ -16,7 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot import __version__
 from bot.app import Yakuba, create_app
 from bot.config import OperatorError, Settings
-from bot.metrics import Metrics, request_kind
+from bot.slack.metrics import Metrics, request_kind
 from storage import inbox, outbox
 
 log = logging.getLogger(__name__)

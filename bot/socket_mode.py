@@ -15,11 +15,11 @@ from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, s
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bot import identity
 from bot.app import create_app
 from bot.config import OperatorError, Settings
-from bot.identity import SlackAuthError
-from bot.metrics import Metrics, request_kind
+from bot.slack import identity
+from bot.slack.identity import SlackAuthError
+from bot.slack.metrics import Metrics, request_kind
 
 log = logging.getLogger(__name__)
 

@@ -1,16 +1,21 @@
-"""Every feature registers its listeners here; the catch-alls come last so features always win."""
+"""Every feature registers its listeners here; the catch-alls come last so features always win.
+
+A feature answering a sub-command of a shared command (`/yakuba lead` in leads) registers before the
+command's own catch-all handler (yakuba), with a matcher on its words."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.slack.slash import SlashCommand
 from handlers import (
     announcements,
-    approval,
+    approvals,
     archives,
     directory,
     fallback,
     faq,
+    faq_mentions,
     home,
     leads,
     onboarding,
@@ -22,8 +27,38 @@ from handlers import (
     yakuba,
 )
 
-FEATURES = (onboarding, registration, approval, prefectures, leads, programs, announcements, sections, directory, home,
-            privacy, yakuba, faq, archives)
+FEATURES = (
+    onboarding,
+    registration,
+    approvals,
+    prefectures,
+    leads,
+    programs,
+    announcements,
+    sections,
+    directory,
+    home,
+    privacy,
+    yakuba,
+    faq,
+    faq_mentions,
+    archives,
+)
+
+# Every slash command of the contract, in the order members meet them (help and the manifest list them so).
+COMMANDS: tuple[SlashCommand, ...] = (
+    registration.COMMAND,
+    faq.COMMAND,
+    archives.COMMAND,
+    programs.COMMAND,
+    prefectures.COMMAND,
+    sections.COMMAND,
+    directory.COMMAND,
+    announcements.COMMAND,
+    approvals.COMMAND,
+    privacy.COMMAND,
+    yakuba.COMMAND,
+)
 
 
 def register_all(app: AsyncApp) -> None:

@@ -9,17 +9,23 @@ import logging
 from datetime import datetime
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from bot.announcement_ops import Role, TargetError, Targets, check_text, parse_quick, resolve, role_of
-from bot.announcer import announcer_of
 from bot.blocks import announcements as ui
 from bot.blocks.common import row_id
 from bot.blocks.help import usage_message
-from bot.commands import answered_in_time
-from bot.context import Deps, deps_of
+from bot.services.announcements import Role, TargetError, Targets, check_text, parse_quick, resolve, role_of
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
+from bot.slack.slash import SlashCommand
 from storage import announcements as store
 from storage.announcements import DUPLICATE_WINDOW
+
+# /announce: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("announce", opens_form=frozenset({""}))
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +40,7 @@ def _error(deps: Deps, exc: TargetError) -> dict:
     return ui.notice(deps.texts(exc.key, **exc.params))
 
 
-async def on_announce(ack, command: dict, context, respond) -> None:
+async def on_announce(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, _team(deps, context), command["user_id"]
     text = (command.get("text") or "").strip()
@@ -101,7 +107,7 @@ async def _draft(
     return ui.preview_message(deps.texts, draft, tz=deps.settings.tz, count=len(resolved.recipients))
 
 
-async def on_form(ack, body: dict, view: dict, context) -> None:
+async def on_form(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, _team(deps, context), body["user"]["id"]
     role = await role_of(deps, team_id=team, user_id=user)
@@ -184,7 +190,7 @@ def _announcement_id(value: object) -> int | None:
     return row_id(value) if isinstance(value, str) else None
 
 
-async def on_send(ack, body: dict, action: dict, context, respond) -> None:
+async def on_send(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     await ack()
     deps = deps_of(context)
     texts, team, user = deps.texts, _team(deps, context), body["user"]["id"]
@@ -223,7 +229,7 @@ async def on_send(ack, body: dict, action: dict, context, respond) -> None:
         return
     count = len(resolved.recipients)
     if status == "sending":
-        announcer_of(deps).kick()
+        deps.announcer.kick()
         text = texts("announcements.started", count=count)
     else:
         text = texts(
@@ -234,7 +240,7 @@ async def on_send(ack, body: dict, action: dict, context, respond) -> None:
     await respond(replace_original=True, **ui.notice(text))
 
 
-async def on_cancel(ack, body: dict, action: dict, context, respond) -> None:
+async def on_cancel(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     await ack()
     deps = deps_of(context)
     team, user = _team(deps, context), body["user"]["id"]
@@ -264,7 +270,7 @@ async def _status(deps: Deps, team: str, user: str, role: Role) -> dict:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/announce")(answered_in_time(on_announce))
+    app.command(COMMAND.slash)(answered_in_time(on_announce))
     app.view(ui.CALLBACK)(on_form)
     app.action(ui.SEND)(on_send)
     app.action(ui.SEND_AGAIN)(on_send)

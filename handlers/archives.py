@@ -5,20 +5,26 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.archives import CALLBACK, announce_message, archive_modal, done_view, list_message, read_form
 from bot.blocks.common import esc
 from bot.blocks.faq import notice
-from bot.commands import answered_in_time
-from bot.context import deps_of
-from bot.permissions import is_organizer
+from bot.slack.commands import answered_in_time
+from bot.slack.context import deps_of
+from bot.slack.permissions import is_organizer
+from bot.slack.slash import SlashCommand
 from storage import archives, outbox
+
+# /archive: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("archive", opens_form=frozenset({"add"}), organisers=frozenset({"add"}))
 
 log = logging.getLogger(__name__)
 
 
-async def on_archive(ack, command: dict, context) -> None:
+async def on_archive(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, context.team_id or deps.team_id, command.get("user_id", "")
     query = " ".join(str(command.get("text") or "").split())
@@ -42,7 +48,7 @@ async def on_archive(ack, command: dict, context) -> None:
     await ack(response_type="ephemeral", **list_message(texts, [h.archive for h in hits], query=query))
 
 
-async def on_save(ack, body: dict, view: dict, context) -> None:
+async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team = deps.texts, context.team_id or deps.team_id
     user = (body.get("user") or {}).get("id", "")
@@ -54,14 +60,27 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
         await ack(response_action="errors", errors=errors)
         return
     saved, outcome = await archives.upsert(db=deps.db, team_id=team, **fields)
-    lines = [texts("archives.form.saved", outcome=texts(f"archives.form.outcome.{outcome}"), series=esc(saved.series),
-                   number=saved.number)]  # fmt: skip
+    lines = [
+        texts(
+            "archives.form.saved",
+            outcome=texts(f"archives.form.outcome.{outcome}"),
+            series=esc(saved.series),
+            number=saved.number,
+        )
+    ]
     channel = deps.settings.yakuba_broadcast_channel
     if announce and channel:
         # Keyed by the archive: saving it again with the box ticked does not announce twice.
         async with deps.db.write() as session:
-            await outbox.enqueue(session, team_id=team, key=f"archive-announce:{saved.id}", kind="post",
-                                 target=channel, payload=announce_message(texts, saved), now=deps.clock())  # fmt: skip
+            await outbox.enqueue(
+                session,
+                team_id=team,
+                key=f"archive-announce:{saved.id}",
+                kind="post",
+                target=channel,
+                payload=announce_message(texts, saved),
+                now=deps.clock(),
+            )
         deps.outbox.kick()
         lines.append(texts("archives.form.announced"))
     elif announce:
@@ -70,5 +89,5 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/archive")(answered_in_time(on_archive))
+    app.command(COMMAND.slash)(answered_in_time(on_archive))
     app.view(CALLBACK)(on_save)

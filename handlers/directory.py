@@ -1,4 +1,4 @@
-"""/members stats|map|export and /kenjinkai members: the directory, answered from aggregate SQL."""
+"""/members stats|map|export: the directory, answered from aggregate SQL."""
 
 from __future__ import annotations
 
@@ -6,31 +6,28 @@ import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.directory import kenjinkai_members_message, stats_message
+from bot.blocks.directory import stats_message
 from bot.blocks.help import usage_message
-from bot.commands import answered_in_time
-from bot.context import Deps, deps_of
-from bot.directory_map import render_map
-from bot.permissions import is_organizer
-from storage import audit, directory, members
+from bot.services.directory import render_map
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
+from bot.slack.files import dm_channel, upload
+from bot.slack.permissions import is_organizer
+from bot.slack.slash import SlashCommand
+from storage import audit, directory
+
+# /members: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("members", organisers=frozenset({"export"}))
 
 log = logging.getLogger(__name__)
 
 
-async def dm_channel(deps: Deps, user_id: str) -> str:
-    opened = await deps.client.conversations_open(users=user_id)
-    return opened["channel"]["id"]
-
-
-async def upload(deps: Deps, *, channel: str, content: bytes, filename: str, title: str, comment: str) -> None:
-    await deps.client.files_upload_v2(
-        channel=channel, content=content, filename=filename, title=title, initial_comment=comment
-    )
-
-
-async def on_members(ack, command: dict, context, respond) -> None:
+async def on_members(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     deps = deps_of(context)
     texts, team_id, user_id = deps.texts, context.team_id or deps.team_id, command["user_id"]
     verb = (command.get("text") or "").strip().lower()
@@ -50,7 +47,7 @@ async def on_members(ack, command: dict, context, respond) -> None:
         await ack(response_type="ephemeral", **usage_message(texts, "members"))
 
 
-async def send_map(deps: Deps, *, team_id: str, user_id: str, channel: str, respond) -> None:
+async def send_map(deps: Deps, *, team_id: str, user_id: str, channel: str, respond: AsyncRespond) -> None:
     """Draw in a worker thread (the event loop keeps serving), share where asked, else in a DM."""
     texts = deps.texts
     counts = await directory.prefecture_counts(deps.db, team_id=team_id)
@@ -76,7 +73,7 @@ async def send_map(deps: Deps, *, team_id: str, user_id: str, channel: str, resp
         await respond(response_type="ephemeral", text=texts("directory.map.failed"))
 
 
-async def send_export(deps: Deps, *, team_id: str, user_id: str, respond) -> None:
+async def send_export(deps: Deps, *, team_id: str, user_id: str, respond: AsyncRespond) -> None:
     content, count = await directory.export_csv(deps.db, team_id=team_id)
     stamp = deps.clock().astimezone(deps.settings.tz).strftime("%Y%m%d-%H%M")
     try:
@@ -96,18 +93,5 @@ async def send_export(deps: Deps, *, team_id: str, user_id: str, respond) -> Non
         audit.record(session, team_id=team_id, actor=user_id, action="members.exported", detail={"rows": count})
 
 
-async def kenjinkai_members(ack, deps: Deps, *, team_id: str, user_id: str) -> None:
-    """`/kenjinkai members`: the approved members of one's own prefecture (approved members only)."""
-    member = await members.get(deps.db, team_id=team_id, user_id=user_id)
-    if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
-        await ack(response_type="ephemeral", text=deps.texts("prefectures.kenjinkai.not_registered"))
-        return
-    listed, total = await directory.prefecture_members(deps.db, team_id=team_id, pref_code=member.pref_code)
-    await ack(
-        response_type="ephemeral",
-        **kenjinkai_members_message(deps.texts, pref_code=member.pref_code, listed=listed, total=total),
-    )
-
-
 def register(app: AsyncApp) -> None:
-    app.command("/members")(answered_in_time(on_members))
+    app.command(COMMAND.slash)(answered_in_time(on_members))

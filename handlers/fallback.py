@@ -6,25 +6,28 @@ import logging
 import re
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.help import help_message
-from bot.context import deps_of
+from bot.slack.context import deps_of
 
 log = logging.getLogger(__name__)
 ANY = re.compile(r".*")
 
 
-async def on_any_command(ack, command: dict, context) -> None:
+async def on_any_command(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     text = f"{command.get('command', '')} {command.get('text', '')}".strip()
-    await ack(response_type="ephemeral", **help_message(deps.texts, unknown=text))
+    await ack(response_type="ephemeral", **help_message(deps.texts, deps.command_names, unknown=text))
 
 
-async def ack_only(ack) -> None:
+async def ack_only(ack: AsyncAck) -> None:
     await ack()
 
 
-async def on_any_options(ack) -> None:
+async def on_any_options(ack: AsyncAck) -> None:
     await ack(options=[])
 
 
@@ -32,7 +35,7 @@ async def ignore_event() -> None:
     """Subscribed events nobody handles still get a 200, so Slack does not retry them."""
 
 
-async def on_error(error: Exception, body: dict, respond=None) -> None:
+async def on_error(error: Exception, body: dict, respond: AsyncRespond | None = None) -> None:
     # Type and kind only: bodies carry names and messages, which never go to logs.
     kind = body.get("type") if isinstance(body, dict) else None
     log.error("listener failed on %s: %s", kind, type(error).__name__, exc_info=error)

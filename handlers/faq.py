@@ -5,18 +5,24 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import faq as ids
 from bot.blocks.common import esc
 from bot.blocks.faq import categories_message, forwarded_message, no_match_message, notice, results_message
 from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read_form
-from bot.commands import answered_in_time
-from bot.context import Deps, deps_of
-from bot.permissions import is_organizer
-from handlers import faq_mentions
-from handlers.faq_mentions import RELEVANT, visibilities
+from bot.services.faq import RELEVANT, visibilities
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
+from bot.slack.permissions import is_organizer
+from bot.slack.slash import SlashCommand
 from storage import faq_channels, faqs, outbox
+
+# /faq: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("faq", opens_form=frozenset({"add", "edit"}), organisers=frozenset({"add", "edit", "auto"}))
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +31,7 @@ def _team(context, deps: Deps) -> str:
     return context.team_id or deps.team_id
 
 
-async def _tell(body: dict, respond, text: str) -> None:
+async def _tell(body: dict, respond: AsyncRespond, text: str) -> None:
     """An ephemeral reply to a click; a forged click without a response_url (e.g. inside a modal) gets none."""
     if body.get("response_url"):
         await respond(response_type="ephemeral", replace_original=False, **notice(text))
@@ -40,8 +46,11 @@ async def search(deps: Deps, team: str, user: str, query: str) -> dict:
     texts = deps.texts
     organiser = await is_organizer(deps, user)
     shown = await visibilities(deps, user, private=True)
-    hits = [h for h in await faqs.search(db=deps.db, team_id=team, query=query, limit=3, visibilities=shown)
-            if h.score >= RELEVANT]  # fmt: skip
+    hits = [
+        h
+        for h in await faqs.search(db=deps.db, team_id=team, query=query, limit=3, visibilities=shown)
+        if h.score >= RELEVANT
+    ]
     if not hits:
         row = await faqs.log_unanswered(db=deps.db, team_id=team, question=query)
         return no_match_message(texts, query, row.id if row else None)
@@ -68,7 +77,7 @@ async def open_form(deps: Deps, trigger_id: str, view: dict) -> None:
         log.warning("FAQ form not opened: %s", exc.response.get("error"))
 
 
-async def on_faq(ack, command: dict, context) -> None:
+async def on_faq(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, _team(context, deps), command.get("user_id", "")
     text = " ".join(str(command.get("text") or "").split())
@@ -104,7 +113,9 @@ async def on_faq(ack, command: dict, context) -> None:
     await open_form(deps, str(command.get("trigger_id") or ""), faq_modal(texts, entry))
 
 
-async def on_feedback(ack, body: dict, action: dict, context, respond) -> None:
+async def on_feedback(
+    ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
     await ack()
     deps = deps_of(context)
     team, user, value = _team(context, deps), _user(body), str(action.get("value") or "")
@@ -121,7 +132,7 @@ async def on_feedback(ack, body: dict, action: dict, context, respond) -> None:
     await _tell(body, respond, text)
 
 
-async def on_forward(ack, body: dict, action: dict, context, respond) -> None:
+async def on_forward(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     """Post the question to the organisers' channel: once per question per member (outbox key)."""
     await ack()
     deps = deps_of(context)
@@ -139,15 +150,23 @@ async def on_forward(ack, body: dict, action: dict, context, respond) -> None:
         text = texts("faq.forward.no_channel")
     else:
         async with deps.db.write() as session:
-            new = await outbox.enqueue(session, team_id=team, key=f"faq-forward:{row.id}:{user}", kind="post",
-                                       target=channel, payload=forwarded_message(texts, row, user),
-                                       now=deps.clock())  # fmt: skip
+            new = await outbox.enqueue(
+                session,
+                team_id=team,
+                key=f"faq-forward:{row.id}:{user}",
+                kind="post",
+                target=channel,
+                payload=forwarded_message(texts, row, user),
+                now=deps.clock(),
+            )
         deps.outbox.kick()
         text = texts("faq.forward.done" if new else "faq.forward.already")
     await _tell(body, respond, text)
 
 
-async def on_edit_or_answer(ack, body: dict, action: dict, context, respond) -> None:
+async def on_edit_or_answer(
+    ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
     """An organiser's "edit" under a result, or "write an answer" on a forwarded question: the form."""
     await ack()
     deps = deps_of(context)
@@ -169,7 +188,7 @@ async def on_edit_or_answer(ack, body: dict, action: dict, context, respond) -> 
     await open_form(deps, str(body.get("trigger_id") or ""), view)
 
 
-async def on_save(ack, body: dict, view: dict, context) -> None:
+async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, _team(context, deps), _user(body)
     # Checked again here: a submission can be forged, or the right lost since the form opened.
@@ -190,23 +209,24 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
         await ack(response_action="errors", errors={"question": texts("faq.form.error.taken", id=same.id)})
         return
     if current is not None:
-        entry, outcome = await faqs.update(db=deps.db, team_id=team, faq_id=current.id, edited_by=user,
-                                           author=current.author, **fields)  # fmt: skip
+        entry, outcome = await faqs.update(
+            db=deps.db, team_id=team, faq_id=current.id, edited_by=user, author=current.author, **fields
+        )
     else:
         entry, outcome = await faqs.upsert(db=deps.db, team_id=team, edited_by=user, author=user, **fields)
         if kind == "unanswered" and ref:
             await faqs.resolve_unanswered(db=deps.db, team_id=team, unanswered_id=ref, faq_id=entry.id)
-    text = texts("faq.form.saved", outcome=texts(f"faq.form.outcome.{outcome}"), id=entry.id,
-                 question=esc(entry.question))  # fmt: skip
+    text = texts(
+        "faq.form.saved", outcome=texts(f"faq.form.outcome.{outcome}"), id=entry.id, question=esc(entry.question)
+    )
     await ack(response_action="update", view=done_view(texts, text))
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/faq")(answered_in_time(on_faq))
+    app.command(COMMAND.slash)(answered_in_time(on_faq))
     app.action(ids.HELPFUL)(on_feedback)
     app.action(ids.UNHELPFUL)(on_feedback)
     app.action(ids.FORWARD)(on_forward)
     app.action(ids.EDIT)(on_edit_or_answer)
     app.action(ids.ANSWER)(on_edit_or_answer)
     app.view(CALLBACK)(on_save)
-    faq_mentions.register(app)

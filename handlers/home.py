@@ -5,26 +5,26 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import home as ids
-from bot.blocks.approval import when
+from bot.blocks.approvals import when
 from bot.blocks.directory import summary
 from bot.blocks.home import HomeData, faq_modal, faq_results, home_view
-from bot.context import Deps, deps_of
-from bot.permissions import is_organizer
-from storage import approvals, directory, members, prefectures, sections
+from bot.slack.context import Deps, deps_of
+from bot.slack.permissions import is_organizer
+from storage import approvals, directory, faqs, members, prefectures, programs, sections
+from storage.faq_feedback import log_unanswered
 from storage.members import Profile
 
 log = logging.getLogger(__name__)
 
 
 async def today(deps: Deps, team_id: str) -> list[tuple[str, str]]:
-    """Today's 庁内放送 from the programmes feature; nothing when it is not installed."""
-    try:
-        from storage import programs
-    except ImportError:
-        return []
+    """Today's 庁内放送 from the programmes feature."""
     tz = deps.settings.tz
     day = deps.clock().astimezone(tz).date()
     return [
@@ -61,14 +61,14 @@ async def publish(deps: Deps, *, team_id: str, user_id: str) -> None:
         log.warning("home tab not published: %s", exc.response.get("error"))
 
 
-async def on_app_home_opened(event: dict, context) -> None:
+async def on_app_home_opened(event: dict, context: AsyncBoltContext) -> None:
     if event.get("tab", "home") != "home" or not isinstance(event.get("user"), str):
         return
     deps = deps_of(context)
     await publish(deps, team_id=context.team_id or deps.team_id, user_id=event["user"])
 
 
-async def on_faq_search(ack, body: dict, client, context) -> None:
+async def on_faq_search(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
     await ack()
     try:
         await client.views_open(trigger_id=body["trigger_id"], view=faq_modal(deps_of(context).texts))
@@ -76,27 +76,19 @@ async def on_faq_search(ack, body: dict, client, context) -> None:
         log.warning("FAQ search form not opened: %s", exc.response.get("error"))
 
 
-async def on_faq_submit(ack, body: dict, view: dict, context) -> None:
+async def on_faq_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     values = ((view.get("state") or {}).get("values")) or {}
     query = (((values.get(ids.FAQ_BLOCK) or {}).get(ids.FAQ_INPUT) or {}).get("value") or "").strip()[:200]
     team = body.get("team") if isinstance(body.get("team"), dict) else {}
     team_id = context.team_id or team.get("id") or deps.team_id
-    hits: list[tuple[str, str, str | None, str | None]] = []
-    try:
-        from storage import faqs
-
-        found = await faqs.search(db=deps.db, team_id=team_id, query=query, limit=5) if query else []
-        hits = [
-            (h.faq.question, h.faq.answer, h.faq.source, h.faq.updated_on.isoformat() if h.faq.updated_on else None)
-            for h in found
-        ]
-        if query and not hits:
-            from storage.faq_feedback import log_unanswered
-
-            await log_unanswered(db=deps.db, team_id=team_id, question=query)
-    except ImportError:
-        pass
+    found = await faqs.search(db=deps.db, team_id=team_id, query=query, limit=5) if query else []
+    hits: list[tuple[str, str, str | None, str | None]] = [
+        (h.faq.question, h.faq.answer, h.faq.source, h.faq.updated_on.isoformat() if h.faq.updated_on else None)
+        for h in found
+    ]
+    if query and not hits:
+        await log_unanswered(db=deps.db, team_id=team_id, question=query)
     await ack(response_action="update", view=faq_results(deps.texts, query=query, hits=hits))
 
 

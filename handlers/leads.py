@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import leads as ids
-from bot.context import deps_of
-from bot.permissions import is_organizer
+from bot.slack.commands import answered_in_time
+from bot.slack.context import deps_of
+from bot.slack.permissions import is_organizer
+from bot.slack.slash import YAKUBA, verb
 from storage import audit, members
 
 
-async def open_lead_form(ack, command: dict, context, client) -> None:
+async def open_lead_form(ack: AsyncAck, command: dict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
     deps = deps_of(context)
     if not await is_organizer(deps, command.get("user_id", "")):
         await ack(response_type="ephemeral", text=deps.texts("leads.refused"))
@@ -19,7 +24,7 @@ async def open_lead_form(ack, command: dict, context, client) -> None:
     await client.views_open(trigger_id=command["trigger_id"], view=ids.lead_modal(deps.texts))
 
 
-async def on_lead_submit(ack, body: dict, view: dict, context) -> None:
+async def on_lead_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     actor = body["user"]["id"]
     values = view["state"]["values"]
@@ -35,10 +40,16 @@ async def on_lead_submit(ack, body: dict, view: dict, context) -> None:
     lead = role != "release"
     await members.set_lead(deps.db, team_id=member.team_id, user_id=user_id, lead=lead)
     async with deps.db.write() as session:
-        audit.record(session, team_id=member.team_id, actor=actor, action="lead.appoint" if lead else "lead.release",
-                     subject=user_id)
+        audit.record(
+            session,
+            team_id=member.team_id,
+            actor=actor,
+            action="lead.appoint" if lead else "lead.release",
+            subject=user_id,
+        )
     await ack(response_action="clear")
 
 
 def register(app: AsyncApp) -> None:
+    app.command(YAKUBA, matchers=[verb("lead")])(answered_in_time(open_lead_form))
     app.view(ids.LEAD_VIEW)(on_lead_submit)

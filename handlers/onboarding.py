@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.onboarding import welcome_message
-from bot.context import deps_of
-from bot.events import once_per_event
+from bot.slack.context import deps_of
+from bot.slack.events import once_per_event
 from storage import members, outbox
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
-async def on_team_join(event: dict, context) -> None:
+async def on_team_join(event: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     user = event.get("user") or {}
     user_id = user.get("id") if isinstance(user, dict) else None

@@ -6,17 +6,25 @@ import logging
 import re
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.directory import kenjinkai_members_message
 from bot.blocks.help import usage_message
 from bot.blocks.prefectures import association_message, setup_report
-from bot.commands import answered_in_time
-from bot.context import deps_of
-from bot.membership_ops import setup_prefectures
-from bot.permissions import is_organizer
-from handlers import directory, membership
-from storage import members, prefectures
+from bot.services import membership
+from bot.services.prefectures import setup_prefectures
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
+from bot.slack.permissions import is_organizer
+from bot.slack.slash import YAKUBA, SlashCommand, verb
+from storage import directory, members, prefectures
 from storage.data import prefecture
+
+# /kenjinkai: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("kenjinkai")
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +32,11 @@ USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 SLACKBOT = "USLACKBOT"
 
 
-async def on_kenjinkai(ack, command: dict, context) -> None:
+async def on_kenjinkai(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team_id = deps.texts, context.team_id or deps.team_id
-    if (command.get("text") or "").strip().lower() == "members":  # the directory's listing (handlers/directory)
-        await directory.kenjinkai_members(ack, deps, team_id=team_id, user_id=command["user_id"])
+    if (command.get("text") or "").strip().lower() == "members":  # the directory's listing of one's own 県人会
+        await kenjinkai_members(ack, deps, team_id=team_id, user_id=command["user_id"])
         return
     if (command.get("text") or "").strip():
         await ack(response_type="ephemeral", **usage_message(texts, "kenjinkai"))
@@ -39,16 +47,21 @@ async def on_kenjinkai(ack, command: dict, context) -> None:
         return
     pref = prefecture(member.pref_code)
     if member.status == "pending":
-        await ack(response_type="ephemeral",
-                  text=texts("prefectures.kenjinkai.pending", prefecture=pref.name if pref else ""))
+        await ack(
+            response_type="ephemeral", text=texts("prefectures.kenjinkai.pending", prefecture=pref.name if pref else "")
+        )
         return
     channel = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
     figures = await members.association(deps.db, team_id=team_id, pref_code=member.pref_code)
-    await ack(response_type="ephemeral", **association_message(
-        texts, pref_code=member.pref_code, channel_id=channel.channel_id if channel else None, figures=figures))
+    await ack(
+        response_type="ephemeral",
+        **association_message(
+            texts, pref_code=member.pref_code, channel_id=channel.channel_id if channel else None, figures=figures
+        ),
+    )
 
 
-async def on_user_change(event: dict, context) -> None:
+async def on_user_change(event: dict, context: AsyncBoltContext) -> None:
     """Deactivated → marked left (nothing deleted); reactivated → restored and back in their channel."""
     deps = deps_of(context)
     user = event.get("user") if isinstance(event.get("user"), dict) else {}
@@ -64,7 +77,7 @@ async def on_user_change(event: dict, context) -> None:
         await membership.place(deps, team_id=team_id, user_id=user_id)
 
 
-async def on_member_left_channel(event: dict, context) -> None:
+async def on_member_left_channel(event: dict, context: AsyncBoltContext) -> None:
     """Leaving one's own prefecture channel is allowed; the record then says they are not placed."""
     deps = deps_of(context)
     user_id, channel_id = event.get("user"), event.get("channel")
@@ -79,13 +92,27 @@ async def on_member_left_channel(event: dict, context) -> None:
         await members.set_placed(deps.db, member_id=member.id, pref_code=None)
 
 
+async def kenjinkai_members(ack: AsyncAck, deps: Deps, *, team_id: str, user_id: str) -> None:
+    """`/kenjinkai members`: the approved members of one's own prefecture (approved members only)."""
+    member = await members.get(deps.db, team_id=team_id, user_id=user_id)
+    if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
+        await ack(response_type="ephemeral", text=deps.texts("prefectures.kenjinkai.not_registered"))
+        return
+    listed, total = await directory.prefecture_members(deps.db, team_id=team_id, pref_code=member.pref_code)
+    await ack(
+        response_type="ephemeral",
+        **kenjinkai_members_message(deps.texts, pref_code=member.pref_code, listed=listed, total=total),
+    )
+
+
 def register(app: AsyncApp) -> None:
-    app.command("/kenjinkai")(answered_in_time(on_kenjinkai))
+    app.command(COMMAND.slash)(answered_in_time(on_kenjinkai))
     app.event("user_change")(on_user_change)
     app.event("member_left_channel")(on_member_left_channel)
+    app.command(YAKUBA, matchers=[verb("setup", "prefectures")])(answered_in_time(on_setup_prefectures))
 
 
-async def on_setup_prefectures(ack, command: dict, context, respond) -> None:
+async def on_setup_prefectures(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     """`/yakuba setup prefectures`: create or link the 47 channels (organisers only), then report."""
     deps = deps_of(context)
     texts, user_id = deps.texts, command["user_id"]
@@ -99,5 +126,9 @@ async def on_setup_prefectures(ack, command: dict, context, respond) -> None:
         log.warning("prefecture set-up failed: %s", type(exc).__name__)
         await respond(response_type="ephemeral", text=texts("help.error"))
         return
-    await respond(response_type="ephemeral", **setup_report(texts, created=report.created, linked=report.linked,
-                                                            unchanged=report.unchanged, failures=report.failures))
+    await respond(
+        response_type="ephemeral",
+        **setup_report(
+            texts, created=report.created, linked=report.linked, unchanged=report.unchanged, failures=report.failures
+        ),
+    )

@@ -6,45 +6,28 @@ import json
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import privacy as ids
 from bot.blocks.help import usage_message
 from bot.blocks.privacy import forget_confirmation
-from bot.commands import answered_in_time
-from bot.context import Deps, deps_of
-from handlers.directory import dm_channel, upload
+from bot.services.privacy import forget_member
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
+from bot.slack.files import dm_channel, upload
+from bot.slack.slash import SlashCommand
 from storage import audit, privacy
+
+# /mydata: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("mydata")
 
 log = logging.getLogger(__name__)
 
 
-async def forget_member(deps: Deps, *, team_id: str, user_id: str, actor: str | None = None) -> privacy.Forgotten:
-    """Erase everywhere: the programmes feature's own data first (if installed), then ours in one transaction."""
-    try:
-        from storage import programs
-    except ImportError:
-        programs = None
-    subscriptions = 0
-    if programs is not None and hasattr(programs, "forget_member"):
-        done = await programs.forget_member(db=deps.db, team_id=team_id, user_id=user_id)
-        subscriptions = done.subscriptions + done.personalities
-    result = await privacy.forget(deps.db, team_id=team_id, user_id=user_id, tz=deps.settings.tz, actor=actor)
-    if subscriptions and not result.anything:
-        # Only programme data was left (e.g. an earlier erase was interrupted): still worth a record.
-        async with deps.db.write() as session:
-            audit.record(
-                session,
-                team_id=team_id,
-                actor=actor or "self",
-                action="privacy.forgotten",
-                detail={"subscriptions": subscriptions},
-            )
-        return privacy.Forgotten("none", 0, 0, subscriptions)
-    return result
-
-
-async def send_export(deps: Deps, *, team_id: str, user_id: str, respond) -> None:
+async def send_export(deps: Deps, *, team_id: str, user_id: str, respond: AsyncRespond) -> None:
     data = await privacy.collect(deps.db, team_id=team_id, user_id=user_id)
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     try:
@@ -64,7 +47,7 @@ async def send_export(deps: Deps, *, team_id: str, user_id: str, respond) -> Non
         audit.record(session, team_id=team_id, actor=user_id, action="privacy.exported", subject=user_id)
 
 
-async def on_mydata(ack, command: dict, context, respond) -> None:
+async def on_mydata(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     deps = deps_of(context)
     texts, team_id, user_id = deps.texts, context.team_id or deps.team_id, command["user_id"]
     verb = (command.get("text") or "").strip().lower()
@@ -77,7 +60,7 @@ async def on_mydata(ack, command: dict, context, respond) -> None:
         await ack(response_type="ephemeral", **usage_message(texts, "mydata"))
 
 
-async def on_forget_confirmed(ack, body: dict, context, respond) -> None:
+async def on_forget_confirmed(ack: AsyncAck, body: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     """Whoever presses the button is the one erased: nobody can erase someone else."""
     await ack()
     deps = deps_of(context)
@@ -88,7 +71,7 @@ async def on_forget_confirmed(ack, body: dict, context, respond) -> None:
     await respond(response_type="ephemeral", replace_original=True, text=deps.texts(key))
 
 
-async def on_forget_cancelled(ack, context, respond) -> None:
+async def on_forget_cancelled(ack: AsyncAck, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     await ack()
     await respond(
         response_type="ephemeral", replace_original=True, text=deps_of(context).texts("privacy.forget.cancelled")
@@ -96,6 +79,6 @@ async def on_forget_cancelled(ack, context, respond) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/mydata")(answered_in_time(on_mydata))
+    app.command(COMMAND.slash)(answered_in_time(on_mydata))
     app.action(ids.FORGET_CONFIRM)(on_forget_confirmed)
     app.action(ids.FORGET_CANCEL)(on_forget_cancelled)

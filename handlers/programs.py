@@ -7,22 +7,31 @@ import logging
 from datetime import date, timedelta
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.common import esc, row_id
 from bot.blocks.help import usage_message
 from bot.blocks.program_form import CALLBACK, done_view, entry_from_state, form_errors, program_modal
 from bot.blocks.programs import SUBSCRIBE, lineup_message, notice, week_message
-from bot.commands import answered_in_time
-from bot.context import Deps, deps_of
-from bot.permissions import is_organizer
-from bot.slack_users import user_checker
-from schedules.recurrence import holiday_name, occurrences
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
+from bot.slack.permissions import is_organizer
+from bot.slack.slash import SlashCommand
+from bot.slack.users import user_checker
 from storage import programs as repo
 from storage.program_checks import validate_program
+from storage.recurrence import holiday_name, occurrences
+
+# /programs: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand(
+    "programs", opens_form=frozenset({"add", "edit"}), organisers=frozenset({"add", "edit", "pause", "resume"})
+)
 
 log = logging.getLogger(__name__)
 MEMBER_VERBS = ("today", "week", "subscribe", "unsubscribe")
-ORGANIZER_VERBS = ("add", "edit", "pause", "resume")
 
 
 def _today(deps: Deps) -> date:
@@ -32,8 +41,14 @@ def _today(deps: Deps) -> date:
 async def day_message(deps: Deps, team: str, day: date) -> dict:
     settings = deps.settings
     found = await repo.lineup(db=deps.db, team_id=team, day=day, tz=settings.tz)
-    return lineup_message(deps.texts, day, found, minutes=settings.yakuba_reminder_minutes,
-                          broadcast=settings.yakuba_broadcast_channel, holiday=holiday_name(day))  # fmt: skip
+    return lineup_message(
+        deps.texts,
+        day,
+        found,
+        minutes=settings.yakuba_reminder_minutes,
+        broadcast=settings.yakuba_broadcast_channel,
+        holiday=holiday_name(day),
+    )
 
 
 async def week(deps: Deps, team: str) -> dict:
@@ -42,8 +57,12 @@ async def week(deps: Deps, team: str) -> dict:
     for offset in range(7):
         day = first + timedelta(days=offset)
         days.append((day, await repo.lineup(db=deps.db, team_id=team, day=day, tz=deps.settings.tz)))
-    return week_message(deps.texts, days, minutes=deps.settings.yakuba_reminder_minutes,
-                        broadcast=deps.settings.yakuba_broadcast_channel)  # fmt: skip
+    return week_message(
+        deps.texts,
+        days,
+        minutes=deps.settings.yakuba_reminder_minutes,
+        broadcast=deps.settings.yakuba_broadcast_channel,
+    )
 
 
 async def find_one(deps: Deps, team: str, query: str, verb: str) -> tuple[repo.StoredProgram | None, str]:
@@ -76,8 +95,11 @@ async def subscription(deps: Deps, team: str, user: str, verb: str, query: str) 
     if verb == "subscribe":
         new = await repo.subscribe(db=deps.db, team_id=team, program_id=program.id, user_id=user)
         minutes = deps.settings.yakuba_reminder_minutes
-        return notice(texts("programs.subscribe.done", title=title, minutes=minutes) if new
-                      else texts("programs.subscribe.already", title=title))  # fmt: skip
+        return notice(
+            texts("programs.subscribe.done", title=title, minutes=minutes)
+            if new
+            else texts("programs.subscribe.already", title=title)
+        )
     removed = await repo.unsubscribe(db=deps.db, team_id=team, program_id=program.id, user_id=user)
     return notice(texts("programs.subscribe.removed" if removed else "programs.subscribe.not_subscribed", title=title))
 
@@ -96,16 +118,16 @@ async def pause_or_resume(deps: Deps, team: str, verb: str, query: str) -> dict:
     return notice(texts(f"programs.admin.{verb}d", title=title, name=esc(program.name)))
 
 
-async def on_programs(ack, command: dict, context, client) -> None:
+async def on_programs(ack: AsyncAck, command: dict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
     deps = deps_of(context)
     team, user = context.team_id or deps.team_id, command.get("user_id", "")
     words = (command.get("text") or "").split(maxsplit=1)
     verb = words[0].lower() if words else "today"
     rest = words[1].strip() if len(words) > 1 else ""
-    if verb not in MEMBER_VERBS + ORGANIZER_VERBS or (verb in ("today", "week", "add") and rest):
+    if (verb not in MEMBER_VERBS and verb not in COMMAND.organisers) or (verb in ("today", "week", "add") and rest):
         await ack(response_type="ephemeral", **usage_message(deps.texts, "programs"))
         return
-    if verb in ORGANIZER_VERBS and not await is_organizer(deps, user):
+    if verb in COMMAND.organisers and not await is_organizer(deps, user):
         await ack(response_type="ephemeral", **notice(deps.texts("programs.admin.not_allowed")))
         return
     if verb == "today":
@@ -127,7 +149,9 @@ async def on_programs(ack, command: dict, context, client) -> None:
         await client.views_open(trigger_id=command["trigger_id"], view=program_modal(deps.texts, program))
 
 
-async def on_subscribe_click(ack, body: dict, action: dict, context, respond) -> None:
+async def on_subscribe_click(
+    ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
     await ack()
     deps = deps_of(context)
     team, user = context.team_id or deps.team_id, (body.get("user") or {}).get("id", "")
@@ -149,7 +173,7 @@ async def _name_taken(deps: Deps, team: str, name: str) -> bool:
     return any(repo.name_key(p.name) == repo.name_key(name) for p in every)
 
 
-async def on_save(ack, body: dict, view: dict, context) -> None:
+async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team, user = deps.texts, context.team_id or deps.team_id, (body.get("user") or {}).get("id", "")
     # Checked again here: the modal may have been opened by someone who has since lost the right.
@@ -160,9 +184,7 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
     meta = str(view.get("private_metadata") or "")
     if meta:
         program_id = row_id(meta)
-        program = (
-            await repo.get_program_by_id(db=deps.db, team_id=team, program_id=program_id) if program_id else None
-        )
+        program = await repo.get_program_by_id(db=deps.db, team_id=team, program_id=program_id) if program_id else None
         if program is None:
             await ack(response_action="errors", errors={"title": texts("programs.subscribe.gone")})
             return
@@ -185,6 +207,6 @@ async def on_save(ack, body: dict, view: dict, context) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/programs")(answered_in_time(on_programs))
+    app.command(COMMAND.slash)(answered_in_time(on_programs))
     app.action(SUBSCRIBE)(on_subscribe_click)
     app.view(CALLBACK)(on_save)

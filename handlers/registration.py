@@ -6,18 +6,25 @@ import json
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import registration as ids
+from bot.blocks import registration_form as form
 from bot.blocks.onboarding import OPEN_REGISTRATION
 from bot.blocks.registration import municipality_options, notice_view, register_modal, transfer_modal
-from bot.commands import answered_in_time
-from bot.context import deps_of
-from handlers import membership
-from handlers import registration_form as form
+from bot.services import membership
+from bot.slack.commands import answered_in_time
+from bot.slack.context import Deps, deps_of
+from bot.slack.slash import SlashCommand
 from storage import approvals, members, prefectures
 from storage.data import search_municipalities
 from storage.members import Profile
+
+# /register: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("register", opens_form=frozenset({"*"}))
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +36,7 @@ def _team(body: dict, context) -> str:
     return context.team_id or team.get("id") or deps_of(context).team_id
 
 
-async def _open_form(client, deps, *, team_id: str, user_id: str, trigger_id: str) -> None:
+async def _open_form(client: AsyncWebClient, deps: Deps, *, team_id: str, user_id: str, trigger_id: str) -> None:
     member = await members.get(deps.db, team_id=team_id, user_id=user_id)
     profile = Profile.of(member) if member is not None and member.name and member.pref_code else None
     view = register_modal(deps.texts, community=deps.settings.yakuba_community_name, profile=profile)
@@ -39,7 +46,7 @@ async def _open_form(client, deps, *, team_id: str, user_id: str, trigger_id: st
         log.warning("registration form not opened: %s", exc.response.get("error"))
 
 
-async def on_register(ack, command: dict, client, context) -> None:
+async def on_register(ack: AsyncAck, command: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
     await ack()
     deps = deps_of(context)
     await _open_form(
@@ -51,7 +58,7 @@ async def on_register(ack, command: dict, client, context) -> None:
     )
 
 
-async def on_open_registration(ack, body: dict, client, context) -> None:
+async def on_open_registration(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
     await ack()
     deps = deps_of(context)
     await _open_form(
@@ -59,7 +66,7 @@ async def on_open_registration(ack, body: dict, client, context) -> None:
     )
 
 
-async def on_org_type_chosen(ack, body: dict, client, context) -> None:
+async def on_org_type_chosen(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
     """The kind of organisation changed: rebuild the form so 市区町村 is marked required only when it is."""
     await ack()
     deps = deps_of(context)
@@ -80,7 +87,7 @@ async def on_org_type_chosen(ack, body: dict, client, context) -> None:
         log.info("registration form not updated: %s", exc.response.get("error"))
 
 
-async def on_municipality_options(ack, body: dict, context) -> None:
+async def on_municipality_options(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
     """Options as the member types: narrowed to the prefecture chosen in the same form, at most 100."""
     query = body.get("value") if isinstance(body.get("value"), str) else ""
     view = body.get("view") if isinstance(body.get("view"), dict) else {}
@@ -90,7 +97,7 @@ async def on_municipality_options(ack, body: dict, context) -> None:
     await ack(**municipality_options(found, with_prefecture=pref is None))
 
 
-async def on_submit(ack, body: dict, view: dict, context) -> None:
+async def on_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team_id, user_id = deps.texts, _team(body, context), body["user"]["id"]
     parsed = form.parse(((view.get("state") or {}).get("values")) or {}, texts)
@@ -118,7 +125,7 @@ async def on_submit(ack, body: dict, view: dict, context) -> None:
     await _after_save(deps, team_id=team_id, user_id=user_id, saved=saved)
 
 
-async def on_transfer_confirmed(ack, body: dict, view: dict, context) -> None:
+async def on_transfer_confirmed(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     team_id, user_id = _team(body, context), body["user"]["id"]
     try:
@@ -141,7 +148,7 @@ def _result_view(texts, outcome: str) -> dict:
     return notice_view(texts, title_key="registration.updated.title", body=texts("registration.updated.body"))
 
 
-async def _after_save(deps, *, team_id: str, user_id: str, saved: membership.Saved) -> None:
+async def _after_save(deps: Deps, *, team_id: str, user_id: str, saved: membership.Saved) -> None:
     """Slack side effects after the commit: channel moves first, then the queued messages go out."""
     if saved.outcome == "transferred":
         await membership.place(deps, team_id=team_id, user_id=user_id)
@@ -154,7 +161,7 @@ async def _after_save(deps, *, team_id: str, user_id: str, saved: membership.Sav
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/register")(answered_in_time(on_register))
+    app.command(COMMAND.slash)(answered_in_time(on_register))
     app.action(OPEN_REGISTRATION)(on_open_registration)
     app.options(ids.MUNI)(on_municipality_options)
     app.action(ids.ORG_TYPE)(on_org_type_chosen)

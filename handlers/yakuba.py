@@ -1,31 +1,38 @@
-"""/yakuba: help for everyone, and the organisers' setup commands."""
+"""/yakuba: help for everyone; its organisers' verbs are answered by their features (`setup prefectures` in
+handlers/prefectures.py, `lead` in handlers/leads.py), registered before this catch-all."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.help import help_message
-from bot.commands import answered_in_time
-from bot.context import deps_of
-from bot.permissions import is_organizer
-from handlers import leads, prefectures
+from bot.slack.commands import answered_in_time
+from bot.slack.context import deps_of
+from bot.slack.permissions import is_organizer
+from bot.slack.slash import SlashCommand
+
+# /yakuba: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
+COMMAND = SlashCommand("yakuba", opens_form=frozenset({"lead"}), organisers=frozenset({"setup", "lead"}))
 
 
-async def on_yakuba(ack, command: dict, context, respond, client) -> None:
+async def on_yakuba(
+    ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond, client: AsyncWebClient
+) -> None:
     deps = deps_of(context)
     words = (command.get("text") or "").split()
     organizer = await is_organizer(deps, command.get("user_id", ""))
     if not words or words[0].lower() in deps.texts("help.aliases").split(","):
-        await ack(response_type="ephemeral", **help_message(deps.texts, organizer=organizer))
+        await ack(response_type="ephemeral", **help_message(deps.texts, deps.command_names, organizer=organizer))
         return
-    if words[0].lower() == "setup" and words[1:2] == ["prefectures"]:  # membership (#3), organisers only
-        await prefectures.on_setup_prefectures(ack, command, context, respond)
-        return
-    if words[0].lower() == "lead":  # appoint or release a prefecture lead, organisers only
-        await leads.open_lead_form(ack, command, context, client)
-        return
-    await ack(response_type="ephemeral", **help_message(deps.texts, unknown=" ".join(words), organizer=organizer))
+    await ack(
+        response_type="ephemeral",
+        **help_message(deps.texts, deps.command_names, unknown=" ".join(words), organizer=organizer),
+    )
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/yakuba")(answered_in_time(on_yakuba))
+    app.command(COMMAND.slash)(answered_in_time(on_yakuba))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.announcer import announcer_of
-from bot.context import Deps
+from bot.slack.context import Deps
 from schedules.job import Job
 from storage import announcements as store
 
@@ -18,7 +17,7 @@ async def run(deps: Deps, slot: datetime) -> str | None:
     """Scheduled → sending for what is due at `slot`; the deliveries already exist, the worker sends them."""
     started = await store.start_due(deps.db, team_id=deps.team_id, slot=slot)
     if started:
-        announcer_of(deps).kick()
+        deps.announcer.kick()
     return f"started={len(started)}"
 
 

@@ -12,10 +12,10 @@ import logging
 from datetime import datetime
 
 from bot.blocks.programs import lineup_message
-from bot.context import Deps
+from bot.slack.context import Deps
 from schedules.job import Job, cron_slots
-from schedules.recurrence import holiday_name
 from storage import outbox, programs
+from storage.recurrence import holiday_name
 
 log = logging.getLogger(__name__)
 

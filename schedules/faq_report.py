@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.blocks.faq import report_message
-from bot.context import Deps
+from bot.slack.context import Deps
 from schedules.job import Job, cron_slots
 from storage import faqs, outbox
 
@@ -26,13 +26,18 @@ async def run(deps: Deps, slot: datetime) -> str | None:
     if not unanswered and not unhelpful:
         return "nothing to report"
     async with deps.db.write() as session:
-        new = await outbox.enqueue(session, team_id=deps.team_id, key=f"faq-report:{label}", kind="post",
-                                   target=channel, payload=report_message(deps.texts, label, unanswered, unhelpful),
-                                   now=deps.clock())  # fmt: skip
+        new = await outbox.enqueue(
+            session,
+            team_id=deps.team_id,
+            key=f"faq-report:{label}",
+            kind="post",
+            target=channel,
+            payload=report_message(deps.texts, label, unanswered, unhelpful),
+            now=deps.clock(),
+        )
     await deps.outbox.flush()
     return f"unanswered={len(unanswered)} unhelpful={len(unhelpful)}" if new else "already posted"
 
 
 # "mon", not "1": APScheduler numbers weekdays from Monday = 0, unlike crontab.
-JOB = Job(name="faq_report", summary_key="faq.report.summary", run=run, slots=cron_slots("0 9 * * mon"),
-          resumable=True)  # fmt: skip
+JOB = Job(name="faq_report", summary_key="faq.report.summary", run=run, slots=cron_slots("0 9 * * mon"), resumable=True)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.context import Deps
+from bot.slack.context import Deps
 
 SlotsFn = Callable[[Deps, datetime, datetime], Awaitable[list[datetime]]]
 RunFn = Callable[[Deps, datetime], Awaitable[str | None]]

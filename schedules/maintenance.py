@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.announcer import announcer_of
-from bot.context import Deps
+from bot.slack.context import Deps
 from schedules.job import Job
 from storage import events
 
 
 async def run(deps: Deps, now: datetime) -> str | None:
     sent = await deps.outbox.flush()
-    announcer_of(deps).kick()  # resumes deliveries left pending or leased by a process that died
+    deps.announcer.kick()  # resumes deliveries left pending or leased by a process that died
     if now.minute == 0:
         await events.prune(deps.db)
     return f"sent={sent}"

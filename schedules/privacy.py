@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.context import Deps
+from bot.services.privacy import forget_member
+from bot.slack.context import Deps
 from schedules.job import Job, cron_slots
 from storage import privacy
 
@@ -13,8 +14,6 @@ BATCH = 500
 
 
 async def run(deps: Deps, slot: datetime) -> str | None:
-    from handlers.privacy import forget_member
-
     before = slot - timedelta(days=deps.settings.yakuba_anonymise_after_days)
     done = 0
     while user_ids := await privacy.left_before(deps.db, team_id=deps.team_id, before=before, limit=BATCH):

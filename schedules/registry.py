@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from schedules import announcements, approvals_nudge, digest, faq_report, maintenance, privacy, reminders
+from schedules import announcements, approvals, digest, faq_report, maintenance, privacy, reminders
 from schedules.job import Job
 
-JOBS: list[Job] = [maintenance.JOB, digest.JOB, reminders.JOB, approvals_nudge.JOB, announcements.JOB, privacy.JOB,
-                  faq_report.JOB]  # fmt: skip
+JOBS: list[Job] = [
+    maintenance.JOB,
+    digest.JOB,
+    reminders.JOB,
+    approvals.JOB,
+    announcements.JOB,
+    privacy.JOB,
+    faq_report.JOB,
+]

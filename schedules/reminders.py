@@ -12,10 +12,10 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.blocks.programs import reminder_message
-from bot.context import Deps
+from bot.slack.context import Deps
 from schedules.job import Job
-from schedules.recurrence import Occurrence
 from storage import outbox, programs
+from storage.recurrence import Occurrence
 
 log = logging.getLogger(__name__)
 

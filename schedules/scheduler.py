@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.context import Deps
+from bot.slack.context import Deps
+from schedules import registry
 from schedules.job import Job
 from storage import job_runs
 
@@ -25,9 +26,6 @@ LOOKBACK = timedelta(hours=24)
 
 
 def all_jobs() -> list[Job]:
-    # Imported here so the registry is read when the scheduler is built, not at import of this module.
-    from schedules import registry
-
     return registry.JOBS
 
 
@@ -88,9 +86,11 @@ class Scheduler:
                 self.deps.db, team_id=self.deps.team_id, job=job.name, start=now - LOOKBACK, end=now - self.grace
             )
             # On a first start nothing was missed: the slots before it are recorded quietly.
-            level = logging.WARNING if stale and await job_runs.runs(
-                self.deps.db, team_id=self.deps.team_id, job=job.name, limit=1
-            ) else logging.INFO  # fmt: skip
+            level = (
+                logging.WARNING
+                if stale and await job_runs.runs(self.deps.db, team_id=self.deps.team_id, job=job.name, limit=1)
+                else logging.INFO
+            )
             for slot in stale:
                 if slot not in taken and await job_runs.claim(
                     self.deps.db, team_id=self.deps.team_id, job=job.name, slot=slot, owner=self.owner, status="skipped"

@@ -11,8 +11,9 @@ from storage.db import Database
 from storage.models import ApprovalRequest, Member
 
 
-async def open_request(session: AsyncSession, *, team_id: str, user_id: str, kind: str,
-                       now: datetime) -> tuple[ApprovalRequest, bool]:
+async def open_request(
+    session: AsyncSession, *, team_id: str, user_id: str, kind: str, now: datetime
+) -> tuple[ApprovalRequest, bool]:
     """The member's pending request, or a new one. Returns (request, created)."""
     existing = await pending_for(session, team_id=team_id, user_id=user_id)
     if existing is not None:
@@ -26,22 +27,32 @@ async def open_request(session: AsyncSession, *, team_id: str, user_id: str, kin
 async def pending_for(session: AsyncSession, *, team_id: str, user_id: str) -> ApprovalRequest | None:
     return await session.scalar(
         select(ApprovalRequest)
-        .where(ApprovalRequest.team_id == team_id, ApprovalRequest.user_id == user_id,
-               ApprovalRequest.status == "pending")
+        .where(
+            ApprovalRequest.team_id == team_id, ApprovalRequest.user_id == user_id, ApprovalRequest.status == "pending"
+        )
         .order_by(ApprovalRequest.id.desc())
         .limit(1)
     )
 
 
-async def decide(session: AsyncSession, *, request_id: int, team_id: str, status: str, by: str, now: datetime,
-                 reason: str | None = None) -> bool:
+async def decide(
+    session: AsyncSession,
+    *,
+    request_id: int,
+    team_id: str,
+    status: str,
+    by: str,
+    now: datetime,
+    reason: str | None = None,
+) -> bool:
     """Atomically move a pending request to `status`; False when someone else decided first."""
     if status not in ("approved", "rejected", "withdrawn"):
         raise ValueError(f"unknown decision {status!r}")
     result = await session.execute(
         update(ApprovalRequest)
-        .where(ApprovalRequest.id == request_id, ApprovalRequest.team_id == team_id,
-               ApprovalRequest.status == "pending")
+        .where(
+            ApprovalRequest.id == request_id, ApprovalRequest.team_id == team_id, ApprovalRequest.status == "pending"
+        )
         .values(status=status, decided_at=now, decided_by=by, reason=reason)
     )
     return result.rowcount == 1
@@ -54,8 +65,9 @@ async def get(db: Database, *, team_id: str, request_id: int) -> ApprovalRequest
         )
 
 
-async def pending(db: Database, *, team_id: str, submitted_before: datetime | None = None,
-                  limit: int = 50) -> list[tuple[ApprovalRequest, Member]]:
+async def pending(
+    db: Database, *, team_id: str, submitted_before: datetime | None = None, limit: int = 50
+) -> list[tuple[ApprovalRequest, Member]]:
     """Pending requests, oldest first, with their member (left members are not waited for)."""
     query = (
         select(ApprovalRequest, Member)

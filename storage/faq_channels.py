@@ -22,8 +22,15 @@ async def set_auto_answer(*, db: Database, team_id: str, channel_id: str, on: bo
     """Store the setting; returns True when it changed."""
     async with db.write() as session:
         # Insert-or-ignore first, so two organisers switching at once cannot collide on the unique key.
-        if await claimed(session, FaqChannel, team_id=team_id, channel_id=channel_id, auto_answer=on,
-                         updated_by=by, updated_at=utcnow()):  # fmt: skip
+        if await claimed(
+            session,
+            FaqChannel,
+            team_id=team_id,
+            channel_id=channel_id,
+            auto_answer=on,
+            updated_by=by,
+            updated_at=utcnow(),
+        ):
             return not on  # a new row: it changed only if it now differs from the default (on)
         row = await session.scalar(
             select(FaqChannel).where(FaqChannel.team_id == team_id, FaqChannel.channel_id == channel_id)

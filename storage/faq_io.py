@@ -23,10 +23,19 @@ from storage.db import Database
 from storage.io_errors import FileProblem, bad_shape, csv_records, yaml_problem
 
 Progress = Callable[[int, int], None]
-FAQ_COLUMNS = ["question", "answer", "tags", "category", "source", "source_url", "updated_on",
-               "aliases", "visibility", "author"]  # fmt: skip
-ARCHIVE_COLUMNS = ["series", "number", "held_on", "theme", "recording_url", "faq_doc_url", "attendance",
-                   "governments"]  # fmt: skip
+FAQ_COLUMNS = [
+    "question",
+    "answer",
+    "tags",
+    "category",
+    "source",
+    "source_url",
+    "updated_on",
+    "aliases",
+    "visibility",
+    "author",
+]
+ARCHIVE_COLUMNS = ["series", "number", "held_on", "theme", "recording_url", "faq_doc_url", "attendance", "governments"]
 
 
 class _Loader(yaml.SafeLoader):

@@ -23,17 +23,38 @@ from storage.faq_feedback import (
 from storage.models import Faq, FaqRevision
 
 __all__ = [
-    "FaqHit", "find", "get", "get_unanswered", "history", "least_helpful", "list_all", "list_categories",
-    "log_unanswered", "question_key", "record_feedback", "resolve_unanswered", "search", "top_unanswered",
-    "update", "upsert",
-]  # fmt: skip
+    "FaqHit",
+    "find",
+    "get",
+    "get_unanswered",
+    "history",
+    "least_helpful",
+    "list_all",
+    "list_categories",
+    "log_unanswered",
+    "question_key",
+    "record_feedback",
+    "resolve_unanswered",
+    "search",
+    "top_unanswered",
+    "update",
+    "upsert",
+]
 
 KIND = "faq"
 VISIBILITIES = ("public", "members", "organisers")
 FIELDS = (
-    "question", "answer", "tags", "category", "source", "source_url", "updated_on", "author",
-    "visibility", "aliases",
-)  # fmt: skip
+    "question",
+    "answer",
+    "tags",
+    "category",
+    "source",
+    "source_url",
+    "updated_on",
+    "author",
+    "visibility",
+    "aliases",
+)
 _URL = re.compile(r"<[^>|]*\|?([^>]*)>|https?://\S+")
 
 
@@ -92,9 +113,18 @@ async def upsert(
 
     An update first stores the previous version in faq_revisions.
     """
-    values = _values(question=question, answer=answer, tags=tags, category=category, source=source,
-                     source_url=source_url, updated_on=updated_on, author=author, visibility=visibility,
-                     aliases=aliases)  # fmt: skip
+    values = _values(
+        question=question,
+        answer=answer,
+        tags=tags,
+        category=category,
+        source=source,
+        source_url=source_url,
+        updated_on=updated_on,
+        author=author,
+        visibility=visibility,
+        aliases=aliases,
+    )
     question = values["question"]
     qkey = question_key(question)
     async with db.write() as session:
@@ -145,8 +175,19 @@ async def find(*, db: Database, team_id: str, question: str) -> Faq | None:
         return await session.scalar(select(Faq).where(Faq.team_id == team_id, Faq.qkey == question_key(question)))
 
 
-def _values(*, question: str, answer: str, tags=(), category=None, source=None, source_url=None, updated_on=None,
-            author=None, visibility: str = "public", aliases=()) -> dict[str, Any]:  # fmt: skip
+def _values(
+    *,
+    question: str,
+    answer: str,
+    tags=(),
+    category=None,
+    source=None,
+    source_url=None,
+    updated_on=None,
+    author=None,
+    visibility: str = "public",
+    aliases=(),
+) -> dict[str, Any]:
     question, answer = (question or "").strip(), (answer or "").strip()
     if not question or not answer:
         raise ValueError("question and answer are required")
@@ -168,8 +209,9 @@ def _values(*, question: str, answer: str, tags=(), category=None, source=None, 
 
 def _revise(session, faq: Faq, values: dict[str, Any], edited_by: str | None) -> None:
     snapshot = _snapshot(faq)
-    session.add(FaqRevision(team_id=faq.team_id, faq_id=faq.id, revision=faq.revision, snapshot=snapshot,
-                            edited_by=edited_by))  # fmt: skip
+    session.add(
+        FaqRevision(team_id=faq.team_id, faq_id=faq.id, revision=faq.revision, snapshot=snapshot, edited_by=edited_by)
+    )
     for k, v in values.items():
         setattr(faq, k, v)
     faq.revision += 1

@@ -61,7 +61,7 @@ ORG_TYPES = ("municipality", "prefecture", "national", "other")
 
 @dataclass(frozen=True)
 class Profile:
-    """What /register collects, already validated and cleaned (see handlers/registration_form.py)."""
+    """What /register collects, already validated and cleaned (see bot/blocks/registration_form.py)."""
 
     name: str
     org_type: str
@@ -132,8 +132,9 @@ async def set_lead(db: Database, *, team_id: str, user_id: str, lead: bool = Tru
         return result.rowcount == 1
 
 
-async def record_batch(session: AsyncSession, *, team_id: str, active: list[str], deleted: list[str],
-                       now: datetime) -> tuple[int, int]:
+async def record_batch(
+    session: AsyncSession, *, team_id: str, active: list[str], deleted: list[str], now: datetime
+) -> tuple[int, int]:
     """Backfill one page of users.list: new rows for unknown people (no DM), left/restored by `deleted`.
 
     Returns (added, changed). Everything is set-based so a page costs a handful of statements.
@@ -144,8 +145,16 @@ async def record_batch(session: AsyncSession, *, team_id: str, active: list[str]
     known = set(await session.scalars(select(Member.user_id).where(Member.team_id == team_id, Member.user_id.in_(ids))))
     gone = set(deleted)
     fresh = [
-        {"team_id": team_id, "user_id": uid, "status": "joined", "joined_at": now, "created_at": now,
-         "updated_at": now, "left_at": now if uid in gone else None, "interests": []}
+        {
+            "team_id": team_id,
+            "user_id": uid,
+            "status": "joined",
+            "joined_at": now,
+            "created_at": now,
+            "updated_at": now,
+            "left_at": now if uid in gone else None,
+            "interests": [],
+        }
         for uid in ids
         if uid not in known
     ]
@@ -183,17 +192,22 @@ class Association:
 
 
 async def association(db: Database, *, team_id: str, pref_code: str) -> Association:
-    here = (Member.team_id == team_id, Member.pref_code == pref_code, Member.status == "approved",
-            Member.left_at.is_(None))
+    here = (
+        Member.team_id == team_id,
+        Member.pref_code == pref_code,
+        Member.status == "approved",
+        Member.left_at.is_(None),
+    )
     # A municipality's staff count their municipality; prefecture or national staff their one government.
     government = case((Member.org_type == "municipality", Member.muni_code), else_=Member.org_type)
     async with db.read() as session:
         members = await session.scalar(select(func.count(Member.id)).where(*here))
-        governments = await session.scalar(
-            select(func.count(distinct(government))).where(*here)
+        governments = await session.scalar(select(func.count(distinct(government))).where(*here))
+        leads = list(
+            await session.scalars(
+                select(Member.user_id).where(*here, Member.is_lead.is_(True)).order_by(Member.user_id)
+            )
         )
-        leads = list(await session.scalars(select(Member.user_id).where(*here, Member.is_lead.is_(True))
-                                           .order_by(Member.user_id)))
     return Association(members or 0, governments or 0, leads)
 
 

@@ -171,7 +171,7 @@ class Program(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     personalities: Mapped[list[str]] = mapped_column(JSON, default=list)  # Slack user ids
-    recurrence: Mapped[dict[str, Any]] = mapped_column(JSON)  # schedules.recurrence.Recurrence
+    recurrence: Mapped[dict[str, Any]] = mapped_column(JSON)  # storage.recurrence.Recurrence
     start_time: Mapped[str] = mapped_column(String(5))  # local "HH:MM" in YAKUBA_TZ
     duration_min: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str | None] = mapped_column(String(32), default=None)  # None: broadcast channel
@@ -406,8 +406,7 @@ class AnnouncementDelivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
-    announcement_id: Mapped[int] = mapped_column(
-_ForeignKey("announcements.id", ondelete="CASCADE"), index=True)
+    announcement_id: Mapped[int] = mapped_column(_ForeignKey("announcements.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(8))  # channel|dm
     target: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|cancelled
@@ -463,8 +462,15 @@ class SectionMember(Base):
 
 
 # Directory statistics group 100,000 members by these columns; the indexes let SQL answer from them alone.
-Index("ix_members_directory", Member.team_id, Member.status, Member.left_at, Member.pref_code, Member.org_type,
-      Member.muni_code)
+Index(
+    "ix_members_directory",
+    Member.team_id,
+    Member.status,
+    Member.left_at,
+    Member.pref_code,
+    Member.org_type,
+    Member.muni_code,
+)
 Index("ix_members_approved_at", Member.team_id, Member.approved_at)
 
 

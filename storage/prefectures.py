@@ -14,13 +14,22 @@ async def record(db: Database, *, team_id: str, pref_code: str, channel_id: str,
     """Create or update the link; True when something changed (set-up stays idempotent)."""
     async with db.write() as session:
         row = await session.scalar(
-            select(PrefectureChannel).where(PrefectureChannel.team_id == team_id,
-                                            PrefectureChannel.pref_code == pref_code)
+            select(PrefectureChannel).where(
+                PrefectureChannel.team_id == team_id, PrefectureChannel.pref_code == pref_code
+            )
         )
         if row is None:
             now = utcnow()
-            session.add(PrefectureChannel(team_id=team_id, pref_code=pref_code, channel_id=channel_id, name=name,
-                                          created_at=now, updated_at=now))
+            session.add(
+                PrefectureChannel(
+                    team_id=team_id,
+                    pref_code=pref_code,
+                    channel_id=channel_id,
+                    name=name,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
             return True
         if (row.channel_id, row.name) == (channel_id, name):
             return False
@@ -44,8 +53,9 @@ async def channel_for(db: Database, *, team_id: str, pref_code: str | None) -> P
 async def by_channel(db: Database, *, team_id: str, channel_id: str) -> PrefectureChannel | None:
     async with db.read() as session:
         return await session.scalar(
-            select(PrefectureChannel).where(PrefectureChannel.team_id == team_id,
-                                            PrefectureChannel.channel_id == channel_id)
+            select(PrefectureChannel).where(
+                PrefectureChannel.team_id == team_id, PrefectureChannel.channel_id == channel_id
+            )
         )
 
 

@@ -10,8 +10,8 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple
 
-from schedules.recurrence import Recurrence, RecurrenceError, parse_duration, parse_time
 from storage.programs import NAME_MAX, ProgramSpec, name_key
+from storage.recurrence import Recurrence, RecurrenceError, parse_duration, parse_time
 
 UserCheck = Callable[[str], Awaitable[bool]]
 

@@ -17,11 +17,11 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from schedules.recurrence import format_time
 from storage.db import Database
 from storage.io_errors import bad_shape, yaml_problem
 from storage.program_checks import Problem, UserCheck, parse_program, validate_program
 from storage.programs import ProgramSpec, StoredProgram, name_key, upsert_program
+from storage.recurrence import format_time
 
 __all__ = [
     "EntryError",

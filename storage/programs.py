@@ -13,7 +13,9 @@ from typing import Literal
 
 from sqlalchemy import delete, select
 
-from schedules.recurrence import (
+from storage.db import Database
+from storage.models import Program, ProgramSubscription
+from storage.recurrence import (
     Occurrence,
     Recurrence,
     day_bounds,
@@ -21,8 +23,6 @@ from schedules.recurrence import (
     occurrences,
     parse_time,
 )
-from storage.db import Database
-from storage.models import Program, ProgramSubscription
 from storage.sql import claimed
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -53,7 +53,7 @@ class ProgramSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class StoredProgram(ProgramSpec):
-    """A programme as stored; satisfies schedules.recurrence.Scheduled."""
+    """A programme as stored; satisfies storage.recurrence.Scheduled."""
 
     id: int
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import local_requests as req
 from bot.blocks import announcements as ui
-from bot.membership_ops import setup_prefectures
+from bot.local import requests as req
+from bot.services.prefectures import setup_prefectures
 from storage import announcements as store
 from storage import members
 from storage.models import Announcement

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot import local_requests as req
 from bot.app import Yakuba, create_app
 from bot.config import Settings
+from bot.local import requests as req
 from bot.server import init_web
 from tests.clock import DEFAULT_START, TestClock
 from tests.fake_slack import FakeSlack, started_fake_slack
@@ -46,7 +46,7 @@ async def _clean_postgres(admin: str) -> str:
         conn = await asyncpg.connect(admin)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+            await conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
         finally:
             await conn.close()
         db = Database(url)
@@ -57,8 +57,12 @@ async def _clean_postgres(admin: str) -> str:
         _MIGRATED.append(url)
     conn = await asyncpg.connect(admin.rsplit("/", 1)[0] + f"/{name}")
     try:
-        tables = [r["tablename"] for r in await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
+        tables = [
+            r["tablename"]
+            for r in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ]
         # DELETE beats TRUNCATE on tables this small; replica role skips FK checks so order does not matter.
         async with conn.transaction():
             await conn.execute("SET LOCAL session_replication_role = replica")
@@ -140,26 +144,51 @@ class SignedSlack:
         body = req.command_body(command, text, user_id=user_id, channel_id=channel_id, response_url=url)
         return await self.post(body)
 
-    async def action(self, user_id: str, action_id: str, value: str = "", *, channel_id: str | None = None,
-                     message: dict | None = None, view: dict | None = None, **kw):
+    async def action(
+        self,
+        user_id: str,
+        action_id: str,
+        value: str = "",
+        *,
+        channel_id: str | None = None,
+        message: dict | None = None,
+        view: dict | None = None,
+        **kw,
+    ):
         """A button click in a message (channel_id/message) or a view; replies reach slack.ephemerals()."""
-        url = self.slack.new_response_url(channel=channel_id, user=user_id,
-                                          message_ts=(message or {}).get("ts"))
-        body = req.block_actions_body(user_id=user_id, action_id=action_id, value=value, channel_id=channel_id,
-                                      message=message, view=view, response_url=url, **kw)
+        url = self.slack.new_response_url(channel=channel_id, user=user_id, message_ts=(message or {}).get("ts"))
+        body = req.block_actions_body(
+            user_id=user_id,
+            action_id=action_id,
+            value=value,
+            channel_id=channel_id,
+            message=message,
+            view=view,
+            response_url=url,
+            **kw,
+        )
         return await self.post(body)
 
     async def submit(self, user_id: str, view: dict, values: dict, **kw):
         """Submit a modal as opened (views_for/open_views) with Slack-shaped values (req.state_values)."""
         return await self.post(req.view_submission_body(user_id=user_id, view=view, values=values, **kw))
 
-    async def suggest(self, user_id: str, action_id: str, value: str, *, view: dict | None = None,
-                      values: dict | None = None, block_id: str | None = None):
+    async def suggest(
+        self,
+        user_id: str,
+        action_id: str,
+        value: str,
+        *,
+        view: dict | None = None,
+        values: dict | None = None,
+        block_id: str | None = None,
+    ):
         """An external_select options request; `values` is the form's state at the time of typing."""
         if view is not None and values is not None:
             view = {**view, "state": {"values": values}}
-        return await self.post(req.block_suggestion_body(user_id=user_id, action_id=action_id, value=value,
-                                                         view=view, block_id=block_id))
+        return await self.post(
+            req.block_suggestion_body(user_id=user_id, action_id=action_id, value=value, view=view, block_id=block_id)
+        )
 
     async def settle(self) -> None:
         """Wait for the work listeners do after the ack (never a blind sleep)."""

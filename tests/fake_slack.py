@@ -28,8 +28,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.local_slack import Call, LocalSlack, Reply, SlackError
-from bot.local_slack.server import Where, matches
+from bot.local.slack import Call, LocalSlack, Reply, SlackError
+from bot.local.slack.server import Where, matches
 
 _HTTP_ERRORS = {500: "fatal_error", 503: "service_unavailable"}
 
@@ -190,10 +190,14 @@ async def started_fake_slack(**kwargs: Any) -> FakeSlack:
 
 def client_for(slack: LocalSlack, *, token: str = "xoxb-test", retries: bool = True, **kwargs: Any) -> AsyncWebClient:
     """An AsyncWebClient on the fake with the retry handlers the bot uses (429, 5xx, connection errors)."""
-    handlers = [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
-    ] if retries else []
+    handlers = (
+        [
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        ]
+        if retries
+        else []
+    )
     assert slack.base_url, "start the fake first"
     return AsyncWebClient(token=token, base_url=slack.base_url, retry_handlers=handlers, **kwargs)

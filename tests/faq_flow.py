@@ -6,15 +6,31 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from bot import local_requests as req
+from bot.local import requests as req
 from storage import faq_io, faqs
 from tests.conftest import SignedSlack
 
 DATA = Path(__file__).resolve().parent.parent / "storage" / "data"
 FAQS = DATA / "faqs.example.yaml"
 ARCHIVES = DATA / "archives.example.yaml"
-HOSTILE = ['"', "*", "NEAR(", "OR", "ワクチン OR 予約", 'NEAR("a" "b")', "x" * 5000, "😀🙏", "   ", "<!channel>",
-           "<@U00000001> 保管", "予約 AND NOT", "(", "^", "'; DROP TABLE faqs; --", "\\"]  # fmt: skip
+HOSTILE = [
+    '"',
+    "*",
+    "NEAR(",
+    "OR",
+    "ワクチン OR 予約",
+    'NEAR("a" "b")',
+    "x" * 5000,
+    "😀🙏",
+    "   ",
+    "<!channel>",
+    "<@U00000001> 保管",
+    "予約 AND NOT",
+    "(",
+    "^",
+    "'; DROP TABLE faqs; --",
+    "\\",
+]
 
 
 _TS = itertools.count(1)
@@ -58,18 +74,27 @@ def buttons(message: dict, action_id: str | None = None) -> list[dict]:
     return [e for e in found if action_id in (None, e.get("action_id"))]
 
 
-async def click(signed: SignedSlack, user: str, element: dict, *, channel: str = "C0GENERAL",
-                message: dict | None = None) -> None:  # fmt: skip
-    response = await signed.action(user, element["action_id"], element.get("value", ""), channel_id=channel,
-                                   message=message)  # fmt: skip
+async def click(
+    signed: SignedSlack, user: str, element: dict, *, channel: str = "C0GENERAL", message: dict | None = None
+) -> None:
+    response = await signed.action(
+        user, element["action_id"], element.get("value", ""), channel_id=channel, message=message
+    )
     assert response.status == 200
     await signed.settle()
 
 
-async def mention(signed: SignedSlack, user: str, channel: str, text: str, *, event_id: str | None = None,
-                  ts: str | None = None) -> dict[str, Any]:  # fmt: skip
-    event = {"type": "app_mention", "user": user, "text": f"<@{req.BOT_USER_ID}> {text}", "channel": channel,
-             "ts": ts or new_ts(), "team": req.TEAM_ID}  # fmt: skip
+async def mention(
+    signed: SignedSlack, user: str, channel: str, text: str, *, event_id: str | None = None, ts: str | None = None
+) -> dict[str, Any]:
+    event = {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@{req.BOT_USER_ID}> {text}",
+        "channel": channel,
+        "ts": ts or new_ts(),
+        "team": req.TEAM_ID,
+    }
     response = await signed.event(event, event_id=event_id)
     assert response.status == 200
     await signed.settle()

@@ -20,9 +20,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot import local_requests as req
 from bot.app import create_app
 from bot.config import Settings
+from bot.local import requests as req
 from bot.server import init_web
 from storage.models import Announcement, AnnouncementDelivery, ApprovalRequest, Member, Program
 from tests.clock import TestClock
@@ -69,10 +69,15 @@ class Harness:
         admin = self.slack.add_channel("yakuba-admin", members=[req.BOT_USER_ID, self.organizer])["id"]
         broadcast = self.slack.add_channel("chonai-hoso", members=[req.BOT_USER_ID])["id"]
         settings = Settings(
-            _env_file=None, slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=self.slack.base_url,
-            database_url=database_url, yakuba_organizers=self.organizer, yakuba_admin_channel=admin,
+            _env_file=None,
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=self.slack.base_url,
+            database_url=database_url,
+            yakuba_organizers=self.organizer,
+            yakuba_admin_channel=admin,
             yakuba_broadcast_channel=broadcast,
-        )  # fmt: skip
+        )
         self.yakuba = create_app(settings, clock=TestClock())
         self.http = TestClient(TestServer(init_web(self.yakuba)))
         await self.http.start_server()
@@ -129,12 +134,14 @@ class Harness:
 
     async def _consistent(self) -> None:
         async with self.yakuba.deps.db.read() as session:
-            decided = (await session.execute(
-                select(Announcement.id, Announcement.total, func.count(AnnouncementDelivery.id))
-                .outerjoin(AnnouncementDelivery, AnnouncementDelivery.announcement_id == Announcement.id)
-                .where(Announcement.status != "draft")
-                .group_by(Announcement.id, Announcement.total)
-            )).all()  # fmt: skip
+            decided = (
+                await session.execute(
+                    select(Announcement.id, Announcement.total, func.count(AnnouncementDelivery.id))
+                    .outerjoin(AnnouncementDelivery, AnnouncementDelivery.announcement_id == Announcement.id)
+                    .where(Announcement.status != "draft")
+                    .group_by(Announcement.id, Announcement.total)
+                )
+            ).all()
             assert all(total == rows for _, total, rows in decided), decided
             orphans = await session.scalar(
                 select(func.count())
@@ -155,8 +162,9 @@ class Harness:
 
     def action(self, user: str, action_id: str, value: str, block_id: str, in_view: bool):
         view = self.views[0] if in_view and self.views else None
-        return lambda: self.signed.action(user, action_id, value, block_id=block_id, view=view,
-                                          channel_id=None if view else "C0GENERAL")  # fmt: skip
+        return lambda: self.signed.action(
+            user, action_id, value, block_id=block_id, view=view, channel_id=None if view else "C0GENERAL"
+        )
 
 
 # ---------------------------------------------------------------------- strategies

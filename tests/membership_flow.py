@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import local_requests as req
 from bot.blocks import registration as ids
-from bot.blocks.approval import APPROVE
-from bot.membership_ops import channel_names, setup_prefectures
+from bot.blocks.approvals import APPROVE
+from bot.local import requests as req
+from bot.services.prefectures import channel_names, setup_prefectures
 from storage import members, prefectures
 from storage.models import Member
 
@@ -19,9 +19,17 @@ def option(value: str, text: str = "x") -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": text}, "value": value}
 
 
-def form_values(*, name: Any = "田中 一郎", org_type: str | None = "municipality", pref: str | None = "13",
-                muni: str | None = "131016", department: Any = "総務部 広報課", title: Any = None,
-                interests: Any = None, confirm: bool = True) -> dict:
+def form_values(
+    *,
+    name: Any = "田中 一郎",
+    org_type: str | None = "municipality",
+    pref: str | None = "13",
+    muni: str | None = "131016",
+    department: Any = "総務部 広報課",
+    title: Any = None,
+    interests: Any = None,
+    confirm: bool = True,
+) -> dict:
     def text(value: Any) -> dict:
         return {"type": "plain_text_input", "value": value}
 
@@ -36,8 +44,9 @@ def form_values(*, name: Any = "田中 一郎", org_type: str | None = "municipa
         ids.DEPT_BLOCK: {ids.DEPT: text(department)},
         ids.TITLE_BLOCK: {ids.TITLE: text(title)},
         ids.INTERESTS_BLOCK: {ids.INTERESTS: text(interests)},
-        ids.CONFIRM_BLOCK: {ids.CONFIRM: {"type": "checkboxes",
-                                          "selected_options": [option(ids.CONFIRM_VALUE)] if confirm else []}},
+        ids.CONFIRM_BLOCK: {
+            ids.CONFIRM: {"type": "checkboxes", "selected_options": [option(ids.CONFIRM_VALUE)] if confirm else []}
+        },
     }
 
 
@@ -50,8 +59,9 @@ async def channels(signed, codes: tuple[str, ...] | None = ("01", "13", "27")) -
     names = channel_names(signed.yakuba.settings.yakuba_prefecture_channel_pattern)
     for code in codes:
         channel = signed.slack.add_channel(names[code])
-        await prefectures.record(signed.yakuba.deps.db, team_id=TEAM, pref_code=code, channel_id=channel["id"],
-                                 name=names[code])
+        await prefectures.record(
+            signed.yakuba.deps.db, team_id=TEAM, pref_code=code, channel_id=channel["id"], name=names[code]
+        )
 
 
 async def open_form(signed, user_id: str) -> dict:
@@ -75,7 +85,8 @@ async def register(signed, user_id: str, **form: Any) -> dict:
 def cards(signed, admin_channel: str, user_id: str | None = None) -> list[dict]:
     """Approval cards (the messages with a profile in fields) in the admin channel, oldest first."""
     return [
-        msg for msg in signed.slack.messages(admin_channel)
+        msg
+        for msg in signed.slack.messages(admin_channel)
         if any("fields" in b for b in msg.get("blocks") or [])
         and (user_id is None or f"<@{user_id}>" in str(msg.get("blocks")))
     ]

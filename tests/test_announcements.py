@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import local_requests as req
 from bot.blocks import announcements as ui
+from bot.local import requests as req
 from storage import announcements as store
 from tests.announce_flow import (
     all_prefecture_channels,
@@ -180,9 +180,7 @@ async def test_cancel_before_send_and_cancel_stops_pending_deliveries(signed, pe
     )
     # Running: the workspace budget lets 10 through, then the organiser cancels from /announce status.
     signed.slack.workspace_budget(10)
-    from bot.announcer import announcer_of
-
-    announcer_of(signed.yakuba.deps).pacer.per_minute = 10
+    signed.yakuba.deps.announcer.pacer.per_minute = 10
     shown = await preview(signed, people.organizer, "all 途中で止めるお知らせ")
     await click_no_settle(signed, people.organizer, ui.SEND, button(shown, ui.SEND)["value"])
     await signed.slack.wait_for("chat.postMessage", count=10, where=lambda c: bool(c.args.get("metadata")))

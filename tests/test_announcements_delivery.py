@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.announcer import announcer_of
 from bot.blocks import announcements as ui
 from schedules import announcements as job
 from schedules.scheduler import Scheduler
@@ -67,8 +66,11 @@ async def test_429s_are_obeyed_and_nothing_is_lost_or_doubled(signed, people):
     # Retry-After was honoured: the refused post was tried again no sooner than 1 s later. (Posts to other
     # channels already in flight when the 429 arrived may land meanwhile; new ones wait.)
     first = limited[0]
-    again = [c.at for c in signed.slack.calls_to("chat.postMessage")
-             if c.args.get("channel") == first.args.get("channel") and c.at > first.at]
+    again = [
+        c.at
+        for c in signed.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == first.args.get("channel") and c.at > first.at
+    ]
     assert again and min(again) - first.at >= 0.95
     assert (await latest(signed)).status == "done"
 
@@ -132,14 +134,14 @@ async def test_a_send_interrupted_mid_call_is_looked_up_not_repeated(signed, peo
             and args.get("channel") == target
             and not posts_to(slack, target)
         ):
-            from bot.local_slack import Reply
+            from bot.local.slack import Reply
 
             slack._dispatch(method, dict(args), "xoxb-test-token", slack.root_url)
             return Reply({"ok": False, "error": "service_unavailable"}, 503)
         return reply
 
     slack._intercept = accept_then_fail
-    announcer = announcer_of(signed.yakuba.deps)
+    announcer = signed.yakuba.deps.announcer
     await announce(signed, people.organizer, "pref:13 一度だけ届くはず")
     while (await latest(signed)).status != "done":  # the retry waits for its backoff; the worker is awake
         await asyncio.wait_for(announcer._task, 30) if announcer._task else None

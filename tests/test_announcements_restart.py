@@ -8,8 +8,8 @@ import sys
 
 import aiohttp
 
-from bot import local_requests as req
 from bot.blocks import announcements as ui
+from bot.local import requests as req
 from bot.texts import Texts
 from tests.announce_flow import button
 from tests.conftest import SECRET, TOKEN

@@ -10,8 +10,11 @@ from tests.announce_flow import button, click, command, last_reply
 async def test_announce_to_a_section_by_its_japanese_name(signed, people):
     channel = signed.slack.add_channel("ka-bousai")["id"]
     async with signed.yakuba.deps.db.write() as session:
-        await sections.upsert(session, team_id="T0LOCAL", spec=sections.SectionSpec(
-            name="防災課", kind="work", kana="ぼうさいか", channel_id=channel))
+        await sections.upsert(
+            session,
+            team_id="T0LOCAL",
+            spec=sections.SectionSpec(name="防災課", kind="work", kana="ぼうさいか", channel_id=channel),
+        )
     await command(signed, people.organizer, "ka:ぼうさい 訓練のお知らせ")
     preview = last_reply(signed)
     await click(signed, people.organizer, SEND, button(preview, SEND)["value"])

@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import select
 
-from bot.blocks import approval as ids
+from bot.blocks import approvals as ids
 from storage import prefectures
 from storage.models import ApprovalRequest, AuditEntry
 from tests.membership_flow import TEAM, card_buttons, cards, channels, decide, member, register
@@ -30,8 +30,13 @@ async def test_approve_invites_greets_and_dms_next_steps(signed, people):
     assert people.member in signed.slack.channel(tokyo.channel_id)["members"]
 
     greeting = signed.slack.messages(tokyo.channel_id)[-1]["text"]
-    assert greeting == texts(signed)("approval.greeting", user=people.member, name="田中 &lt;b&gt;一郎&lt;/b&gt;",
-                                     government="東京都 千代田区", prefecture="東京都")
+    assert greeting == texts(signed)(
+        "approval.greeting",
+        user=people.member,
+        name="田中 &lt;b&gt;一郎&lt;/b&gt;",
+        government="東京都 千代田区",
+        prefecture="東京都",
+    )
 
     dm = signed.slack.dm_messages(people.member)[-1]
     body = json.dumps(dm["blocks"], ensure_ascii=False)
@@ -53,9 +58,9 @@ async def test_approve_invites_greets_and_dms_next_steps(signed, people):
     await decide(signed, people.organizer, card, people.admin_channel)
     assert len(signed.slack.calls_to("conversations.invite")) == 1
     assert len(signed.slack.dm_messages(people.member)) == 2  # received + approved
-    assert texts(signed)("approval.already", by=people.organizer,
-                         decision=texts(signed)("approval.decisions.approved")) in \
-        [e["text"] for e in signed.slack.ephemerals(people.organizer)]
+    assert texts(signed)(
+        "approval.already", by=people.organizer, decision=texts(signed)("approval.decisions.approved")
+    ) in [e["text"] for e in signed.slack.ephemerals(people.organizer)]
 
 
 async def test_reject_asks_a_reason_and_sends_a_kind_dm(signed, people):
@@ -129,17 +134,20 @@ async def test_two_organisers_at_once_make_one_decision(signed, people):
     await signed.settle()
     async with signed.yakuba.deps.db.read() as session:
         request = await session.scalar(select(ApprovalRequest))
-        decisions = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "registration.approved")))
+        decisions = await session.scalars(select(AuditEntry).where(AuditEntry.action == "registration.approved"))
         assert len(decisions.all()) == 1
     assert request.status == "approved" and request.decided_by in (people.organizer, admin)
     assert len(signed.slack.calls_to("conversations.invite")) == 1
-    approved_dms = [m for m in signed.slack.dm_messages(people.member)
-                    if m["text"].startswith(texts(signed)("approval.approved_dm.fallback", community="")[:4])]
+    approved_dms = [
+        m
+        for m in signed.slack.dm_messages(people.member)
+        if m["text"].startswith(texts(signed)("approval.approved_dm.fallback", community="")[:4])
+    ]
     assert len(approved_dms) == 1
     loser = admin if request.decided_by == people.organizer else people.organizer
-    assert texts(signed)("approval.already", by=request.decided_by,
-                         decision=texts(signed)("approval.decisions.approved")) in \
-        [e["text"] for e in signed.slack.ephemerals(loser)]
+    assert texts(signed)(
+        "approval.already", by=request.decided_by, decision=texts(signed)("approval.decisions.approved")
+    ) in [e["text"] for e in signed.slack.ephemerals(loser)]
 
 
 async def test_approvals_lists_pending_for_organisers_only(signed, people):
@@ -158,8 +166,13 @@ async def test_approvals_lists_pending_for_organisers_only(signed, people):
     assert refused["text"] == texts(signed)("approval.list.refusal")
 
     # Approving from the list decides the same request and updates the card in the admin channel.
-    await signed.action(people.organizer, ids.APPROVE, buttons[0]["value"], channel_id="C0GENERAL",
-                        message={"type": "message", "ts": "1.000001", "text": ""})
+    await signed.action(
+        people.organizer,
+        ids.APPROVE,
+        buttons[0]["value"],
+        channel_id="C0GENERAL",
+        message={"type": "message", "ts": "1.000001", "text": ""},
+    )
     await signed.settle()
     assert (await member(signed, people.member)).status == "approved"
     assert card_buttons(cards(signed, people.admin_channel, people.member)[0]) == []

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from schedules import approvals_nudge
+from schedules import approvals as approvals_nudge
 from schedules.scheduler import Scheduler
 from tests.membership_flow import register
 
@@ -30,8 +30,9 @@ async def test_nudge_waits_past_the_holiday_and_posts_once_a_day(signed, people)
     texts = deps.texts
 
     def nudges() -> list[dict]:
-        return [m for m in signed.slack.messages(people.admin_channel)
-                if m["text"] == texts("approval.nudge.text", count=1)]
+        return [
+            m for m in signed.slack.messages(people.admin_channel) if m["text"] == texts("approval.nudge.text", count=1)
+        ]
 
     # Fri 20 = 1, (Sat, Sun, Mon 23 holiday), Tue 24 = 2, Wed 25 = 3: not yet more than 3.
     results = await scheduler.tick(approvals_nudge.JOB, datetime(2026, 11, 25, 9, 0, 30, tzinfo=JST))

@@ -53,13 +53,23 @@ async def test_organiser_adds_and_announces_once(signed, slack, people):
     [view] = slack.open_views(people.organizer)
     bad = form(series="", number="abc", recording_url="javascript:alert(1)", announce=["announce"])
     errors = (await (await signed.submit(people.organizer, view, bad)).json())["errors"]
-    assert errors == {"series": texts("archives.form.error.required"),
-                      "number": texts("archives.form.error.not_number"),
-                      "recording_url": texts("archives.form.error.bad_url")}  # fmt: skip
+    assert errors == {
+        "series": texts("archives.form.error.required"),
+        "number": texts("archives.form.error.not_number"),
+        "recording_url": texts("archives.form.error.bad_url"),
+    }
     assert await archives.list_all(db=deps.db, team_id=deps.team_id) == []
-    good = form(series="ワクチン接種情報交換会", number="11", held_on="2021-09-25", theme="3回目接種の準備 <!channel>",
-                recording_url="https://example.jp/11/rec", faq_doc_url="https://example.jp/11/faq", attendance="1,204",
-                governments="480", announce=["announce"])  # fmt: skip
+    good = form(
+        series="ワクチン接種情報交換会",
+        number="11",
+        held_on="2021-09-25",
+        theme="3回目接種の準備 <!channel>",
+        recording_url="https://example.jp/11/rec",
+        faq_doc_url="https://example.jp/11/faq",
+        attendance="1,204",
+        governments="480",
+        announce=["announce"],
+    )
     for _ in range(2):  # saved twice with the box ticked: announced once
         result = await (await signed.submit(people.organizer, view, good)).json()
         assert result["response_action"] == "update"

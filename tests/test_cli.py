@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot import local_requests as req
+from bot.local import requests as req
 from tests.conftest import SECRET, TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ async def test_demo_runs_to_completion(tmp_path):
     code, out, err = await yakuba("demo", environ=env(tmp_path))
     assert code == 0, err
     assert "Traceback" not in out + err
-    from bot import render
+    from bot.local import render
     from bot.texts import Texts
 
     texts = Texts("ja")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.operations import EXPORTERS, IMPORTERS
 from bot.config import DATABASE_DRIVERS
-from bot.operations import EXPORTERS, IMPORTERS
 from bot.texts import Texts
 from tests.conftest import TOKEN
 from tests.fake_slack import FakeSlack

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-import handlers.approval
-from bot.blocks.approval import pending_list
+import handlers.approvals
+from bot.blocks.approvals import pending_list
 
 
 async def test_a_slow_command_acks_in_time_and_answers_later(signed, people, monkeypatch):
@@ -14,7 +14,7 @@ async def test_a_slow_command_acks_in_time_and_answers_later(signed, people, mon
         await asyncio.sleep(2.6)  # e.g. a busy database
         return True
 
-    monkeypatch.setattr(handlers.approval, "is_organizer", slow_is_organizer)
+    monkeypatch.setattr(handlers.approvals, "is_organizer", slow_is_organizer)
     started = time.monotonic()
     response = await signed.command(people.organizer, "/approvals")
     acked = time.monotonic() - started

@@ -9,7 +9,7 @@ import sys
 from datetime import UTC
 from pathlib import Path
 
-from bot import render
+from bot.local import render
 from bot.texts import Texts
 
 ROOT = Path(__file__).resolve().parent.parent

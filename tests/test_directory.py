@@ -26,9 +26,7 @@ async def seed(signed, people) -> None:
 
 async def test_stats_in_sql(signed, people):
     await seed(signed, people)
-    stats = await directory.stats(
-        signed.yakuba.deps.db, team_id=TEAM, now=signed.clock(), tz=signed.yakuba.settings.tz
-    )
+    stats = await directory.stats(signed.yakuba.deps.db, team_id=TEAM, now=signed.clock(), tz=signed.yakuba.settings.tz)
     assert stats.members == 4 and stats.governments == 3
     assert stats.by_prefecture == {"01": 1, "13": 2, "27": 1}
     assert stats.by_kind == {"prefecture": 1, "city": 1, "ward": 2, "town": 0, "village": 0, "national": 0, "other": 0}

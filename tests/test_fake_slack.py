@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import local_requests as lr
+from bot.local import requests as lr
 from tests.fake_slack import FakeSlack, client_for, started_fake_slack
 
 pytestmark = pytest.mark.asyncio
@@ -137,8 +137,11 @@ async def test_create_join_list_archive(slack: FakeSlack):
     client = client_for(slack)
     created = await client.conversations_create(name="東京都-tokyo")
     assert created["channel"]["is_member"] is True
-    bad_names = [("東京都-tokyo", "name_taken"), ("Has Space", "invalid_name_specials"),
-                 ("a.b", "invalid_name_specials")]
+    bad_names = [
+        ("東京都-tokyo", "name_taken"),
+        ("Has Space", "invalid_name_specials"),
+        ("a.b", "invalid_name_specials"),
+    ]
     for name, code in bad_names:
         assert (await slack_error(client.conversations_create(name=name))).response["error"] == code
     lobby = slack.add_channel("lobby", bot_member=False)
@@ -181,7 +184,8 @@ async def test_files_upload_v2_keeps_png_bytes(slack: FakeSlack):
     room = slack.add_channel("room")
     data = png_bytes()
     res = await client_for(slack).files_upload_v2(
-        channel=room["id"], file=data, filename="map.png", title="地図", initial_comment="the map")
+        channel=room["id"], file=data, filename="map.png", title="地図", initial_comment="the map"
+    )
     stored = slack.file(res["file"]["id"])
     assert stored["content"] == data and stored["title"] == "地図" and res["file"]["mimetype"] == "image/png"
     [msg] = slack.messages(room["id"])
@@ -213,8 +217,9 @@ async def test_response_url_replies_are_recorded_and_applied(slack: FakeSlack):
 async def test_rate_limit_honours_retry_after(slack: FakeSlack):
     room = slack.add_channel("room")
     slack.rate_limit("chat.postMessage", retry_after=1)
-    client = AsyncWebClient(token="xoxb-test", base_url=slack.base_url,
-                            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)])
+    client = AsyncWebClient(
+        token="xoxb-test", base_url=slack.base_url, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)]
+    )
     await client.chat_postMessage(channel=room["id"], text="once")
     first, second = slack.calls_to("chat.postMessage")
     assert (first.status, second.status) == (429, 200)
@@ -224,8 +229,9 @@ async def test_rate_limit_honours_retry_after(slack: FakeSlack):
 
 async def test_server_error_is_retried(slack: FakeSlack):
     slack.fail("auth.test", status=500)
-    client = AsyncWebClient(token="xoxb-test", base_url=slack.base_url,
-                            retry_handlers=[AsyncServerErrorRetryHandler(max_retry_count=1)])
+    client = AsyncWebClient(
+        token="xoxb-test", base_url=slack.base_url, retry_handlers=[AsyncServerErrorRetryHandler(max_retry_count=1)]
+    )
     assert (await client.auth_test())["user_id"] == "U0BOT"
     assert [c.status for c in slack.calls_to("auth.test")] == [500, 200]
 
@@ -338,8 +344,10 @@ async def test_inbound_payloads_are_understood_by_bolt(slack: FakeSlack):
         got["command"] = (context.user_id, context.team_id, body["text"])
         await ack()
         await respond("見つかりました")
-        await client.views_open(trigger_id=body["trigger_id"], view={
-            "type": "modal", "callback_id": "ask", "title": {"type": "plain_text", "text": "質問"}, "blocks": []})
+        await client.views_open(
+            trigger_id=body["trigger_id"],
+            view={"type": "modal", "callback_id": "ask", "title": {"type": "plain_text", "text": "質問"}, "blocks": []},
+        )
 
     @app.view("ask")
     async def submitted(ack, view, context):

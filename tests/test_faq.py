@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import local_requests as req
 from bot.blocks.faq import EDIT, FORWARD, HELPFUL, UNHELPFUL
+from bot.local import requests as req
 from storage import faqs
 from tests.faq_flow import HOSTILE, ask, body, buttons, by_question, click, load_faqs, mention, new_ts, replies
 
@@ -28,8 +28,10 @@ async def test_faq_shows_top_answers_with_source_date_and_buttons(signed, people
     source = texts("faq.results.source", source="<https://example.jp/koukankai/03/faq|第3回ワクチン接種情報交換会 FAQ>")
     assert source in body(answer)
     assert texts("faq.results.updated", date=texts("faq.date", year=2021, month=5, day=16)) in body(answer)
-    assert [(b["action_id"], b["value"]) for b in buttons(answer)[:2]] == [(HELPFUL, str(entry.id)),
-                                                                          (UNHELPFUL, str(entry.id))]  # fmt: skip
+    assert [(b["action_id"], b["value"]) for b in buttons(answer)[:2]] == [
+        (HELPFUL, str(entry.id)),
+        (UNHELPFUL, str(entry.id)),
+    ]
     assert buttons(answer, EDIT) == [] and buttons(answer, FORWARD) == []  # a sure match: no forward offer
     # Organisers get an edit button under each result.
     organiser = await ask(signed, people.organizer, "/faq", "ワクチン 保管")
@@ -140,7 +142,10 @@ async def test_feedback_one_vote_per_member_changeable(signed, people, vax):
     entry = await faqs.get(db=deps.db, team_id=deps.team_id, faq_id=int(up["value"]))
     assert (entry.helpful, entry.unhelpful) == (1, 1)
     assert [e["text"] for e in signed.slack.ephemerals(people.member)] == [
-        texts("faq.feedback.helpful"), texts("faq.feedback.helpful"), texts("faq.feedback.unhelpful")]  # fmt: skip
+        texts("faq.feedback.helpful"),
+        texts("faq.feedback.helpful"),
+        texts("faq.feedback.unhelpful"),
+    ]
     # A forged click on an organisers-only entry or a missing one records nothing.
     secret = await by_question(signed, "交換会の登壇者への謝礼の扱いは？")
     for value in (str(secret.id), "999999", "abc"):

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import local_requests as req
 from bot.blocks.faq import ANSWER, EDIT, FORWARD, UNHELPFUL
+from bot.local import requests as req
 from schedules import faq_report
 from schedules.scheduler import Scheduler
 from storage import faqs
@@ -36,8 +36,10 @@ async def test_no_match_forwards_once_and_organiser_answers_it(signed, slack, pe
     assert [q.question for q in await faqs.top_unanswered(db=deps.db, team_id=deps.team_id)] == [ODD]
     await click(signed, people.member, forward)
     await click(signed, people.member, forward)
-    assert [e["text"] for e in slack.ephemerals(people.member)] == [texts("faq.forward.done"),
-                                                                     texts("faq.forward.already")]  # fmt: skip
+    assert [e["text"] for e in slack.ephemerals(people.member)] == [
+        texts("faq.forward.done"),
+        texts("faq.forward.already"),
+    ]
     [post] = forwarded(signed, people)
     assert "&lt;!channel&gt;" in str(post["blocks"]) and "<!channel>" not in str(post)
     assert f"<@{people.member}>" in str(post["blocks"])
@@ -80,21 +82,34 @@ async def test_organiser_adds_with_inline_errors(signed, slack, people, vax):
     assert view["callback_id"] == "faq.save" and view["private_metadata"] == ""
     bad = form(question="", answer="", source_url="ftp://example.jp/x", visibility="public")
     errors = (await (await signed.submit(people.organizer, view, bad)).json())["errors"]
-    assert errors == {"question": texts("faq.form.error.required"), "answer": texts("faq.form.error.required"),
-                      "source_url": texts("faq.form.error.bad_url")}  # fmt: skip
+    assert errors == {
+        "question": texts("faq.form.error.required"),
+        "answer": texts("faq.form.error.required"),
+        "source_url": texts("faq.form.error.bad_url"),
+    }
     existing = await by_question(signed, "ワクチンの保管温度は何度ですか？")
     taken = form(question="ワクチンの保管温度は何度ですか", answer="上書き", visibility="public")
     errors = (await (await signed.submit(people.organizer, view, taken)).json())["errors"]
     assert errors == {"question": texts("faq.form.error.taken", id=existing.id)}
     assert (await by_question(signed, "ワクチンの保管温度は何度ですか？")).answer == existing.answer
-    good = form(question="モデルナ社ワクチンの保管温度は？", answer="*-25℃〜-15℃* です。<!here>", tags="ワクチン, 保管",
-                source="第8回ワクチン接種情報交換会 FAQ", source_url="https://example.jp/08", updated_on="2021-06-20",
-                visibility="members", aliases="武田モデルナ\nモデルナの保存")  # fmt: skip
+    good = form(
+        question="モデルナ社ワクチンの保管温度は？",
+        answer="*-25℃〜-15℃* です。<!here>",
+        tags="ワクチン, 保管",
+        source="第8回ワクチン接種情報交換会 FAQ",
+        source_url="https://example.jp/08",
+        updated_on="2021-06-20",
+        visibility="members",
+        aliases="武田モデルナ\nモデルナの保存",
+    )
     result = await (await signed.submit(people.organizer, view, good)).json()
     assert result["response_action"] == "update" and "&lt;!here&gt;" not in str(result)  # question only is echoed
     saved = await by_question(signed, "モデルナ社ワクチンの保管温度は？")
-    assert (saved.tags, saved.aliases, saved.visibility) == (["ワクチン", "保管"], ["武田モデルナ", "モデルナの保存"],
-                                                             "members")  # fmt: skip
+    assert (saved.tags, saved.aliases, saved.visibility) == (
+        ["ワクチン", "保管"],
+        ["武田モデルナ", "モデルナの保存"],
+        "members",
+    )
     answer = await ask(signed, people.member, "/faq", "モデルナ 保管")
     assert "-25℃〜-15℃" in body(answer) and "&lt;!here&gt;" in body(answer) and "<!here>" not in body(answer)
     assert await faqs.get(db=deps.db, team_id=deps.team_id, faq_id=saved.id)
@@ -111,9 +126,14 @@ async def test_organiser_edits_and_history_is_kept(signed, slack, people, vax):
     assert fields["question"]["initial_value"] == entry.question
     assert fields["updated_on"]["initial_date"] == "2021-05-16"
     assert fields["visibility"]["initial_option"]["value"] == "public"
-    values = form(question="ワクチンの保管温度（ファイザー社）は？", answer="-90℃〜-60℃。",
-                  tags=fields["tags"]["initial_value"], category="ワクチン接種", visibility="public",
-                  updated_on="2021-07-01")  # fmt: skip
+    values = form(
+        question="ワクチンの保管温度（ファイザー社）は？",
+        answer="-90℃〜-60℃。",
+        tags=fields["tags"]["initial_value"],
+        category="ワクチン接種",
+        visibility="public",
+        updated_on="2021-07-01",
+    )
     result = await (await signed.submit(people.organizer, view, values)).json()
     assert texts("faq.form.outcome.updated") in str(result["view"])
     edited = await faqs.get(db=deps.db, team_id=deps.team_id, faq_id=entry.id)
@@ -159,8 +179,9 @@ async def test_weekly_report_posts_gaps_once_per_slot(signed, slack, people, vax
     assert [o for _, o in await scheduler.tick(faq_report.JOB, later)] == ["taken"]
     await faq_report.run(deps, later)  # a second process running the same slot posts nothing more
     await signed.settle()
-    reports = [m for m in slack.messages(people.admin_channel) if m["text"] == texts("faq.report.fallback",
-                                                                                       week="2030-W05")]  # fmt: skip
+    reports = [
+        m for m in slack.messages(people.admin_channel) if m["text"] == texts("faq.report.fallback", week="2030-W05")
+    ]
     assert len(reports) == 1
     text = str(reports[0]["blocks"])
     assert texts("faq.report.unanswered_line", question="駐輪場の申請方法 &lt;!channel&gt;", count=3) in text

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.cli.operations import export_file, import_file
 from bot.config import OperatorError
-from bot.operations import export_file, import_file
 from bot.texts import Texts
 from storage import archives, faqs
 from tests.faq_flow import ARCHIVES, FAQS
@@ -61,8 +61,22 @@ async def test_export_import_export_is_identical(signed, settings, tmp_path, suf
     texts = Texts(settings.yakuba_lang)
     assert await import_file(settings, "faqs", FAQS) == 0
     deps = signed.yakuba.deps
-    before = [(f.id, f.question, f.answer, f.tags, f.aliases, f.category, f.source, f.source_url, f.updated_on,
-               f.visibility, f.revision) for f in await faqs.list_all(db=deps.db, team_id=deps.team_id)]  # fmt: skip
+    before = [
+        (
+            f.id,
+            f.question,
+            f.answer,
+            f.tags,
+            f.aliases,
+            f.category,
+            f.source,
+            f.source_url,
+            f.updated_on,
+            f.visibility,
+            f.revision,
+        )
+        for f in await faqs.list_all(db=deps.db, team_id=deps.team_id)
+    ]
     first, second = tmp_path / f"a.{suffix}", tmp_path / f"b.{suffix}"
     assert await export_file(settings, "faqs", first) == 0
     capsys.readouterr()
@@ -70,8 +84,22 @@ async def test_export_import_export_is_identical(signed, settings, tmp_path, suf
     assert texts("faq.import.summary", total=8, created=0, updated=0, unchanged=8, errors=0) in capsys.readouterr().out
     assert await export_file(settings, "faqs", second) == 0
     assert first.read_bytes() == second.read_bytes()
-    after = [(f.id, f.question, f.answer, f.tags, f.aliases, f.category, f.source, f.source_url, f.updated_on,
-              f.visibility, f.revision) for f in await faqs.list_all(db=deps.db, team_id=deps.team_id)]  # fmt: skip
+    after = [
+        (
+            f.id,
+            f.question,
+            f.answer,
+            f.tags,
+            f.aliases,
+            f.category,
+            f.source,
+            f.source_url,
+            f.updated_on,
+            f.visibility,
+            f.revision,
+        )
+        for f in await faqs.list_all(db=deps.db, team_id=deps.team_id)
+    ]
     assert after == before
     assert "ワクチンの保管温度は何度ですか？" in first.read_text("utf-8")
 

@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import local_requests as req
-from bot.announcer import announcer_of
 from bot.app import create_app
+from bot.local import requests as req
 from bot.server import init_web
 from schedules import digest, reminders
 from schedules.scheduler import Scheduler
@@ -152,7 +151,7 @@ async def test_announcement_targets_through_faults_each_once_and_reported(bot, s
         if (await latest(bot)).status == "done":
             break
         bot.clock.advance(timedelta(minutes=10))
-        announcer_of(bot.yakuba.deps).kick()
+        bot.yakuba.deps.announcer.kick()
         await bot.settle()
     assert (await latest(bot)).status == "done"
     await retry_later(bot)

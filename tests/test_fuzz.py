@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.blocks import announcements, approval, onboarding, privacy, programs
+from bot.blocks import announcements, onboarding, privacy, programs
+from bot.blocks import approvals as approval
 from tests.fuzz_harness import COMMANDS, Harness, command_text, texts, view_values
 
 settings.register_profile(
@@ -22,9 +23,16 @@ settings.register_profile("fuzz", max_examples=2000, deadline=None, suppress_hea
 CI = settings.get_profile("ci")
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))  # bench.fuzz registers "bench"
 ACTIONS = [
-    announcements.SEND, announcements.SEND_AGAIN, announcements.CANCEL, approval.APPROVE, approval.REJECT,
-    privacy.FORGET_CONFIRM, privacy.FORGET_CANCEL, programs.SUBSCRIBE, onboarding.OPEN_REGISTRATION,
-]  # fmt: skip
+    announcements.SEND,
+    announcements.SEND_AGAIN,
+    announcements.CANCEL,
+    approval.APPROVE,
+    approval.REJECT,
+    privacy.FORGET_CONFIRM,
+    privacy.FORGET_CANCEL,
+    programs.SUBSCRIBE,
+    onboarding.OPEN_REGISTRATION,
+]
 
 
 @pytest.fixture
@@ -67,9 +75,12 @@ def test_actions_with_any_payload(harness):
     # ack timeout (seconds each), so this surface is the slow one; bench/fuzz.py runs it in full.
     @settings(PROFILE, max_examples=max(1, PROFILE.max_examples // 4) if PROFILE is CI else PROFILE.max_examples)
     @given(
-        data=st.data(), action_id=st.sampled_from(ACTIONS) | texts, value=texts | st.integers().map(str),
-        block_id=texts, in_view=st.booleans(),
-    )  # fmt: skip
+        data=st.data(),
+        action_id=st.sampled_from(ACTIONS) | texts,
+        value=texts | st.integers().map(str),
+        block_id=texts,
+        in_view=st.booleans(),
+    )
     def prop(data, action_id, value, block_id, in_view):
         harness.run(harness.action(data.draw(users(harness)), action_id, value, block_id or "b", in_view))
 

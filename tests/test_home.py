@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import time
 
-from bot import local_requests as req
 from bot.blocks import home as ids
 from bot.blocks.onboarding import OPEN_REGISTRATION
-from schedules.recurrence import Recurrence
+from bot.local import requests as req
 from storage import prefectures, programs, sections
+from storage.recurrence import Recurrence
 from tests.community_flow import add_member, all_text, seed_sections, texts
 from tests.membership_flow import TEAM, approved, channels, register
 

@@ -11,12 +11,13 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy.exc import OperationalError
 
 import storage.inbox
-from bot import local_requests as req
 from bot.app import create_app
 from bot.blocks.help import help_message
-from bot.commands import opens_form
-from bot.inbox import Inbox
+from bot.local import requests as req
 from bot.server import init_web
+from bot.slack.inbox import Inbox
+from bot.slack.slash import opens_form
+from handlers import COMMANDS
 from storage import inbox as store
 from storage.models import InboxItem
 from storage.types import utcnow
@@ -103,7 +104,7 @@ async def test_when_the_row_cannot_be_stored_the_event_is_worked_on_in_memory(si
         raise OperationalError("INSERT INTO inbox", {}, Exception("disk I/O error"))
 
     monkeypatch.setattr(storage.inbox.Writer, "put_many", refuse)
-    with caplog.at_level(logging.WARNING, logger="bot.inbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.inbox"):
         response = await signed.event(join(signed, people.member))
         assert response.status == 200
         await signed.settle()
@@ -128,7 +129,7 @@ async def test_a_busy_server_acks_a_command_empty_and_answers_through_response_u
     assert response.status == 200 and await response.text() == ""
     await busy.settle()
     [reply] = busy.slack.responses
-    expected = help_message(busy.yakuba.deps.texts)
+    expected = help_message(busy.yakuba.deps.texts, busy.yakuba.deps.command_names)
     assert reply.args["text"] == expected["text"] and reply.args["response_type"] == "ephemeral"
 
 
@@ -144,18 +145,33 @@ async def test_commands_that_open_a_form_are_answered_at_the_front_even_when_bus
 
 
 DEFERRED = [
-    ("/faq", ""), ("/faq", "ワクチン"), ("/faq", "auto"), ("/archive", ""), ("/archive", "予約"),
-    ("/programs", ""), ("/programs", "week"), ("/programs", "subscribe 朝礼"), ("/kenjinkai", ""),
-    ("/kenjinkai", "members"), ("/ka", "list"), ("/ka", "join 防災"), ("/members", "stats"),
-    ("/approvals", ""), ("/mydata", "export"), ("/yakuba", ""), ("/yakuba", "unknown"),
-    ("/announce", "status"), ("/announce", "help"), ("/announce", "#general テスト"),
-]  # fmt: skip
+    ("/faq", ""),
+    ("/faq", "ワクチン"),
+    ("/faq", "auto"),
+    ("/archive", ""),
+    ("/archive", "予約"),
+    ("/programs", ""),
+    ("/programs", "week"),
+    ("/programs", "subscribe 朝礼"),
+    ("/kenjinkai", ""),
+    ("/kenjinkai", "members"),
+    ("/ka", "list"),
+    ("/ka", "join 防災"),
+    ("/members", "stats"),
+    ("/approvals", ""),
+    ("/mydata", "export"),
+    ("/yakuba", ""),
+    ("/yakuba", "unknown"),
+    ("/announce", "status"),
+    ("/announce", "help"),
+    ("/announce", "#general テスト"),
+]
 
 
 async def test_every_deferred_command_answers_without_a_form(busy, people):
-    """OPENS_FORM in bot/commands.py lists what must stay at the front; everything else must open no form."""
+    """Each SlashCommand.opens_form lists what must stay at the front; everything else must open no form."""
     for command, text in DEFERRED:
-        assert not opens_form(command, text)
+        assert not opens_form(COMMANDS, command, text)
         response = await busy.command(people.organizer, command, text)
         assert response.status == 200 and await response.text() == "", (command, text)
     await busy.settle()
@@ -197,7 +213,7 @@ async def test_if_the_worker_dies_requests_are_worked_on_as_they_come(signed, pe
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(Inbox, "_take", broken)
-    with caplog.at_level(logging.ERROR, logger="bot.inbox"):
+    with caplog.at_level(logging.ERROR, logger="bot.slack.inbox"):
         await signed.event(join(signed, people.member))  # stored; the worker dies on it
         await signed.settle()
     assert "the worker stopped (RuntimeError)" in caplog.text

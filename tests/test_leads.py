@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import local_requests as req
 from bot.blocks import leads as ids
+from bot.local import requests as req
 from storage import members
 
 
@@ -15,10 +15,12 @@ async def approved(signed, user_id: str, pref: str = "13") -> None:
 
 
 def form(user_id: str, role: str) -> dict:
-    return req.state_values({
-        ids.USER_BLOCK: {ids.USER: {"type": "users_select", "selected_user": user_id}},
-        ids.ROLE_BLOCK: {ids.ROLE: {"type": "radio_buttons", "selected_option": {"value": role}}},
-    })
+    return req.state_values(
+        {
+            ids.USER_BLOCK: {ids.USER: {"type": "users_select", "selected_user": user_id}},
+            ids.ROLE_BLOCK: {ids.ROLE: {"type": "radio_buttons", "selected_option": {"value": role}}},
+        }
+    )
 
 
 async def submit(signed, actor: str, values: dict):

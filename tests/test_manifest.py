@@ -6,10 +6,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from bot.blocks.help import COMMANDS
 from bot.cli import main
 from bot.texts import Texts
-from handlers.programs import ORGANIZER_VERBS as PROGRAM_ORGANIZER_VERBS
+from handlers import COMMANDS
 
 CONTRACT = {
     "/register",
@@ -30,7 +29,7 @@ CONTRACT = {
 ORGANIZER_VERBS = {
     "faq": {"add", "edit", "auto"},
     "archive": {"add"},
-    "programs": set(PROGRAM_ORGANIZER_VERBS),
+    "programs": {"add", "edit", "pause", "resume"},
     "members": {"export"},
     "yakuba": {"setup", "lead", "prefectures"},
 }
@@ -45,7 +44,7 @@ def run(*args: str, lang: str = "ja") -> dict:
 def test_http_manifest_lists_every_command_with_urls():
     manifest = run("--url", "https://yakuba.example.jp/")
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert set(commands) == CONTRACT == {f"/{c}" for c in COMMANDS}
+    assert set(commands) == CONTRACT == {c.slash for c in COMMANDS}
     for command in commands.values():
         assert command["url"] == "https://yakuba.example.jp/slack/events"
         assert 0 < len(command["description"]) <= 100

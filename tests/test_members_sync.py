@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.membership_ops import sync_members
+from bot.services.membership import sync_members
 from storage import members
 from storage.models import Member
 from tests.conftest import TOKEN

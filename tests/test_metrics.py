@@ -9,8 +9,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk.errors import SlackApiError
 
-from bot import local_requests as req
 from bot.app import create_app
+from bot.local import requests as req
 from storage import outbox
 from tests.clock import TestClock
 
@@ -45,8 +45,15 @@ async def test_metrics_after_requests_and_slack_calls(signed, people):
     # A message held back for an hour, queued five minutes ago: the outbox's oldest row.
     now = deps.clock()
     async with deps.db.write() as session:
-        await outbox.enqueue(session, team_id=deps.team_id, key="held", kind="post", target=people.admin_channel,
-                             payload={"text": "x"}, now=now - timedelta(minutes=5))  # fmt: skip
+        await outbox.enqueue(
+            session,
+            team_id=deps.team_id,
+            key="held",
+            kind="post",
+            target=people.admin_channel,
+            payload={"text": "x"},
+            now=now - timedelta(minutes=5),
+        )
     held = await outbox.by_key(deps.db, team_id=deps.team_id, key="held")
     await outbox.mark_retry(deps.db, row_id=held.id, error="test", at=now + timedelta(hours=1))
 

@@ -7,8 +7,8 @@ import time
 
 from sqlalchemy import select
 
-from bot import local_requests as req
 from bot.blocks.onboarding import OPEN_REGISTRATION
+from bot.local import requests as req
 from storage.models import Member, OutboxMessage
 
 

@@ -8,9 +8,9 @@ import os
 
 from click.testing import CliRunner
 
-from bot import local_requests as req
 from bot.cli import main
-from bot.membership_ops import setup_prefectures
+from bot.local import requests as req
+from bot.services.prefectures import setup_prefectures
 from storage import members, prefectures
 from tests.conftest import TOKEN
 from tests.membership_flow import TEAM, approved, cards, channels, decide, register
@@ -117,7 +117,7 @@ async def test_cli_setup_prefectures(slack, settings, tmp_path):
 
 
 async def test_members_approved_before_their_channel_existed_are_told_then_welcomed_once_by_setup(signed, people):
-    from bot.blocks.approval import channel_ready_dm, greeting
+    from bot.blocks.approvals import channel_ready_dm, greeting
     from tests.membership_flow import approved, member
 
     t = texts(signed)

@@ -23,7 +23,7 @@ NAME, DEPARTMENT = "田中 一郎", "総務部 広報課"
 async def subscribe(signed, user_id: str) -> None:
     from datetime import time
 
-    from schedules.recurrence import Recurrence
+    from storage.recurrence import Recurrence
 
     done = await programs.upsert_program(
         db=signed.yakuba.deps.db,
@@ -163,7 +163,7 @@ async def test_no_personal_field_in_logs_of_a_whole_journey(signed, people, capl
     for name in ("bot", "handlers", "storage", "schedules"):
         caplog.set_level(logging.DEBUG, logger=name)
     caplog.set_level(logging.INFO, logger="slack_bolt")
-    from bot import local_requests as req
+    from bot.local import requests as req
 
     await signed.event(req.team_join_event(signed.slack.user(people.member)))
     await signed.settle()
@@ -189,14 +189,24 @@ async def test_forget_cancels_pending_announcement_dms_and_drops_the_user_id(sig
     await full_member(signed, people)
     db = signed.yakuba.deps.db
     async with db.write() as session:
-        ann = Announcement(team_id=TEAM, created_by=people.organizer, text="x", targets={"kind": "members"},
-                           target_key="k", text_key="t", status="sending", total=2)
+        ann = Announcement(
+            team_id=TEAM,
+            created_by=people.organizer,
+            text="x",
+            targets={"kind": "members"},
+            target_key="k",
+            text_key="t",
+            status="sending",
+            total=2,
+        )
         session.add(ann)
         await session.flush()
-        session.add_all([
-            AnnouncementDelivery(team_id=TEAM, announcement_id=ann.id, kind="dm", target=people.member),
-            AnnouncementDelivery(team_id=TEAM, announcement_id=ann.id, kind="dm", target=people.organizer),
-        ])
+        session.add_all(
+            [
+                AnnouncementDelivery(team_id=TEAM, announcement_id=ann.id, kind="dm", target=people.member),
+                AnnouncementDelivery(team_id=TEAM, announcement_id=ann.id, kind="dm", target=people.organizer),
+            ]
+        )
     await forget(signed, people.member)
     async with db.read() as session:
         rows = {r.target: r.status for r in await session.scalars(select(AnnouncementDelivery))}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot import local_requests as req
 from bot.app import create_app
 from bot.blocks.programs import SUBSCRIBE
+from bot.cli.operations import import_file, run_job
 from bot.config import ConfigError
-from bot.operations import import_file, run_job
+from bot.local import requests as req
 from bot.server import init_web
 from schedules.scheduler import Scheduler
 from storage import programs as repo
@@ -106,14 +106,17 @@ async def test_the_lineup_button_subscribes(bot, people):
     [lineup] = bot.slack.messages(people.broadcast_channel)
     [button] = [b["accessory"] for b in lineup["blocks"] if b.get("accessory", {}).get("action_id") == SUBSCRIBE]
     for _ in range(2):
-        response = await bot.action(people.member, SUBSCRIBE, button["value"], channel_id=people.broadcast_channel,
-                                    message=lineup)  # fmt: skip
+        response = await bot.action(
+            people.member, SUBSCRIBE, button["value"], channel_id=people.broadcast_channel, message=lineup
+        )
         assert response.status == 200
         await bot.settle()
     texts = bot.yakuba.deps.texts
     replies = [e["text"] for e in bot.slack.ephemerals(people.member)]
-    assert replies == [texts("programs.subscribe.done", title="朝の体操", minutes=10),
-                       texts("programs.subscribe.already", title="朝の体操")]  # fmt: skip
+    assert replies == [
+        texts("programs.subscribe.done", title="朝の体操", minutes=10),
+        texts("programs.subscribe.already", title="朝の体操"),
+    ]
     await bot.action(people.member, SUBSCRIBE, "999999", channel_id=people.broadcast_channel, message=lineup)
     await bot.settle()
     assert bot.slack.ephemerals(people.member)[-1]["text"] == texts("programs.subscribe.gone")
@@ -146,9 +149,18 @@ async def test_organiser_adds_with_inline_errors_then_saves(bot, people, cast):
     view = await open_modal(bot, people.organizer, "add")
     assert view["callback_id"] == "programs.save" and view["private_metadata"] == ""
     before = await stored(bot)
-    bad = form(title="写真部", name="shashin", kind="weekly", weekdays="funday", start="25:00", duration="60",
-               holidays="keep", start_date="2030-02-01", end_date="2030-01-01",
-               personalities=[cast["p1"], "U0NOBODY1"])  # fmt: skip
+    bad = form(
+        title="写真部",
+        name="shashin",
+        kind="weekly",
+        weekdays="funday",
+        start="25:00",
+        duration="60",
+        holidays="keep",
+        start_date="2030-02-01",
+        end_date="2030-01-01",
+        personalities=[cast["p1"], "U0NOBODY1"],
+    )
     response = await bot.submit(people.organizer, view, bad)
     answer = await response.json()
     assert answer["response_action"] == "errors"
@@ -157,14 +169,31 @@ async def test_organiser_adds_with_inline_errors_then_saves(bot, people, cast):
     assert texts("programs.error.bad_weekday", value="funday") in errors["weekdays"]
     assert texts("programs.error.unknown_user", user="U0NOBODY1") in errors["personalities"]
     # A recurrence is read up to its first mistake: with the weekday right, the dates are judged.
-    bad = form(title="写真部", kind="weekly", weekdays="土", start="10:00", duration="60", holidays="keep",
-               start_date="2030-02-01", end_date="2030-01-01")  # fmt: skip
+    bad = form(
+        title="写真部",
+        kind="weekly",
+        weekdays="土",
+        start="10:00",
+        duration="60",
+        holidays="keep",
+        start_date="2030-02-01",
+        end_date="2030-01-01",
+    )
     errors = (await (await bot.submit(people.organizer, view, bad)).json())["errors"]
     assert errors == {"end_date": texts("programs.error.date_order", start_date="2030-02-01", end_date="2030-01-01")}
     assert await stored(bot) == before  # nothing saved
-    good = form(title="写真部 <!here>", name="shashin", kind="biweekly", weekdays="土", date="2030-01-19",
-                start="21:30", duration="45", holidays="skip", personalities=[cast["p1"]],
-                stream_url="https://example.com/live")  # fmt: skip
+    good = form(
+        title="写真部 <!here>",
+        name="shashin",
+        kind="biweekly",
+        weekdays="土",
+        date="2030-01-19",
+        start="21:30",
+        duration="45",
+        holidays="skip",
+        personalities=[cast["p1"]],
+        stream_url="https://example.com/live",
+    )
     answer = await (await bot.submit(people.organizer, view, good)).json()
     assert answer["response_action"] == "update"
     saved = (await stored(bot))["shashin"]
@@ -183,8 +212,14 @@ async def test_organiser_edits_pauses_and_resumes(bot, people):
     assert "name" not in blocks and blocks["start"]["initial_time"] == "07:00"
     assert blocks["kind"]["initial_option"]["value"] == "daily"
     asa = (await stored(bot))["asa"]
-    values = form(title="朝の体操", kind="daily", start="06:45", duration="20", holidays="keep",
-                  personalities=list(asa.personalities))  # fmt: skip
+    values = form(
+        title="朝の体操",
+        kind="daily",
+        start="06:45",
+        duration="20",
+        holidays="keep",
+        personalities=list(asa.personalities),
+    )
     answer = await (await bot.submit(people.organizer, view, values)).json()
     assert answer["response_action"] == "update"
     edited = (await stored(bot))["asa"]

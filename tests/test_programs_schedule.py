@@ -144,8 +144,16 @@ async def test_two_weeks_of_lineups_and_reminders(app, slack, people, cast):
 
 
 async def test_programmes_starting_together_share_one_slot(app, slack, people, cast):
-    spec, _ = parse_program({"name": "asa2", "title": "朝のラジオ", "personalities": [cast["p2"]], "start": "07:00",
-                             "duration": 10, "recurrence": "daily"})  # fmt: skip
+    spec, _ = parse_program(
+        {
+            "name": "asa2",
+            "title": "朝のラジオ",
+            "personalities": [cast["p2"]],
+            "start": "07:00",
+            "duration": 10,
+            "recurrence": "daily",
+        }
+    )
     await repo.upsert_program(db=app.deps.db, team_id=TEAM, spec=spec)
     scheduler = Scheduler(app.deps)
     app.clock.now = jst("2030-01-15T06:50")

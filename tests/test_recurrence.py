@@ -1,4 +1,4 @@
-"""schedules.recurrence: which days a programme is on, and exactly when, in JST and UTC."""
+"""storage.recurrence: which days a programme is on, and exactly when, in JST and UTC."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from schedules.recurrence import (
+from storage.recurrence import (
     Recurrence,
     RecurrenceError,
     day_bounds,

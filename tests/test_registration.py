@@ -6,10 +6,10 @@ import json
 
 from sqlalchemy import select
 
-from bot import local_requests as req
 from bot.blocks import registration as ids
-from bot.blocks.approval import APPROVE, REJECT
+from bot.blocks.approvals import APPROVE, REJECT
 from bot.blocks.onboarding import OPEN_REGISTRATION
+from bot.local import requests as req
 from storage.models import ApprovalRequest, AuditEntry, Member
 from tests.membership_flow import TEAM, card_buttons, cards, form_values, member, open_form, register
 

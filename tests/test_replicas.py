@@ -14,9 +14,9 @@ from datetime import datetime
 
 import aiohttp
 
-from bot import local_requests as req
 from bot.app import create_app
-from bot.membership_ops import setup_prefectures
+from bot.local import requests as req
+from bot.services.prefectures import setup_prefectures
 from storage import announcements, job_runs, migrate, prefectures
 from storage import programs as repo
 from storage.program_io import import_programs

@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import func, select
 
-from bot import local_requests as req
+from bot.local import requests as req
 from storage.models import Member, OutboxMessage, SeenEvent
 
 

@@ -7,10 +7,10 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from bot import local_requests as req
 from bot.app import create_app
-from bot.identity import Backoff, SlackAuthError, SlackUnreachableError
+from bot.local import requests as req
 from bot.server import init_web
+from bot.slack.identity import Backoff, SlackAuthError, SlackUnreachableError
 from bot.texts import Texts
 from storage.models import InboxItem, OutboxMessage
 from tests.clock import TestClock

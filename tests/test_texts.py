@@ -38,7 +38,7 @@ def test_missing_key_is_shown_as_the_key_not_a_traceback():
 
 def test_no_japanese_literals_in_handlers_or_blocks():
     offenders = []
-    for folder in ("handlers", "bot/blocks"):
+    for folder in ("handlers", "bot/blocks", "bot/services", "bot/slack"):
         for path in (ROOT / folder).rglob("*.py"):
             for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
                 code = line.split("#", 1)[0]

@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import select
 
-from bot import local_requests as req
 from bot.blocks import registration as ids
+from bot.local import requests as req
 from storage import prefectures
 from storage.models import ApprovalRequest, AuditEntry
 from tests.membership_flow import TEAM, approved, cards, channels, form_values, member, open_form
@@ -48,10 +48,16 @@ async def test_changing_prefecture_asks_then_moves_channels(signed, people):
     kicks = signed.slack.calls_to("conversations.kick")
     assert [(c.args["channel"], c.args["user"]) for c in kicks] == [(tokyo, people.member)]
     greeting = signed.slack.messages(osaka)[-1]["text"]
-    assert greeting == texts(signed)("registration.transfer.greeting", user=people.member, name="田中 一郎",
-                                     government="大阪府 大阪市", prefecture="大阪府")
-    assert signed.slack.dm_messages(people.member)[-1]["text"] == \
-        texts(signed)("registration.transfer.done", prefecture="大阪府")
+    assert greeting == texts(signed)(
+        "registration.transfer.greeting",
+        user=people.member,
+        name="田中 一郎",
+        government="大阪府 大阪市",
+        prefecture="大阪府",
+    )
+    assert signed.slack.dm_messages(people.member)[-1]["text"] == texts(signed)(
+        "registration.transfer.done", prefecture="大阪府"
+    )
     assert len(cards(signed, people.admin_channel, people.member)) == 1  # no re-approval for the same org type
     async with signed.yakuba.deps.db.read() as session:
         entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "member.transferred"))
@@ -61,8 +67,12 @@ async def test_changing_prefecture_asks_then_moves_channels(signed, people):
 async def test_tampered_transfer_metadata_changes_nothing(signed, people):
     await channels(signed)
     await approved(signed, people, people.member)
-    forged = {"callback_id": ids.TRANSFER_VIEW, "private_metadata": json.dumps(
-        {"name": "x", "org_type": "municipality", "pref_code": "27", "muni_code": "131016", "department": "d"})}
+    forged = {
+        "callback_id": ids.TRANSFER_VIEW,
+        "private_metadata": json.dumps(
+            {"name": "x", "org_type": "municipality", "pref_code": "27", "muni_code": "131016", "department": "d"}
+        ),
+    }
     response = await signed.submit(people.member, forged, {})
     assert (await response.json())["response_action"] == "clear"
     await signed.settle()
@@ -148,11 +158,15 @@ async def test_leaving_own_prefecture_channel_is_recorded(signed, people):
     await channels(signed)
     await approved(signed, people, people.member)
     tokyo = await channel(signed, "13")
-    await signed.event({"type": "member_left_channel", "user": people.member, "channel": tokyo, "channel_type": "C",
-                        "team": TEAM})
+    await signed.event(
+        {"type": "member_left_channel", "user": people.member, "channel": tokyo, "channel_type": "C", "team": TEAM}
+    )
     await signed.settle()
     assert (await member(signed, people.member)).placed_pref_code is None
-    for hostile in ({"type": "user_change", "user": {"id": "<!channel>", "deleted": True}},
-                    {"type": "user_change", "user": "U1"}, {"type": "member_left_channel", "user": 3}):
+    for hostile in (
+        {"type": "user_change", "user": {"id": "<!channel>", "deleted": True}},
+        {"type": "user_change", "user": "U1"},
+        {"type": "member_left_channel", "user": 3},
+    ):
         assert (await signed.event(hostile)).status in (200, 400)  # the server refuses shapes bolt cannot read
     await signed.settle()

@@ -14,8 +14,17 @@ from storage.models import Archive
 CALLBACK = "archives.save"
 ACTION = "value"
 ANNOUNCE = "announce"  # the checkbox option's value
-BLOCKS = ("series", "number", "held_on", "theme", "recording_url", "faq_doc_url", "attendance", "governments",
-          "announce")  # fmt: skip
+BLOCKS = (
+    "series",
+    "number",
+    "held_on",
+    "theme",
+    "recording_url",
+    "faq_doc_url",
+    "attendance",
+    "governments",
+    "announce",
+)
 _OPTIONAL = {"held_on", "theme", "recording_url", "faq_doc_url", "attendance", "governments", "announce"}
 _NUMBERS = ("number", "attendance", "governments")
 _LIMITS = {"series": 200, "theme": 1000, "recording_url": 500, "faq_doc_url": 500}
@@ -62,8 +71,9 @@ def announce_message(texts: Texts, a: Archive) -> dict[str, Any]:
         section(archive_text(texts, a)),
         context(texts("archives.announce.footer")),
     ]
-    return message(texts("archives.announce.fallback", series=esc(a.series), number=a.number), blocks,
-                   unfurl_links=False)  # fmt: skip
+    return message(
+        texts("archives.announce.fallback", series=esc(a.series), number=a.number), blocks, unfurl_links=False
+    )
 
 
 def _element(texts: Texts, block: str) -> dict[str, Any]:
@@ -100,7 +110,7 @@ def archive_modal(texts: Texts) -> dict[str, Any]:
         "submit": plain(texts("archives.form.submit")),
         "close": plain(texts("archives.form.close")),
         "blocks": blocks,
-    }  # fmt: skip
+    }
 
 
 def done_view(texts: Texts, text: str) -> dict[str, Any]:

@@ -84,15 +84,19 @@ def forward_button(texts: Texts, value: str, style: str | None = None) -> dict[s
     return button(texts("faq.forward.button"), FORWARD, value, style=style)
 
 
-def results_message(texts: Texts, query: str, faqs: list[Faq], *, organiser: bool = False,
-                    offer_forward: bool = False) -> dict[str, Any]:  # fmt: skip
+def results_message(
+    texts: Texts, query: str, faqs: list[Faq], *, organiser: bool = False, offer_forward: bool = False
+) -> dict[str, Any]:
     """The top entries for /faq; `offer_forward` adds "send to the organisers" when none is a sure match."""
     blocks: list[Block] = [section(texts("faq.results.header", query=echo(query), count=len(faqs)))]
     for faq in faqs:
         blocks += [divider(), *entry_blocks(texts, faq, organiser=organiser)]
     if offer_forward:
-        blocks += [divider(), context(texts("faq.results.not_found_hint")),
-                   actions(forward_button(texts, forward_value(question=query)))]  # fmt: skip
+        blocks += [
+            divider(),
+            context(texts("faq.results.not_found_hint")),
+            actions(forward_button(texts, forward_value(question=query))),
+        ]
     return message(texts("faq.results.fallback", query=echo(query)), blocks)
 
 
@@ -115,8 +119,9 @@ def no_match_message(texts: Texts, query: str, unanswered_id: int | None) -> dic
 
 def answer_message(texts: Texts, faq: Faq) -> dict[str, Any]:
     """A confident answer to a mention or a DM, posted in the asker's thread."""
-    return message(texts("faq.mention.fallback", question=esc(faq.question)), entry_blocks(texts, faq),
-                   unfurl_links=False)  # fmt: skip
+    return message(
+        texts("faq.mention.fallback", question=esc(faq.question)), entry_blocks(texts, faq), unfurl_links=False
+    )
 
 
 def dont_know_message(texts: Texts, related: list[Faq], unanswered_id: int | None) -> dict[str, Any]:
@@ -142,11 +147,20 @@ def forwarded_message(texts: Texts, row: UnansweredQuestion, user_id: str) -> di
 def report_message(texts: Texts, week: str, unanswered: list[UnansweredQuestion], unhelpful: list[Faq]) -> dict:
     none = texts("faq.report.none")
     first = [texts("faq.report.unanswered")]
-    first += [texts("faq.report.unanswered_line", question=esc(clip(q.question, 200)), count=q.count)
-              for q in unanswered] or [none]  # fmt: skip
+    first += [
+        texts("faq.report.unanswered_line", question=esc(clip(q.question, 200)), count=q.count) for q in unanswered
+    ] or [none]
     second = [texts("faq.report.unhelpful")]
-    second += [texts("faq.report.unhelpful_line", id=f.id, question=esc(clip(f.question, 200)), helpful=f.helpful,
-                     unhelpful=f.unhelpful) for f in unhelpful] or [none]  # fmt: skip
+    second += [
+        texts(
+            "faq.report.unhelpful_line",
+            id=f.id,
+            question=esc(clip(f.question, 200)),
+            helpful=f.helpful,
+            unhelpful=f.unhelpful,
+        )
+        for f in unhelpful
+    ] or [none]
     blocks = [
         section(texts("faq.report.header", week=week)),
         section("\n".join(first)),

@@ -61,15 +61,20 @@ def _element(texts: Texts, block: str, value: Any) -> dict[str, Any]:
     return element
 
 
-def faq_modal(texts: Texts, faq: Faq | None = None, *, question: str | None = None,
-              unanswered_id: int | None = None) -> dict[str, Any]:  # fmt: skip
+def faq_modal(
+    texts: Texts, faq: Faq | None = None, *, question: str | None = None, unanswered_id: int | None = None
+) -> dict[str, Any]:
     """Add (faq None; `question` pre-fills from a forwarded question) or edit an entry."""
     initial = _initial(faq, question)
     blocks: list[Block] = []
     for block in BLOCKS:
-        entry: Block = {"type": "input", "block_id": block, "label": plain(texts(f"faq.form.label.{block}")),
-                        "element": {**_element(texts, block, initial.get(block)), "action_id": ACTION},
-                        "optional": block not in REQUIRED}  # fmt: skip
+        entry: Block = {
+            "type": "input",
+            "block_id": block,
+            "label": plain(texts(f"faq.form.label.{block}")),
+            "element": {**_element(texts, block, initial.get(block)), "action_id": ACTION},
+            "optional": block not in REQUIRED,
+        }
         if block in _HINTS:
             entry["hint"] = plain(texts(f"faq.form.hint.{block}"))
         blocks.append(entry)

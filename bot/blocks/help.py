@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from bot.blocks.common import context, esc, message, section
 from bot.texts import Texts
 
-# Every slash command of the contract, in the order members meet them.
-COMMANDS = (
-    "register",
-    "faq",
-    "archive",
-    "programs",
-    "kenjinkai",
-    "ka",
-    "members",
-    "announce",
-    "approvals",
-    "mydata",
-    "yakuba",
-)
 
-
-def help_message(texts: Texts, *, unknown: str | None = None, organizer: bool = False) -> dict[str, Any]:
-    """Everyone's commands; organisers also see theirs (the caller asks permissions.is_organizer)."""
-    lines = [f"`/{name}` — {texts(f'help.commands.{name}.summary')}" for name in COMMANDS]
+def help_message(
+    texts: Texts, names: Iterable[str], *, unknown: str | None = None, organizer: bool = False
+) -> dict[str, Any]:
+    """Every command (`names`, as the handlers declare them: handlers.COMMANDS); organisers also see theirs
+    (the caller asks permissions.is_organizer)."""
+    lines = [f"`/{name}` — {texts(f'help.commands.{name}.summary')}" for name in names]
     blocks = []
     if unknown is not None:
         blocks.append(section(texts("help.unknown", text=esc(unknown[:100]))))

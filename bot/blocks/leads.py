@@ -21,10 +21,22 @@ def lead_modal(texts: Texts) -> dict[str, Any]:
         "submit": plain(texts("leads.submit")),
         "close": plain(texts("leads.close")),
         "blocks": [
-            {"type": "input", "block_id": USER_BLOCK, "label": plain(texts("leads.user")),
-             "element": {"type": "users_select", "action_id": USER}},
-            {"type": "input", "block_id": ROLE_BLOCK, "label": plain(texts("leads.role.label")),
-             "element": {"type": "radio_buttons", "action_id": ROLE, "options": options,
-                         "initial_option": options[0]}},
+            {
+                "type": "input",
+                "block_id": USER_BLOCK,
+                "label": plain(texts("leads.user")),
+                "element": {"type": "users_select", "action_id": USER},
+            },
+            {
+                "type": "input",
+                "block_id": ROLE_BLOCK,
+                "label": plain(texts("leads.role.label")),
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": ROLE,
+                    "options": options,
+                    "initial_option": options[0],
+                },
+            },
         ],
     }

@@ -10,8 +10,9 @@ from storage.data import prefecture
 from storage.members import Association
 
 
-def association_message(texts: Texts, *, pref_code: str, channel_id: str | None,
-                        figures: Association) -> dict[str, Any]:
+def association_message(
+    texts: Texts, *, pref_code: str, channel_id: str | None, figures: Association
+) -> dict[str, Any]:
     pref = prefecture(pref_code)
     name = pref.name if pref else pref_code
     channel = f"<#{channel_id}>" if channel_id else texts("prefectures.kenjinkai.no_channel")
@@ -23,17 +24,20 @@ def association_message(texts: Texts, *, pref_code: str, channel_id: str | None,
         texts("prefectures.kenjinkai.leads", leads=leads) if leads else texts("prefectures.kenjinkai.no_leads"),
     ]
     title = texts("prefectures.kenjinkai.title", prefecture=name)
-    return message(title, [
-        header(title),
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
-        context(texts("prefectures.kenjinkai.footer")),
-    ])
+    return message(
+        title,
+        [
+            header(title),
+            {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
+            context(texts("prefectures.kenjinkai.footer")),
+        ],
+    )
 
 
-def setup_report(texts: Texts, *, created: int, linked: int, unchanged: int, failures: list[tuple[str, str]]
-                 ) -> dict[str, Any]:
-    text = texts("prefectures.setup.report", created=created, linked=linked, unchanged=unchanged,
-                 failed=len(failures))
+def setup_report(
+    texts: Texts, *, created: int, linked: int, unchanged: int, failures: list[tuple[str, str]]
+) -> dict[str, Any]:
+    text = texts("prefectures.setup.report", created=created, linked=linked, unchanged=unchanged, failed=len(failures))
     blocks = [section(text)]
     if failures:
         lines = [texts("prefectures.setup.failed_line", name=esc(name), error=esc(error)) for name, error in failures]

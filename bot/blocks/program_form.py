@@ -10,32 +10,71 @@ from typing import Any
 
 from bot.blocks.common import Block, clip, plain
 from bot.texts import Texts
-from schedules.recurrence import KINDS, format_time
 from storage.program_checks import Problem
 from storage.programs import StoredProgram
+from storage.recurrence import KINDS, format_time
 
 CALLBACK = "programs.save"  # view callback_id; private_metadata = programme id ("" for a new one)
 ACTION = "value"  # every input's action_id: the block_id says which field it is
 NTH = ("1", "2", "3", "4", "5", "-1")
 HOLIDAYS = ("keep", "skip")
 BLOCKS = (
-    "title", "name", "description", "personalities", "kind", "weekdays", "date", "nth", "start", "duration",
-    "holidays", "start_date", "end_date", "channel", "stream_url", "archive_url",
-)  # fmt: skip
-_OPTIONAL = {"name", "description", "personalities", "weekdays", "date", "nth", "start_date", "end_date",
-             "channel", "stream_url", "archive_url"}  # fmt: skip
+    "title",
+    "name",
+    "description",
+    "personalities",
+    "kind",
+    "weekdays",
+    "date",
+    "nth",
+    "start",
+    "duration",
+    "holidays",
+    "start_date",
+    "end_date",
+    "channel",
+    "stream_url",
+    "archive_url",
+)
+_OPTIONAL = {
+    "name",
+    "description",
+    "personalities",
+    "weekdays",
+    "date",
+    "nth",
+    "start_date",
+    "end_date",
+    "channel",
+    "stream_url",
+    "archive_url",
+}
 _HINTS = {"name", "weekdays", "date", "nth", "channel"}
 # Which block a problem belongs under: by the field it names, else by its kind.
 _FIELD_BLOCK = {
-    "start_time": "start", "duration_min": "duration", "recurrence": "kind", "kind": "kind",
-    "weekday": "weekdays", "anchor": "date",
-}  # fmt: skip
+    "start_time": "start",
+    "duration_min": "duration",
+    "recurrence": "kind",
+    "kind": "kind",
+    "weekday": "weekdays",
+    "anchor": "date",
+}
 _KEY_BLOCK = {
-    "bad_time": "start", "bad_duration": "duration", "bad_weekday": "weekdays", "missing_anchor": "date",
-    "anchor_weekday": "date", "bad_nth": "nth", "unknown_kind": "kind", "bad_recurrence": "kind",
-    "bad_holidays": "holidays", "date_order": "end_date", "bad_user": "personalities",
-    "unknown_user": "personalities", "bad_channel": "channel", "bad_name": "name",
-}  # fmt: skip
+    "bad_time": "start",
+    "bad_duration": "duration",
+    "bad_weekday": "weekdays",
+    "missing_anchor": "date",
+    "anchor_weekday": "date",
+    "bad_nth": "nth",
+    "unknown_kind": "kind",
+    "bad_recurrence": "kind",
+    "bad_holidays": "holidays",
+    "date_order": "end_date",
+    "bad_user": "personalities",
+    "unknown_user": "personalities",
+    "bad_channel": "channel",
+    "bad_name": "name",
+}
 
 
 def _option(texts: Texts, group: str, value: str) -> dict[str, Any]:
@@ -52,15 +91,21 @@ def _element(texts: Texts, block: str, program: StoredProgram | None) -> dict[st
     if block in ("kind", "nth", "holidays"):
         group, values = {"kind": ("kind", KINDS), "nth": ("nth", NTH), "holidays": ("holidays", HOLIDAYS)}[block]
         element = {"type": "static_select", "options": [_option(texts, group, v) for v in values]}
-        current = {"kind": rec.kind if rec else None, "nth": str(rec.nth) if rec and rec.nth else None,
-                   "holidays": rec.holidays if rec else "keep"}[block]  # fmt: skip
+        current = {
+            "kind": rec.kind if rec else None,
+            "nth": str(rec.nth) if rec and rec.nth else None,
+            "holidays": rec.holidays if rec else "keep",
+        }[block]
         if current:
             element["initial_option"] = _option(texts, group, current)
         return element
     if block in ("date", "start_date", "end_date"):
         element = {"type": "datepicker"}
-        value = {"date": rec and (rec.anchor or rec.on), "start_date": rec and rec.start_date,
-                 "end_date": rec and rec.end_date}[block]  # fmt: skip
+        value = {
+            "date": rec and (rec.anchor or rec.on),
+            "start_date": rec and rec.start_date,
+            "end_date": rec and rec.end_date,
+        }[block]
         if value:
             element["initial_date"] = value.isoformat()
         return element
@@ -102,9 +147,13 @@ def program_modal(texts: Texts, program: StoredProgram | None = None) -> dict[st
     for block in BLOCKS:
         if block == "name" and program is not None:
             continue
-        entry: Block = {"type": "input", "block_id": block, "label": plain(texts(f"programs.form.label.{block}")),
-                        "element": {**_element(texts, block, program), "action_id": ACTION},
-                        "optional": block in _OPTIONAL}  # fmt: skip
+        entry: Block = {
+            "type": "input",
+            "block_id": block,
+            "label": plain(texts(f"programs.form.label.{block}")),
+            "element": {**_element(texts, block, program), "action_id": ACTION},
+            "optional": block in _OPTIONAL,
+        }
         if block in _HINTS:
             entry["hint"] = plain(texts(f"programs.form.hint.{block}"))
         blocks.append(entry)

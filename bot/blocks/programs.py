@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.blocks.common import Block, button, context, divider, esc, header, message, section
 from bot.texts import Texts
-from schedules.recurrence import Occurrence, format_time
+from storage.recurrence import Occurrence, format_time
 
 SUBSCRIBE = "programs.subscribe"  # action_id of the line-up button; value = programme id
 

@@ -117,7 +117,7 @@ async def test_unreadable_file_is_one_error(db, tmp_path):
 
 async def test_cli_import_sections_and_export_members(tmp_path, slack, settings, capsys):
     """`yakuba import sections FILE` (online: channel names resolved) then again (unchanged), exit statuses."""
-    from bot.operations import export_file, import_file
+    from bot.cli.operations import export_file, import_file
 
     writing = slack.add_channel("writing")["id"]
     path = tmp_path / "sections.yaml"

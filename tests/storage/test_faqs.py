@@ -127,9 +127,15 @@ async def test_export_import_round_trip_is_identical(db, tmp_path, ext):
 
     await load_entries(db, team_id=TEAM)
     await faqs.upsert(
-        db=db, team_id=TEAM, question="運営向け", answer="*太字* と <https://x.example|リンク>",
-        aliases=["別名"], visibility="organisers", author="U9", source_url="https://example.org/a",
-    )  # fmt: skip
+        db=db,
+        team_id=TEAM,
+        question="運営向け",
+        answer="*太字* と <https://x.example|リンク>",
+        aliases=["別名"],
+        visibility="organisers",
+        author="U9",
+        source_url="https://example.org/a",
+    )
     first = tmp_path / f"first.{ext}"
     second = tmp_path / f"second.{ext}"
     n = await faq_io.export_faqs(db=db, team_id=TEAM, path=first)
@@ -145,13 +151,28 @@ async def test_archives_upsert_search_recent_and_round_trip(db, tmp_path):
     series = "ワクチン接種情報交換会"
     for n, held, theme in [(1, date(2021, 5, 2), "集団接種会場の運営"), (7, date(2021, 6, 13), "VRS と接種記録")]:
         _, status = await archives.upsert(
-            db=db, team_id=TEAM, series=series, number=n, held_on=held, theme=theme,
-            recording_url=f"https://example.org/rec/{n}", attendance=300, governments=120,
-        )  # fmt: skip
+            db=db,
+            team_id=TEAM,
+            series=series,
+            number=n,
+            held_on=held,
+            theme=theme,
+            recording_url=f"https://example.org/rec/{n}",
+            attendance=300,
+            governments=120,
+        )
         assert status == "created"
-    _, status = await archives.upsert(db=db, team_id=TEAM, series=series, number=7, held_on=date(2021, 6, 13),
-                                      theme="VRS と接種記録", recording_url="https://example.org/rec/7",
-                                      attendance=320, governments=120)  # fmt: skip
+    _, status = await archives.upsert(
+        db=db,
+        team_id=TEAM,
+        series=series,
+        number=7,
+        held_on=date(2021, 6, 13),
+        theme="VRS と接種記録",
+        recording_url="https://example.org/rec/7",
+        attendance=320,
+        governments=120,
+    )
     assert status == "updated"
     assert [a.number for a in await archives.list_recent(db=db, team_id=TEAM)] == [7, 1]
     assert (await archives.search(db=db, team_id=TEAM, query="第7回"))[0].archive.number == 7

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from bot.local_slack import LocalSlack
+from bot.local.slack import LocalSlack
 from storage import local_slack, migrate
 from storage.db import Database
 from storage.models import Base

@@ -23,15 +23,20 @@ async def test_upgrade_downgrade_upgrade_keeps_members(tmp_path):
     try:
         await migrate.upgrade(db, "0001_spine")
         async with db.write() as session:
-            await session.execute(text(
-                "INSERT INTO members (team_id, user_id, status, joined_at, created_at, updated_at) "
-                "VALUES ('T1', 'U1', 'joined', '2026-01-01', '2026-01-01', '2026-01-01')"))
+            await session.execute(
+                text(
+                    "INSERT INTO members (team_id, user_id, status, joined_at, created_at, updated_at) "
+                    "VALUES ('T1', 'U1', 'joined', '2026-01-01', '2026-01-01', '2026-01-01')"
+                )
+            )
         await migrate.upgrade(db)
         assert await tables(db) >= MINE
         async with db.engine.connect() as conn:
+
             def diff(sync_conn):
-                found = compare_metadata(MigrationContext.configure(sync_conn, opts={"compare_type": True}),
-                                         Base.metadata)
+                found = compare_metadata(
+                    MigrationContext.configure(sync_conn, opts={"compare_type": True}), Base.metadata
+                )
                 return [d for d in found if any(name in str(d) for name in (*MINE, "'members'"))]
 
             assert await conn.run_sync(diff) == []

@@ -23,21 +23,77 @@ from storage.data import (
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 OFFICIAL_ROMAJI = [
-    "hokkaido", "aomori", "iwate", "miyagi", "akita", "yamagata", "fukushima", "ibaraki",
-    "tochigi", "gunma", "saitama", "chiba", "tokyo", "kanagawa", "niigata", "toyama",
-    "ishikawa", "fukui", "yamanashi", "nagano", "gifu", "shizuoka", "aichi", "mie", "shiga",
-    "kyoto", "osaka", "hyogo", "nara", "wakayama", "tottori", "shimane", "okayama",
-    "hiroshima", "yamaguchi", "tokushima", "kagawa", "ehime", "kochi", "fukuoka", "saga",
-    "nagasaki", "kumamoto", "oita", "miyazaki", "kagoshima", "okinawa",
-]  # fmt: skip
+    "hokkaido",
+    "aomori",
+    "iwate",
+    "miyagi",
+    "akita",
+    "yamagata",
+    "fukushima",
+    "ibaraki",
+    "tochigi",
+    "gunma",
+    "saitama",
+    "chiba",
+    "tokyo",
+    "kanagawa",
+    "niigata",
+    "toyama",
+    "ishikawa",
+    "fukui",
+    "yamanashi",
+    "nagano",
+    "gifu",
+    "shizuoka",
+    "aichi",
+    "mie",
+    "shiga",
+    "kyoto",
+    "osaka",
+    "hyogo",
+    "nara",
+    "wakayama",
+    "tottori",
+    "shimane",
+    "okayama",
+    "hiroshima",
+    "yamaguchi",
+    "tokushima",
+    "kagawa",
+    "ehime",
+    "kochi",
+    "fukuoka",
+    "saga",
+    "nagasaki",
+    "kumamoto",
+    "oita",
+    "miyazaki",
+    "kagoshima",
+    "okinawa",
+]
 
 DESIGNATED_CITIES = {
-    "011002": "札幌市", "041009": "仙台市", "111007": "さいたま市", "121002": "千葉市",
-    "141003": "横浜市", "141305": "川崎市", "141500": "相模原市", "151009": "新潟市",
-    "221007": "静岡市", "221309": "浜松市", "231002": "名古屋市", "261009": "京都市",
-    "271004": "大阪市", "271403": "堺市", "281000": "神戸市", "331007": "岡山市",
-    "341002": "広島市", "401005": "北九州市", "401307": "福岡市", "431001": "熊本市",
-}  # fmt: skip
+    "011002": "札幌市",
+    "041009": "仙台市",
+    "111007": "さいたま市",
+    "121002": "千葉市",
+    "141003": "横浜市",
+    "141305": "川崎市",
+    "141500": "相模原市",
+    "151009": "新潟市",
+    "221007": "静岡市",
+    "221309": "浜松市",
+    "231002": "名古屋市",
+    "261009": "京都市",
+    "271004": "大阪市",
+    "271403": "堺市",
+    "281000": "神戸市",
+    "331007": "岡山市",
+    "341002": "広島市",
+    "401005": "北九州市",
+    "401307": "福岡市",
+    "431001": "熊本市",
+}
 
 
 def names(results: list[data.Municipality]) -> list[str]:
@@ -60,8 +116,15 @@ def test_47_prefectures_with_unique_codes() -> None:
     assert len({p.name for p in prefs}) == 47
     assert [p.romaji for p in prefs] == OFFICIAL_ROMAJI
     assert {p.region for p in prefs} == {
-        "北海道", "東北", "関東", "中部", "近畿", "中国", "四国", "九州・沖縄",
-    }  # fmt: skip
+        "北海道",
+        "東北",
+        "関東",
+        "中部",
+        "近畿",
+        "中国",
+        "四国",
+        "九州・沖縄",
+    }
     tokyo = prefs[12]
     assert (tokyo.name, tokyo.kana, tokyo.romaji, tokyo.region) == (
         "東京都",
@@ -86,10 +149,21 @@ def test_prefecture_lookup_tokyo(key: str | int) -> None:
 
 @pytest.mark.parametrize(
     ("key", "code"),
-    [("1", "01"), ("01", "01"), (1, "01"), ("北海道", "01"), ("hokkaido", "01"),
-     ("大阪", "27"), ("osaka", "27"), ("大阪府", "27"), ("京都", "26"), ("kyoto", "26"),
-     ("４７", "47"), ("沖縄", "47")],
-)  # fmt: skip
+    [
+        ("1", "01"),
+        ("01", "01"),
+        (1, "01"),
+        ("北海道", "01"),
+        ("hokkaido", "01"),
+        ("大阪", "27"),
+        ("osaka", "27"),
+        ("大阪府", "27"),
+        ("京都", "26"),
+        ("kyoto", "26"),
+        ("４７", "47"),
+        ("沖縄", "47"),
+    ],
+)
 def test_prefecture_lookup_other(key: str | int, code: str) -> None:
     found = prefecture(key)
     assert found is not None
@@ -331,9 +405,31 @@ def test_search_limit() -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["%", "_", "%_%", "*", ".*", "\\", "'; drop table x; --", "😀", "🇯🇵東京", "\x00", "\u200b",
-     "x" * 5000, "渋" * 5000, " " * 5000, "ー", "ｰ", "っ", "ん", "n", "-", "\ufeff", "a\x00b"],
-)  # fmt: skip
+    [
+        "%",
+        "_",
+        "%_%",
+        "*",
+        ".*",
+        "\\",
+        "'; drop table x; --",
+        "😀",
+        "🇯🇵東京",
+        "\x00",
+        "\u200b",
+        "x" * 5000,
+        "渋" * 5000,
+        " " * 5000,
+        "ー",
+        "ｰ",
+        "っ",
+        "ん",
+        "n",
+        "-",
+        "\ufeff",
+        "a\x00b",
+    ],
+)
 def test_hostile_queries_never_error(query: str) -> None:
     for pref in (None, "13"):
         results = search_municipalities(query, pref_code=pref)

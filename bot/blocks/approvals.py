@@ -1,0 +1,214 @@
+"""Approval: the card organisers decide on, the reason modal, the decision DMs, the greeting, the nudge."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from bot.blocks.common import Block, actions, button, context, divider, esc, header, message, plain, section
+from bot.blocks.registration import government_label
+from bot.texts import Texts
+from storage.data import prefecture
+from storage.members import Profile
+
+# action_id / callback_id / block_id: shared with handlers/approvals.py.
+APPROVE = "approval.approve"
+REJECT = "approval.reject"
+REJECT_VIEW = "approval.reject_reason"
+REASON_BLOCK, REASON = "approval_reason", "approval.reason"
+REASON_LIMIT = 1000
+LIST_LIMIT = 15
+
+
+def when(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _profile_fields(texts: Texts, user_id: str, profile: Profile) -> list[dict[str, Any]]:
+    none = texts("approval.card.none")
+    interests = ", ".join(esc(i) for i in profile.interests) or none
+    fields = [
+        texts("approval.card.applicant", user=user_id),
+        texts("approval.card.name", name=esc(profile.name)),
+        texts("approval.card.government", government=esc(government_label(texts, profile))),
+        texts("approval.card.department", department=esc(profile.department)),
+        texts("approval.card.title_field", title=esc(profile.title) if profile.title else none),
+        texts("approval.card.interests", interests=interests),
+    ]
+    return [{"type": "mrkdwn", "text": field[:2000]} for field in fields]
+
+
+def card(
+    texts: Texts,
+    *,
+    request_id: int,
+    user_id: str,
+    profile: Profile,
+    kind: str,
+    submitted: str,
+    decision: str | None = None,
+) -> dict[str, Any]:
+    """The card in the admin channel. `decision` (already formatted mrkdwn) replaces the buttons."""
+    title = "approval.card.title_reapproval" if kind == "reapproval" else "approval.card.title"
+    blocks: list[Block] = [
+        header(texts(title)),
+        {"type": "section", "fields": _profile_fields(texts, user_id, profile)},
+        context(texts("approval.card.submitted", time=submitted)),
+    ]
+    if decision is None:
+        value = str(request_id)
+        blocks.append(
+            actions(
+                button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),
+                button(texts("approval.card.reject"), REJECT, value=value, style="danger"),
+                block_id=f"approval:{request_id}",
+            )
+        )
+    else:
+        blocks.append(section(decision))
+    fallback = texts("approval.card.fallback", name=esc(profile.name), government=esc(government_label(texts, profile)))
+    return message(fallback, blocks)
+
+
+def decision_line(texts: Texts, *, status: str, by: str, at: str, reason: str | None = None) -> str:
+    if status == "approved":
+        return texts("approval.card.approved", by=by, time=at)
+    return texts("approval.card.rejected", by=by, time=at, reason=esc(reason or ""))
+
+
+def reject_modal(texts: Texts, *, request_id: int, user_id: str, name: str, origin: dict[str, str]) -> dict[str, Any]:
+    """Asks the reason; private_metadata carries the request and where the click came from."""
+    meta = f"{request_id}|{origin.get('channel', '')}|{origin.get('ts', '')}"
+    return {
+        "type": "modal",
+        "callback_id": REJECT_VIEW,
+        "private_metadata": meta,
+        "title": plain(texts("approval.reject_modal.title")),
+        "submit": plain(texts("approval.reject_modal.submit")),
+        "close": plain(texts("approval.reject_modal.close")),
+        "blocks": [
+            section(texts("approval.reject_modal.intro", user=user_id, name=esc(name))),
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": plain(texts("approval.reject_modal.reason")),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON,
+                    "multiline": True,
+                    "max_length": REASON_LIMIT,
+                    "placeholder": plain(texts("approval.reject_modal.placeholder")),
+                },
+            },
+        ],
+    }
+
+
+def approved_dm(
+    texts: Texts, *, community: str, pref_code: str, channel_id: str | None, broadcast_channel: str | None
+) -> dict[str, Any]:
+    pref = prefecture(pref_code)
+    pref_name = pref.name if pref else ""
+    where = (
+        texts("approval.approved_dm.channel", prefecture=pref_name, channel=f"<#{channel_id}>")
+        if channel_id
+        else texts("approval.approved_dm.no_channel", prefecture=pref_name)
+    )
+    broadcast = (
+        texts("approval.approved_dm.broadcast", channel=f"<#{broadcast_channel}>")
+        if broadcast_channel
+        else texts("approval.approved_dm.broadcast_plain")
+    )
+    steps = "\n".join([texts("approval.approved_dm.briefing"), broadcast, texts("approval.approved_dm.sections")])
+    return message(
+        texts("approval.approved_dm.fallback", community=community),
+        [
+            header(texts("approval.approved_dm.title")),
+            section(where),
+            section(f"{texts('approval.approved_dm.next')}\n{steps}"),
+            context(texts("approval.approved_dm.footer")),
+        ],
+    )
+
+
+def channel_ready_dm(texts: Texts, *, pref_code: str, channel_id: str) -> dict[str, Any]:
+    """To a member approved while their 県人会 channel was being prepared: it is ready and they are in it."""
+    pref = prefecture(pref_code)
+    pref_name = pref.name if pref else ""
+    return message(
+        texts("approval.channel_ready_dm.fallback", prefecture=pref_name),
+        [
+            header(texts("approval.channel_ready_dm.title")),
+            section(texts("approval.approved_dm.channel", prefecture=pref_name, channel=f"<#{channel_id}>")),
+        ],
+    )
+
+
+def rejected_dm(texts: Texts, *, reason: str) -> dict[str, Any]:
+    return message(
+        texts("approval.rejected_dm.fallback"),
+        [
+            section(texts("approval.rejected_dm.body", reason=esc(reason))),
+            context(texts("approval.rejected_dm.footer")),
+        ],
+    )
+
+
+def greeting(texts: Texts, *, user_id: str, profile: Profile, key: str = "approval.greeting") -> dict[str, Any]:
+    """Posted in the prefecture channel; name and government are the member's own words, escaped."""
+    pref = prefecture(profile.pref_code)
+    text = texts(
+        key,
+        user=user_id,
+        name=esc(profile.name),
+        government=esc(government_label(texts, profile)),
+        prefecture=pref.name if pref else "",
+    )
+    return message(text, [section(text)])
+
+
+def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> dict[str, Any]:
+    """/approvals: one compact card per pending request, each with the same buttons as the channel card."""
+    if not rows:
+        return message(texts("approval.list.empty"))
+    blocks: list[Block] = [header(texts("approval.list.title"))]
+    for row in rows[:LIST_LIMIT]:
+        profile: Profile = row["profile"]
+        blocks.append(
+            section(
+                texts(
+                    "approval.nudge.line",
+                    user=row["user_id"],
+                    name=esc(profile.name),
+                    government=esc(government_label(texts, profile)),
+                    date=row["submitted"],
+                )
+            )
+        )
+        value = str(row["request_id"])
+        blocks.append(
+            actions(
+                button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),
+                button(texts("approval.card.reject"), REJECT, value=value, style="danger"),
+                block_id=f"approval:{row['request_id']}",
+            )
+        )
+        blocks.append(divider())
+    if more:
+        blocks.append(context(texts("approval.list.more", count=more)))
+    return message(texts("approval.list.title"), blocks)
+
+
+def nudge(texts: Texts, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    lines = [
+        texts(
+            "approval.nudge.line",
+            user=row["user_id"],
+            name=esc(row["profile"].name),
+            government=esc(government_label(texts, row["profile"])),
+            date=row["submitted"],
+        )
+        for row in rows[:LIST_LIMIT]
+    ]
+    text = texts("approval.nudge.text", count=len(rows))
+    return message(text, [section(text), section("\n".join(lines))])

@@ -1,0 +1,53 @@
+"""`yakuba demo`: a scripted walk through the journeys of shared/BRIEF.md, printed as a transcript.
+
+It runs the real app against a LocalSlack with a throw-away SQLite database, so it needs no Slack,
+no network and no set-up; each journey is a short script of what a member or organiser does. The story
+keeps its own calendar (bot/local/demo/story.py), so two runs print the same transcript.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+
+from rich.text import Text
+
+from bot.config import Settings
+from bot.local import render
+from bot.local.demo.announcements import journey_announce
+from bot.local.demo.faq import journey_faq
+from bot.local.demo.membership import journey_join, journey_move
+from bot.local.demo.programs import journey_broadcast
+from bot.local.demo.story import START, Journey, StoryClock
+from bot.local.workspace import LocalWorkspace
+
+JOURNEYS: list[tuple[str, Journey]] = [
+    ("demo.journey.welcome", journey_join),
+    ("demo.journey.faq", journey_faq),
+    ("demo.journey.broadcast", journey_broadcast),
+    ("announcements.demo.title", journey_announce),
+    ("demo.journey.move", journey_move),
+]
+
+
+async def run(
+    settings: Settings, *, lang: str | None = None, printer: Callable[[str | Text], None] | None = None
+) -> int:
+    with tempfile.TemporaryDirectory(prefix="yakuba-demo-") as tmp, StoryClock(START) as story:
+        ws = await LocalWorkspace.start(
+            settings,
+            lang=lang,
+            database_url=f"sqlite+aiosqlite:///{tmp}/demo.db",
+            printer=printer or render.terminal(),
+        )
+        try:
+            ws.printer(render.styled(ws.texts("demo.title")))
+            for title, journey in JOURNEYS:
+                ws.printer("")
+                ws.printer(Text(f"=== {ws.texts(title)} ===", style="bold"))
+                await journey(ws, story)
+            ws.printer("")
+            ws.printer(render.styled(ws.texts("demo.done")))
+        finally:
+            await ws.close()
+    return 0

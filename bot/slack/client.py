@@ -1,0 +1,80 @@
+"""The one Slack Web API client: built from SLACK_API_URL, retrying 429 (Retry-After), 5xx and dropped connections."""
+
+from __future__ import annotations
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.slack.metrics import SlackCallObserver
+
+# Slack errors that no retry will fix: senders record them as failed and move on.
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "ekm_access_denied",
+        "invalid_auth",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "is_archived",
+        "missing_scope",
+        "msg_too_long",
+        "no_text",
+        "not_authed",
+        "not_in_channel",
+        "restricted_action",
+        "team_access_not_granted",
+        "too_many_attachments",
+        "user_disabled",
+        "user_not_found",
+    }
+)
+
+
+class AsyncAnyServerErrorRetryHandler(AsyncRetryHandler):
+    """slack_sdk's own handler only retries 500 and 503; gateways answer 502 and 504 too."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        return response is not None and 500 <= response.status_code <= 599
+
+
+def retry_handlers(observer: AsyncRetryHandler | None = None) -> list[AsyncRetryHandler]:
+    """The retries every call gets; `observer` (counting calls for /metrics) goes first so it sees each one."""
+    return [
+        *([observer] if observer is not None else []),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+        AsyncAnyServerErrorRetryHandler(max_retry_count=3),
+        AsyncConnectionErrorRetryHandler(max_retry_count=3),
+    ]
+
+
+def build_client(settings: Settings, *, observer: AsyncRetryHandler | None = None) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        # Not int(): a sub-second timeout would become 0, which aiohttp reads as "no timeout at all".
+        timeout=settings.yakuba_slack_timeout,  # type: ignore[arg-type]
+        retry_handlers=retry_handlers(observer),
+    )
+
+
+def without_retries(client: AsyncWebClient) -> AsyncWebClient:
+    """The same client (token, URL, session, call counting) answering after one attempt.
+
+    For auth.test at start-up: its caller waits with a back-off of its own, capped at a minute, instead of
+    the handlers' quick retries stacking under it.
+    """
+    return AsyncWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        session=client.session,
+        headers=client.headers,
+        retry_handlers=[h for h in client.retry_handlers or [] if isinstance(h, SlackCallObserver)],
+    )

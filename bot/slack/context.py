@@ -1,0 +1,118 @@
+"""The one typed object every handler and job receives: settings, database, Slack client, texts, clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.slack.metrics import Metrics
+from bot.slack.slash import SlashCommand
+from bot.texts import Texts
+from storage.db import Database
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+DEPS_KEY = "deps"
+
+
+class Backlog(Protocol):
+    """What the rest of the app asks of the inbox (bot/slack/inbox.py), which itself holds the Deps."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def entering(self) -> None: ...
+    def leaving(self) -> None: ...
+    def busy(self) -> bool: ...
+    async def store(self, kind: str, key: str, request: AsyncBoltRequest) -> None: ...
+    async def settled(self, timeout: float) -> bool: ...
+
+
+class Sender(Protocol):
+    """What the rest of the app asks of a background sender: the outbox (bot/slack/outbox.py), the announcer."""
+
+    def kick(self) -> None: ...
+
+
+class Outbound(Sender, Protocol):
+    async def flush(self) -> int: ...
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    db: Database
+    client: AsyncWebClient
+    texts: Texts
+    clock: Callable[[], datetime] = utcnow
+    team_id: str = ""
+    bot_user_id: str = ""
+    metrics: Metrics = field(default_factory=Metrics)
+    commands: tuple[SlashCommand, ...] = ()  # every slash command, as its handler declares it
+    # Built by create_app once the Deps exist (each holds the Deps): a Protocol each, so this module stays a leaf.
+    outbox: Outbound = field(init=False)
+    inbox: Backlog = field(init=False)
+    announcer: Sender = field(init=False)
+    # users.info answers for bot/slack/permissions.py: {user_id: (monotonic time, organiser?)}
+    organizer_cache: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
+    _tasks: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "background") -> asyncio.Task:
+        """Run work after the ack; keep a reference so it is neither garbage-collected nor lost silently."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until no work is left: the inbox's, ours, and the listeners bolt runs after its ack.
+
+        The console, the demo, tests and shutdown use this instead of sleeping. bolt keeps no handle on
+        the listener tasks it starts after acking, so they are recognised by where their code lives.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            settled = await self.inbox.settled(max(0.0, deadline - loop.time()))
+            pending = set(self._tasks) | _bolt_listener_tasks()
+            if not pending and settled:
+                return
+            if pending:
+                await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
+
+    @property
+    def command_names(self) -> list[str]:
+        return [command.name for command in self.commands]
+
+    def is_organizer(self, user_id: str) -> bool:
+        """Organisers by configuration; workspace admins/owners are checked by `bot.slack.permissions`."""
+        return user_id in self.settings.organizers
+
+
+def _bolt_listener_tasks() -> set[asyncio.Task]:
+    current = asyncio.current_task()
+    out = set()
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        if task is not current and not task.done() and code is not None and "slack_bolt" in code.co_filename:
+            out.add(task)
+    return out
+
+
+def deps_of(context: AsyncBoltContext | dict) -> Deps:
+    return context[DEPS_KEY]

@@ -1,0 +1,113 @@
+"""Sends what the outbox holds: each row exactly once, retried on transient errors, failed on permanent ones."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.client import PERMANENT_ERRORS
+from bot.slack.context import Deps
+from storage import outbox as store
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+MAX_ATTEMPTS = 8
+# last_error prefix of a row whose previous post may have landed: check history before posting again.
+UNCERTAIN = "uncertain:"
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
+
+
+class Outbox:
+    """One flusher per process: `kick()` only wakes it, so a burst of events costs one drain, not one each."""
+
+    CONCURRENCY = 8  # rows sent at once: different DMs/channels, well inside Slack's per-channel limits
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self._lock = asyncio.Lock()
+        self._again = False
+        self._flusher: asyncio.Task | None = None
+
+    def kick(self) -> None:
+        """Send what is due soon, after the current handler returns."""
+        self._again = True
+        if self._flusher is None or self._flusher.done():
+            self._flusher = self.deps.spawn(self._drain(), name="outbox.flush")
+
+    async def _drain(self) -> None:
+        while self._again:
+            self._again = False
+            await self.flush()
+
+    async def flush(self) -> int:
+        """Send every due row; returns how many were sent. Safe to run in several processes at once."""
+        if not self.deps.team_id:
+            return 0  # our team is not known yet (Slack unreachable at start): rows wait for it
+        sent = 0
+        gate = asyncio.Semaphore(self.CONCURRENCY)
+
+        async def send(row: OutboxMessage) -> int:
+            async with gate:
+                return await self._send(row)
+
+        async with self._lock:
+            while rows := await store.claim_due(
+                self.deps.db, team_id=self.deps.team_id, now=self.deps.clock(), limit=self.CONCURRENCY * 4
+            ):
+                sent += sum(await asyncio.gather(*(send(row) for row in rows)))
+        return sent
+
+    async def _send(self, row: OutboxMessage) -> int:
+        client = self.deps.client
+        posting = False  # past this point a failure may hide a post that did land (timeout, lost answer, 5xx)
+        try:
+            channel = row.target
+            if row.kind == "dm":
+                opened = await client.conversations_open(users=row.target)
+                channel = opened["channel"]["id"]
+            if (row.last_error or "").startswith(UNCERTAIN) and (found := await self._find_sent(channel, row)):
+                await store.mark_sent(self.deps.db, row_id=row.id, channel=channel, ts=found)
+                return 0
+            posting = True
+            result = await client.chat_postMessage(channel=channel, **row.payload)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            if error in PERMANENT_ERRORS or row.attempts >= MAX_ATTEMPTS:
+                log.warning("outbox %s failed permanently: %s", row.id, error)
+                await store.mark_failed(self.deps.db, row_id=row.id, error=error)
+            else:
+                error = UNCERTAIN + error if posting and exc.response.status_code >= 500 else error
+                await store.mark_retry(
+                    self.deps.db, row_id=row.id, error=error, at=self.deps.clock() + backoff(row.attempts)
+                )
+            return 0
+        except Exception as exc:  # noqa: BLE001 - connection errors, timeouts: try again later
+            log.warning("outbox %s will be retried: %s", row.id, type(exc).__name__)
+            error = (UNCERTAIN if posting else "") + type(exc).__name__
+            if row.attempts >= MAX_ATTEMPTS:
+                await store.mark_failed(self.deps.db, row_id=row.id, error=error)
+            else:
+                await store.mark_retry(
+                    self.deps.db, row_id=row.id, error=error, at=self.deps.clock() + backoff(row.attempts)
+                )
+            return 0
+        await store.mark_sent(self.deps.db, row_id=row.id, channel=result.get("channel"), ts=result.get("ts"))
+        return 1
+
+    async def _find_sent(self, channel: str, row: OutboxMessage) -> str | None:
+        """The ts of our earlier post of this row when it did land (same text, by us, since the row was queued)."""
+        since = row.created_at.timestamp() - 60
+        page = await self.deps.client.conversations_history(channel=channel, oldest=f"{since:.6f}", limit=200)
+        for message in page.get("messages") or []:
+            ours = bool(message.get("bot_id")) or message.get("user") == self.deps.bot_user_id
+            if ours and message.get("text") == row.payload.get("text"):
+                return message.get("ts")
+        return None
