@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from sqlalchemy import delete
@@ -19,6 +17,9 @@ from storage import faqs
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Archive, Faq, FaqRevision, FaqVote, SearchDoc, UnansweredQuestion
+
+if TYPE_CHECKING:
+    from sudachipy import Tokenizer
 
 DATA = Path(__file__).parent / "data" / "faq_eval"
 TEAM = "T_EVAL"
@@ -30,7 +31,9 @@ SENTENCE_CHARS = (40, 120)
 
 # Words Sudachi tags as content but that only frame a question ("教えてください", "どんな場合"), so sharing
 # them is not sharing a topic. Sudachi's own 非自立可能 tag already drops する/ある/なる/こと/ため….
-FRAMING_WORDS = frozenset({"教える", "知る", "思う", "聞く", "分かる", "良い", "何", "場合", "方法", "時", "件", "感じ"})
+FRAMING_WORDS = frozenset(
+    {"教える", "知る", "思う", "聞く", "分かる", "良い", "何", "場合", "方法", "時", "件", "感じ"}
+)
 
 
 def load_faq_entries() -> list[dict[str, Any]]:
@@ -53,18 +56,33 @@ async def fresh_db(url: str) -> Database:
     return db
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of values; 0 for none."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
 @dataclass
 class KindResult:
     total: int = 0
     top1: int = 0
     top3: int = 0
     confident_wrong: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
 
-    def add(self, top1: bool, top3: bool, confident_wrong: bool) -> None:
+    def add(self, top1: bool, top3: bool, confident_wrong: bool, ms: float) -> None:
         self.total += 1
         self.top1 += top1
         self.top3 += top3
         self.confident_wrong += confident_wrong
+        self.latencies_ms.append(ms)
+
+    def row(self, name: str) -> str:
+        return (
+            f"  {name:<12}{self.total:>5}{self.top1 / self.total:>8.1%}{self.top3 / self.total:>8.1%}"
+            f"{self.confident_wrong:>12}{percentile(self.latencies_ms, 0.5):>9.1f}"
+            f"{percentile(self.latencies_ms, 0.95):>9.1f}"
+        )
 
 
 @dataclass
@@ -82,24 +100,17 @@ class EvalResult:
     no_entry: KindResult = field(default_factory=KindResult)
 
     def p(self, q: float) -> float:
-        """The q-quantile of the per-query latency in ms (nearest rank)."""
-        values = sorted(self.latencies_ms)
-        return values[min(len(values) - 1, round(q * (len(values) - 1)))] if values else 0.0
+        """The q-quantile of the per-query latency in ms."""
+        return percentile(self.latencies_ms, q)
 
     def table(self) -> str:
-        """Top-1/top-3 overall and per kind, confident-wrong answers and latency, as printed by tests and bench."""
-        rows = [(kind, self.by_kind[kind]) for kind in (*KINDS, *sorted(set(self.by_kind) - set(KINDS)))
-                if kind in self.by_kind]  # fmt: skip
-        overall = KindResult(self.total, self.top1, self.top3, len(self.confident_wrong))
-        lines = [f"{self.split} split: {self.total} queries, auto-answered {self.confident}, "
-                 f"p50 {statistics.median(self.latencies_ms or [0]):.1f} ms, p95 {self.p(0.95):.1f} ms",
-                 f"  {'kind':<12}{'n':>5}{'top-1':>9}{'top-3':>9}{'conf-wrong':>12}"]  # fmt: skip
-        for name, r in [*rows, ("(no entry)", self.no_entry), ("all", overall)]:
-            if r.total:
-                lines.append(
-                    f"  {name:<12}{r.total:>5}{r.top1 / r.total:>9.1%}{r.top3 / r.total:>9.1%}{r.confident_wrong:>12}"
-                )
-        return "\n".join(lines)
+        """Top-1/top-3, confident-wrong answers and latency per kind and overall, as printed by tests and bench."""
+        overall = KindResult(self.total, self.top1, self.top3, len(self.confident_wrong), self.latencies_ms)
+        rows = [(kind, self.by_kind[kind]) for kind in KINDS if kind in self.by_kind]
+        rows += [("(no entry)", self.no_entry), ("all", overall)]
+        head = f"  {'kind':<12}{'n':>5}{'top-1':>8}{'top-3':>8}{'conf-wrong':>12}{'p50 ms':>9}{'p95 ms':>9}"
+        lines = [f"{self.split} split: {self.total} queries, auto-answered {self.confident}", head]
+        return "\n".join(lines + [r.row(name) for name, r in rows if r.total])
 
 
 async def load_entries(db: Database, team_id: str = TEAM) -> dict[int, str]:
@@ -146,18 +157,18 @@ async def evaluate(db: Database, ids: dict[int, str], split: str = "tuning", tea
             res.confident_wrong.append((item["q"], expect, got[0]))
         if not top3:
             res.misses.append((item["q"], expect, got))
-        res.by_kind.setdefault(item["kind"], KindResult()).add(top1, top3, wrong)
+        res.by_kind.setdefault(item["kind"], KindResult()).add(top1, top3, wrong, res.latencies_ms[-1])
         if expect is None:
-            res.no_entry.add(top1, top3, wrong)
+            res.no_entry.add(top1, top3, wrong, res.latencies_ms[-1])
     return res
 
 
 @cache
-def _tokenizer():  # noqa: ANN202 - sudachipy's Tokenizer has no public type to name here
+def _tokenizer() -> Tokenizer:
     from sudachipy import Dictionary, SplitMode
 
     # Mode A (shortest units) so that a compound such as 追加接種 counts as sharing 接種 with its entry.
-    return Dictionary(dict="small").create(SplitMode.A)
+    return Dictionary(dict="small").tokenizer(SplitMode.A)
 
 
 def content_words(text: str) -> set[str]:
@@ -174,5 +185,5 @@ def content_words(text: str) -> set[str]:
 
 
 def entry_words(entry: dict[str, Any]) -> set[str]:
-    parts: Iterable[str] = [entry["question"], entry["answer"], *(entry.get("tags") or []), *(entry.get("aliases") or [])]
+    parts = [entry["question"], entry["answer"], *(entry.get("tags") or []), *(entry.get("aliases") or [])]
     return set().union(*(content_words(p) for p in parts))
