@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.search.analyzer import Term, bigrams, query_terms
+from storage.search import normalize as nz
+from storage.search.analyzer import Term, bigrams, content_words, query_terms, reading, word_token
 
 
 @dataclass(frozen=True)
@@ -18,11 +19,16 @@ class TermPlan:
     term: Term
     alts: tuple[frozenset[str], ...]  # each: all bigrams of one spelling (surface, reading, romaji)
     groups: frozenset[str]  # synonym group tokens ("s123") of all its words
+    weak: tuple[frozenset[str], ...] = ()  # bigrams of readings that only count as weak evidence
 
 
 @dataclass(frozen=True)
 class QueryPlan:
     terms: tuple[TermPlan, ...]
+    # Every bigram the question could share with an entry's question side (its words, their readings, the
+    # reading of the whole question): the measure of how much of an ENTRY the question explains.
+    echo: frozenset[str] = frozenset()
+    words: frozenset[str] = frozenset()  # its content words as index tokens (analyzer.word_token)
 
     @property
     def empty(self) -> bool:
@@ -34,7 +40,7 @@ class QueryPlan:
     def tokens(self) -> set[str]:
         out: set[str] = set()
         for t in self.terms:
-            for alt in t.alts:
+            for alt in (*t.alts, *t.weak):
                 out |= alt
             out |= t.groups
         return out
@@ -48,8 +54,17 @@ def plan(query: str) -> QueryPlan:
         if not alts:
             continue
         groups = frozenset(f"s{g}" for gs in term.groups for g in gs)
-        plans.append(TermPlan(term, alts, groups))
-    return QueryPlan(tuple(plans))
+        weak = tuple(frozenset(bigrams(r)) for r in term.weak_readings if frozenset(bigrams(r)) not in alts)
+        plans.append(TermPlan(term, alts, groups, weak))
+    if not plans:
+        return QueryPlan(())
+    echo: set[str] = set()
+    for t in plans:
+        for alt in (*t.alts, *t.weak):
+            echo |= alt
+    text = nz.strip_question(query)[:500]
+    echo.update(bigrams(reading(text)))
+    return QueryPlan(tuple(plans), frozenset(echo), frozenset(word_token(w) for w in content_words(text)))
 
 
 def quote(token: str) -> str:
@@ -81,7 +96,7 @@ def fts_relaxed(p: QueryPlan) -> str:
     """Any term with one bigram missing (a typo: 防災訓連 still has 防災 and 災訓) or by synonym."""
     parts: list[str] = []
     for t in p.terms:
-        for alt in t.alts:
+        for alt in (*t.alts, *t.weak):
             toks = sorted(alt)
             if len(toks) >= 3:
                 parts += ["(" + " AND ".join(_token(x) for x in toks if x != drop) + ")" for drop in toks]
@@ -96,7 +111,7 @@ def fts_any_token(p: QueryPlan) -> str:
     grams: set[str] = set()
     groups: set[str] = set()
     for t in p.terms:
-        for alt in t.alts:
+        for alt in (*t.alts, *t.weak):
             grams |= alt
         groups |= t.groups
     parts = [_token(g) for g in sorted(grams)] + [f"s : {quote(g)}" for g in sorted(groups)]
