@@ -196,5 +196,6 @@ async def search(
     scored.sort(key=lambda x: -x[1].total)
     confidences = rank.confidences([s for _, s in scored])
     return [
-        Hit(ref_id, round(s.total, 4), round(c, 4)) for (ref_id, s), c in zip(scored[:limit], confidences, strict=False)
+        Hit(ref_id, round(s.relevance, 4), round(c, 4))
+        for (ref_id, s), c in zip(scored[:limit], confidences, strict=False)
     ]
