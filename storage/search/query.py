@@ -40,7 +40,7 @@ class QueryPlan:
     def tokens(self) -> set[str]:
         out: set[str] = set()
         for t in self.terms:
-            for alt in (*t.alts, *t.weak):
+            for alt in t.alts:
                 out |= alt
             out |= t.groups
         return out
@@ -96,7 +96,7 @@ def fts_relaxed(p: QueryPlan) -> str:
     """Any term with one bigram missing (a typo: 防災訓連 still has 防災 and 災訓) or by synonym."""
     parts: list[str] = []
     for t in p.terms:
-        for alt in (*t.alts, *t.weak):
+        for alt in t.alts:
             toks = sorted(alt)
             if len(toks) >= 3:
                 parts += ["(" + " AND ".join(_token(x) for x in toks if x != drop) + ")" for drop in toks]
@@ -107,7 +107,9 @@ def fts_relaxed(p: QueryPlan) -> str:
 
 
 def fts_any_token(p: QueryPlan) -> str:
-    """Any bigram of any term: the fallback that tolerates typos and partial matches."""
+    """Any bigram of any term, or of a kanji word's reading: the fallback that tolerates typos and partial
+    matches. Only here do readings of kanji words search: their kana bigrams are common, so their document
+    frequencies are not looked up (they weigh as rare) and the narrower steps never carry them."""
     grams: set[str] = set()
     groups: set[str] = set()
     for t in p.terms:

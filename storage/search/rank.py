@@ -66,6 +66,7 @@ class Prepared:
     terms: tuple[_Term, ...]
     echo: frozenset[str]
     words: frozenset[str]
+    singles: bool  # some spelling has a one-character word
 
 
 def _alt(tokens: frozenset[str], idf: dict[str, float], default_idf: float) -> _Alt:
@@ -83,14 +84,15 @@ def prepare(p: QueryPlan, idf: dict[str, float], default_idf: float) -> Prepared
         weight = t.term.weight * max(a.total / len(a.tokens) * math.sqrt(len(a.tokens)) for a in alts)
         word_groups = tuple(frozenset(f"s{g}" for g in w) for w in t.term.groups)
         terms.append(_Term(weight, alts, weak, t.groups, word_groups))
-    return Prepared(tuple(terms), p.echo, p.words)
+    singles = any(x.startswith("^") for t in terms for a in (*t.alts, *t.weak) for x, _ in a.tokens)
+    return Prepared(tuple(terms), p.echo, p.words, singles)
 
 
-def _tokens(text: str) -> tuple[set[str], set[str]]:
-    """A document column's tokens, and the same with each first character as "^c" so that a one-character
-    word (any bigram that starts with it) is a set lookup too."""
+def _tokens(text: str, singles: bool) -> tuple[set[str], set[str]]:
+    """A document column's tokens, and (when the query has a one-character word) the same with each first
+    character as "^c", so that such a word (any bigram that starts with it) is a set lookup too."""
     toks = set(text.split())
-    return toks, toks | {"^" + t[0] for t in toks}
+    return toks, (toks | {"^" + t[0] for t in toks}) if singles else toks
 
 
 def _coverage(alt: _Alt, doc: set[str]) -> float:
@@ -102,7 +104,7 @@ def _coverage(alt: _Alt, doc: set[str]) -> float:
 
 def score(p: Prepared, q: str, a: str, s: str, prior: float = 0.0) -> Score:
     """Score one document; `prior` in [-1, 1] comes from 👍/👎 feedback."""
-    qwords, qset = _tokens(q)
+    qwords, qset = _tokens(q, p.singles)
     sset = set(s.split())
     aset: set[str] | None = None
     num = q_num = den = 0.0
@@ -110,7 +112,7 @@ def score(p: Prepared, q: str, a: str, s: str, prior: float = 0.0) -> Score:
         cq = max(_coverage(alt, qset) for alt in t.alts)
         ca = 0.0
         if cq < 1.0:
-            aset = aset if aset is not None else _tokens(a)[1]
+            aset = aset if aset is not None else _tokens(a, p.singles)[1]
             ca = max(_coverage(alt, aset) for alt in t.alts)
         cs = cr = 0.0
         # Every word of the term must be matched by synonym, else 職員 alone would stand for 会計年度任用職員.
@@ -128,7 +130,7 @@ def score(p: Prepared, q: str, a: str, s: str, prior: float = 0.0) -> Score:
     # How much of the entry the query explains: its content words (when indexed with them) and its
     # question-side bigrams, which readings and romaji reach too (けんじんかい explains 県人会).
     echo = len(p.echo & qwords) / max(len(qwords), 1)
-    doc_words = {x for x in sset if x.startswith("w")}
+    doc_words = {x for x in sset if x[0] == "w"}
     entry = (len(p.words & doc_words) / len(doc_words) + echo) / 2 if doc_words else echo
     entry = min(1.0, entry) if coverage > 0 else 0.0
     total = (1 - ENTRY_WEIGHT) * coverage + ENTRY_WEIGHT * entry
