@@ -159,6 +159,7 @@ async def _pg_candidates(session, team_id: str, kind: str, p: QueryPlan, limit: 
     """Documents holding the most query tokens; LIKE '% token %' is served by the pg_trgm GIN index."""
     groups = p.groups()
     toks = sorted(p.tokens())[:64]
+    toks += sorted(p.weak_tokens() - set(toks))[: 64 - len(toks)]  # readings of kanji words: typos (問心票)
     hits = sum((case((_pg_has(t, groups), 1), else_=0) for t in toks), start=literal(0))
     stmt = (
         select(SearchDoc.ref_id, SearchDoc.q, SearchDoc.a, SearchDoc.s)
@@ -204,6 +205,7 @@ async def search(
     prior = await priors([r[0] for r in rows]) if priors and rows else {}
     prepared = rank.prepare(p, idf, default_idf)
     scored = [(ref_id, rank.score(prepared, q, a, s, prior.get(ref_id, 0.0))) for ref_id, q, a, s in rows]
+    scored = [x for x in scored if x[1].total > 0]  # a candidate none of whose terms matched is no result
     scored.sort(key=lambda x: -x[1].total)
     confidences = rank.confidences([s for _, s in scored])
     return [

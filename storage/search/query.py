@@ -45,6 +45,10 @@ class QueryPlan:
             out |= t.groups
         return out
 
+    def weak_tokens(self) -> set[str]:
+        """Bigrams of kanji words' readings: searched only as a last resort (see fts_any_token)."""
+        return {x for t in self.terms for alt in t.weak for x in alt}
+
 
 def plan(query: str) -> QueryPlan:
     plans: list[TermPlan] = []

@@ -119,7 +119,8 @@ def score(p: Prepared, q: str, a: str, s: str, prior: float = 0.0) -> Score:
         if t.word_groups and t.groups & sset:
             cs = SYNONYM_WEIGHT * sum(1 for w in t.word_groups if w & sset) / len(t.word_groups)
         if t.weak and cq < READING_WEIGHT:
-            cr = READING_WEIGHT * max(_coverage(alt, qset) for alt in t.weak)
+            # The whole reading, or nothing: a few shared kana bigrams (れんらくもう ~ くんれん) are noise.
+            cr = READING_WEIGHT * max(_coverage(alt, qset) >= 1.0 for alt in t.weak)
         best_q = max(cq, cs, cr)
         num += t.weight * max(best_q, ANSWER_WEIGHT * ca)
         q_num += t.weight * best_q
