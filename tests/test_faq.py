@@ -100,6 +100,29 @@ async def test_dm_answers_and_ignores_bots_edits_and_itself(signed, slack, peopl
     assert texts("faq.mention.dont_know") not in str(slack.messages(dm))
 
 
+LONG_DM = (
+    "来週から集団接種が始まるので、届いたワクチンの受け入れ準備をしています。"
+    "超低温冷凍庫が一台しかないのですが、保管温度は何度にしておけばいいのか教えてもらえますか？"
+)
+
+
+async def test_a_long_sentence_gets_its_entry_first_by_faq_mention_and_dm(signed, slack, people, vax):
+    texts = signed.yakuba.deps.texts
+    answer = await ask(signed, people.member, "/faq", LONG_DM)
+    assert texts("faq.results.question", question=STORAGE_Q) in answer["blocks"][2]["text"]["text"]
+    assert buttons(answer, FORWARD) == []  # sure enough not to offer forwarding it
+    event = await mention(signed, people.member, vax, LONG_DM)
+    [reply] = replies(signed, vax, event["ts"])
+    assert texts("faq.results.question", question=STORAGE_Q) in str(reply["blocks"])
+    assert {b["action_id"] for b in buttons(reply)} == {HELPFUL, UNHELPFUL}  # answered, not "I don't know"
+    dm, ts = slack.dm_channel(people.member), new_ts()
+    await signed.event(req.message_event(people.member, dm, LONG_DM, ts=ts, channel_type="im"))
+    await signed.settle()
+    [reply] = replies(signed, dm, ts)
+    assert texts("faq.results.question", question=STORAGE_Q) in str(reply["blocks"])
+    assert {b["action_id"] for b in buttons(reply)} == {HELPFUL, UNHELPFUL}
+
+
 async def test_low_confidence_says_it_does_not_know(signed, people, vax):
     texts = signed.yakuba.deps.texts
     for question in ("ワクチン", "宇宙人との交信について", "会議室の予約"):

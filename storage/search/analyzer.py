@@ -123,6 +123,9 @@ class Term:
     groups: tuple[tuple[int, ...], ...] = ()  # synonym groups of each word in the term
     alternatives: tuple[str, ...] = field(default=())  # other spellings (e.g. romaji → kana)
     weight: float = 1.0  # verbs and adjectives say less about the topic than nouns
+    # The reading of a word typed in kanji: only weak evidence (問心票 and 問診票 are both もんしんひょう,
+    # a typo; 天気 and 転居 are close only in kana), so the ranking counts it below a written match.
+    weak_readings: tuple[str, ...] = ()
 
 
 def bigrams(text: str) -> list[str]:
@@ -204,8 +207,37 @@ def doc_tokens(text: str, *, both_readings: bool = False) -> str:
     return " ".join(toks)
 
 
+_CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞"}
+
+
+def content_words(text: str) -> list[str]:
+    """Sudachi-normalised nouns, verbs and adjectives of a text, folded; no particles, auxiliaries,
+    numbers, dependent words (する, こと) or question framing (教える, 場合): what a text is about."""
+    out: list[str] = []
+    for m in _morphemes(text):
+        pos = m.part_of_speech()
+        if pos[0] not in _CONTENT_POS or "非自立可能" in pos or pos[1] == "数詞":
+            continue
+        word = m.normalized_form()
+        if word in _STOP or m.dictionary_form() in _STOP:
+            continue
+        folded = nz.fold(word)
+        if folded and not folded.isspace():
+            out.append(folded)
+    return list(dict.fromkeys(out))
+
+
+def word_token(word: str) -> str:
+    """The index token of one content word (`w` + its folded normalised form, no spaces)."""
+    return "w" + "".join(word.split())
+
+
 def syn_tokens(text: str) -> str:
-    return " ".join(f"s{g}" for g in dict.fromkeys(synonym_groups(text)))
+    """Question-side meaning tokens: Sudachi synonym groups of every line, and the content words of the
+    first line (the question itself), which say how much of the entry a query explains."""
+    groups = [f"s{g}" for g in dict.fromkeys(synonym_groups(text))]
+    first = text.split("\n", 1)[0] if text else ""
+    return " ".join(groups + [word_token(w) for w in content_words(first)])
 
 
 _WEAK_POS = {"動詞", "形容詞", "助動詞", "副詞", "形状詞", "接尾辞", "接頭辞"}
@@ -229,7 +261,8 @@ def _term(run: list) -> Term | None:
             readings.add(nz.loose(kana))
     groups = tuple(tuple(m.synonym_group_ids()) for m in run if m.part_of_speech()[0] != "助動詞")
     weight = 0.5 if all(m.part_of_speech()[0] in _WEAK_POS for m in run) else 1.0
-    return Term(surface, tuple(sorted(readings)), groups, tuple(alts), weight)
+    weak = (reading_,) if reading_ and _ALL_KANJI.match(surface) and len(reading_) >= 3 else ()
+    return Term(surface, tuple(sorted(readings)), groups, tuple(alts), weight, weak)
 
 
 def query_terms(query: str) -> list[Term]:

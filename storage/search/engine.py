@@ -123,14 +123,25 @@ async def _sqlite_candidates(session, team_id: str, kind: str, p: QueryPlan, idf
 
 
 async def _sqlite_df(session, tokens: set[str]) -> tuple[dict[str, int], int]:
+    """Document frequencies of the query's tokens and the number of documents, in one round trip.
+
+    The number of documents is the largest id: count(*) reads a whole index (O(N) at 100,000 entries) and
+    IDF does not need the exact figure. The first row carries it under the empty term, which no token is.
+    """
     if not tokens:
         return {}, 1
-    rows = await session.execute(
-        text("SELECT term, doc FROM search_fts_vocab WHERE term IN (SELECT value FROM json_each(:j))"),
-        {"j": json.dumps(sorted(tokens), ensure_ascii=False)},
+    rows = list(
+        await session.execute(
+            text(
+                "SELECT '', coalesce(max(id), 1) FROM search_docs UNION ALL"
+                " SELECT term, doc FROM search_fts_vocab WHERE term IN (SELECT value FROM json_each(:j))"
+            ),
+            {"j": json.dumps(sorted(tokens), ensure_ascii=False)},
+        )
     )
-    n = await session.scalar(text("SELECT count(*) FROM search_docs"))
-    return {r[0]: r[1] for r in rows}, max(int(n or 1), 1)
+    df = {r[0]: int(r[1]) for r in rows if r[0]}
+    n = next((int(r[1]) for r in rows if not r[0]), 1)
+    return df, max(n, 1)
 
 
 def _like(tok: str) -> str:
@@ -148,6 +159,7 @@ async def _pg_candidates(session, team_id: str, kind: str, p: QueryPlan, limit: 
     """Documents holding the most query tokens; LIKE '% token %' is served by the pg_trgm GIN index."""
     groups = p.groups()
     toks = sorted(p.tokens())[:64]
+    toks += sorted(p.weak_tokens() - set(toks))[: 64 - len(toks)]  # readings of kanji words: typos (問心票)
     hits = sum((case((_pg_has(t, groups), 1), else_=0) for t in toks), start=literal(0))
     stmt = (
         select(SearchDoc.ref_id, SearchDoc.q, SearchDoc.a, SearchDoc.s)
@@ -193,8 +205,10 @@ async def search(
     prior = await priors([r[0] for r in rows]) if priors and rows else {}
     prepared = rank.prepare(p, idf, default_idf)
     scored = [(ref_id, rank.score(prepared, q, a, s, prior.get(ref_id, 0.0))) for ref_id, q, a, s in rows]
+    scored = [x for x in scored if x[1].total > 0]  # a candidate none of whose terms matched is no result
     scored.sort(key=lambda x: -x[1].total)
     confidences = rank.confidences([s for _, s in scored])
     return [
-        Hit(ref_id, round(s.total, 4), round(c, 4)) for (ref_id, s), c in zip(scored[:limit], confidences, strict=False)
+        Hit(ref_id, round(s.relevance, 4), round(c, 4))
+        for (ref_id, s), c in zip(scored[:limit], confidences, strict=False)
     ]

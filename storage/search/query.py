@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.search.analyzer import Term, bigrams, query_terms
+from storage.search import normalize as nz
+from storage.search.analyzer import Term, bigrams, content_words, query_terms, reading, word_token
 
 
 @dataclass(frozen=True)
@@ -18,11 +19,16 @@ class TermPlan:
     term: Term
     alts: tuple[frozenset[str], ...]  # each: all bigrams of one spelling (surface, reading, romaji)
     groups: frozenset[str]  # synonym group tokens ("s123") of all its words
+    weak: tuple[frozenset[str], ...] = ()  # bigrams of readings that only count as weak evidence
 
 
 @dataclass(frozen=True)
 class QueryPlan:
     terms: tuple[TermPlan, ...]
+    # Every bigram the question could share with an entry's question side (its words, their readings, the
+    # reading of the whole question): the measure of how much of an ENTRY the question explains.
+    echo: frozenset[str] = frozenset()
+    words: frozenset[str] = frozenset()  # its content words as index tokens (analyzer.word_token)
 
     @property
     def empty(self) -> bool:
@@ -39,6 +45,10 @@ class QueryPlan:
             out |= t.groups
         return out
 
+    def weak_tokens(self) -> set[str]:
+        """Bigrams of kanji words' readings: searched only as a last resort (see fts_any_token)."""
+        return {x for t in self.terms for alt in t.weak for x in alt}
+
 
 def plan(query: str) -> QueryPlan:
     plans: list[TermPlan] = []
@@ -48,8 +58,17 @@ def plan(query: str) -> QueryPlan:
         if not alts:
             continue
         groups = frozenset(f"s{g}" for gs in term.groups for g in gs)
-        plans.append(TermPlan(term, alts, groups))
-    return QueryPlan(tuple(plans))
+        weak = tuple(frozenset(bigrams(r)) for r in term.weak_readings if frozenset(bigrams(r)) not in alts)
+        plans.append(TermPlan(term, alts, groups, weak))
+    if not plans:
+        return QueryPlan(())
+    echo: set[str] = set()
+    for t in plans:
+        for alt in (*t.alts, *t.weak):
+            echo |= alt
+    text = nz.strip_question(query)[:500]
+    echo.update(bigrams(reading(text)))
+    return QueryPlan(tuple(plans), frozenset(echo), frozenset(word_token(w) for w in content_words(text)))
 
 
 def quote(token: str) -> str:
@@ -92,11 +111,13 @@ def fts_relaxed(p: QueryPlan) -> str:
 
 
 def fts_any_token(p: QueryPlan) -> str:
-    """Any bigram of any term: the fallback that tolerates typos and partial matches."""
+    """Any bigram of any term, or of a kanji word's reading: the fallback that tolerates typos and partial
+    matches. Only here do readings of kanji words search: their kana bigrams are common, so their document
+    frequencies are not looked up (they weigh as rare) and the narrower steps never carry them."""
     grams: set[str] = set()
     groups: set[str] = set()
     for t in p.terms:
-        for alt in t.alts:
+        for alt in (*t.alts, *t.weak):
             grams |= alt
         groups |= t.groups
     parts = [_token(g) for g in sorted(grams)] + [f"s : {quote(g)}" for g in sorted(groups)]

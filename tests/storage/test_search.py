@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from storage import faqs
 from storage.db import Database
+from storage.migrate import upgrade
 from storage.search import normalize as nz
 from storage.search.analyzer import query_terms
 from storage.search.query import fts_all_terms, fts_any_token, plan
 from tests.faq_eval_lib import fresh_db
+
+# What handlers/faq.py and handlers/faq_mentions.py show at all (a hit under it is not worth showing).
+RELEVANT = 0.3
 
 TEAM = "T1"
 ENTRIES = [
@@ -108,6 +113,50 @@ async def test_confidence_separates_answers_from_guesses(db):
     for unrelated in ("ラーメンのおすすめ", "駐車場の料金", "今日の天気"):
         hits = await faqs.search(db=db, team_id=TEAM, query=unrelated)
         assert not hits or not hits[0].confident, unrelated
+
+
+LONG_DM = (
+    "来週から集団接種が始まるので、届いたワクチンの受け入れ準備をしています。"
+    "超低温冷凍庫が一台しかないのですが、保管温度は何度にしておけばいいのか教えてもらえますか？"
+)
+
+
+async def test_a_long_question_with_one_clear_match_is_confident(db):
+    hits = await faqs.search(db=db, team_id=TEAM, query=LONG_DM)
+    assert hits[0].faq.question == "ワクチンの保管温度は何度ですか？"
+    assert hits[0].score >= RELEVANT and hits[0].confident
+    short = await faqs.search(db=db, team_id=TEAM, query="保管温度")
+    # The extra words of the DM cost nothing: it scores at least as well as the keyword alone, less a little.
+    assert hits[0].score >= short[0].score - 0.25
+
+
+async def test_an_ambiguous_question_is_not_confident(db):
+    # Two entries are about 予約 and the question says nothing that tells them apart.
+    hits = await faqs.search(db=db, team_id=TEAM, query="予約はどうしていますか？")
+    assert {h.faq.question for h in hits[:2]} == {"接種予約の方法は？", "ワクチン接種会場の予約受付の体制は？"}
+    assert not hits[0].confident
+
+
+async def test_a_kanji_typo_is_found_by_its_reading_but_not_answered(db):
+    hits = await faqs.search(db=db, team_id=TEAM, query="接種県")  # せっしゅけん, not 接種券
+    assert hits[0].faq.question == "接種券を紛失したら？"
+    assert not hits[0].confident
+
+
+async def test_entries_indexed_before_content_words_are_found_and_migrated(db):
+    async with db.write() as session:  # as an index written before revision 0012 looks
+        await session.execute(text("UPDATE search_docs SET s = ' '"))
+        await session.execute(text("DELETE FROM alembic_version WHERE version_num = '0012_search_words'"))
+    hits = await faqs.search(db=db, team_id=TEAM, query=LONG_DM)
+    assert hits[0].faq.question == "ワクチンの保管温度は何度ですか？"
+    await upgrade(db)
+    async with db.read() as session:
+        s = await session.scalar(
+            text("SELECT d.s FROM search_docs d JOIN faqs f ON f.id = d.ref_id WHERE f.question LIKE 'ワクチンの保管%'")
+        )
+    assert {"w保管", "w温度", "wわくちん"} <= set(s.split())
+    hits = await faqs.search(db=db, team_id=TEAM, query=LONG_DM)
+    assert hits[0].faq.question == "ワクチンの保管温度は何度ですか？" and hits[0].confident
 
 
 HOSTILE = [
