@@ -22,7 +22,11 @@ from bot.slack.slash import SlashCommand
 from storage import faq_channels, faqs, outbox
 
 # /faq: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("faq", opens_form=frozenset({"add", "edit"}), organisers=frozenset({"add", "edit", "auto"}))
+COMMAND = SlashCommand(
+    "faq",
+    opens_form=frozenset({"add", "edit"}),
+    organisers=dict.fromkeys(("add", "edit", "auto"), "faq.admin.not_allowed"),
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +96,8 @@ async def on_faq(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> Non
     if not admin:
         await ack(response_type="ephemeral", **await search(deps, team, user, text))
         return
-    if not await is_organizer(deps, user):
-        await ack(response_type="ephemeral", **notice(texts("faq.admin.not_allowed")))
+    if (refusal := COMMAND.refusal_for(verb)) and not await is_organizer(deps, user):
+        await ack(response_type="ephemeral", **notice(texts(refusal)))
         return
     if verb == "auto":
         answer = await auto(deps, team, user, str(command.get("channel_id") or ""), rest.lower())

@@ -27,7 +27,9 @@ from storage.recurrence import holiday_name, occurrences
 
 # /programs: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
 COMMAND = SlashCommand(
-    "programs", opens_form=frozenset({"add", "edit"}), organisers=frozenset({"add", "edit", "pause", "resume"})
+    "programs",
+    opens_form=frozenset({"add", "edit"}),
+    organisers=dict.fromkeys(("add", "edit", "pause", "resume"), "programs.admin.not_allowed"),
 )
 
 log = logging.getLogger(__name__)
@@ -127,8 +129,8 @@ async def on_programs(ack: AsyncAck, command: dict, context: AsyncBoltContext, c
     if (verb not in MEMBER_VERBS and verb not in COMMAND.organisers) or (verb in ("today", "week", "add") and rest):
         await ack(response_type="ephemeral", **usage_message(deps.texts, "programs"))
         return
-    if verb in COMMAND.organisers and not await is_organizer(deps, user):
-        await ack(response_type="ephemeral", **notice(deps.texts("programs.admin.not_allowed")))
+    if (refusal := COMMAND.refusal_for(verb)) and not await is_organizer(deps, user):
+        await ack(response_type="ephemeral", **notice(deps.texts(refusal)))
         return
     if verb == "today":
         await ack(response_type="ephemeral", **await day_message(deps, team, _today(deps)))
