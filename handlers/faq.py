@@ -11,8 +11,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import faq as ids
-from bot.blocks.common import esc
-from bot.blocks.faq import categories_message, forwarded_message, no_match_message, notice, results_message
+from bot.blocks.common import esc, notice
+from bot.blocks.faq import categories_message, forwarded_message, no_match_message, results_message
 from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read_form
 from bot.services.faq import RELEVANT, visibilities
 from bot.slack.commands import answered_in_time

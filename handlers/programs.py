@@ -12,10 +12,10 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.common import esc, row_id
+from bot.blocks.common import esc, notice, row_id
 from bot.blocks.help import usage_message
 from bot.blocks.program_form import CALLBACK, done_view, entry_from_state, form_errors, program_modal
-from bot.blocks.programs import SUBSCRIBE, lineup_message, notice, week_message
+from bot.blocks.programs import SUBSCRIBE, lineup_message, week_message
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer

@@ -8,7 +8,19 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.blocks.common import actions, button, clip, context, divider, esc, header, message, plain, section
+from bot.blocks.common import (
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    esc,
+    header,
+    message,
+    plain,
+    row_value,
+    section,
+)
 from bot.texts import Texts
 from storage.data import prefectures
 from storage.models import Announcement
@@ -88,8 +100,8 @@ def preview_message(texts: Texts, draft: Announcement, *, tz: ZoneInfo, count: i
         *sent["blocks"],
         divider(),
         actions(
-            button(texts("announcements.preview.send"), SEND, str(draft.id), "primary"),
-            button(texts("announcements.preview.cancel"), CANCEL, str(draft.id), "danger"),
+            button(texts("announcements.preview.send"), SEND, row_value(draft.id), "primary"),
+            button(texts("announcements.preview.cancel"), CANCEL, row_value(draft.id), "danger"),
         ),
     ]
     return message(title, blocks)
@@ -102,15 +114,11 @@ def duplicate_message(texts: Texts, draft: Announcement, *, minutes: int) -> dic
         [
             section(text),
             actions(
-                button(texts("announcements.duplicate.send"), SEND_AGAIN, str(draft.id), "primary"),
-                button(texts("announcements.preview.cancel"), CANCEL, str(draft.id), "danger"),
+                button(texts("announcements.duplicate.send"), SEND_AGAIN, row_value(draft.id), "primary"),
+                button(texts("announcements.preview.cancel"), CANCEL, row_value(draft.id), "danger"),
             ),
         ],
     )
-
-
-def notice(text: str) -> dict[str, Any]:
-    return message(text, [section(text)])
 
 
 def _progress(texts: Texts, counts: Counter, total: int) -> str:
@@ -141,7 +149,7 @@ def status_message(texts: Texts, rows: list[tuple[Announcement, Counter]], *, tz
         excerpt = clip(esc(row.text.replace("\n", " ")), 80)
         block = section(f"{line}\n{_progress(texts, counts, row.total)}\n> {excerpt}")
         if row.status in ("scheduled", "sending"):
-            block["accessory"] = button(texts("announcements.preview.cancel"), CANCEL, str(row.id), "danger")
+            block["accessory"] = button(texts("announcements.preview.cancel"), CANCEL, row_value(row.id), "danger")
         blocks.append(block)
     return message(title, blocks[:50])
 

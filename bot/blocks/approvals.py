@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from bot.blocks.common import Block, actions, button, context, divider, esc, header, message, plain, section
+from bot.blocks.common import Block, actions, button, context, divider, esc, header, message, plain, row_value, section
 from bot.blocks.registration import government_label
 from bot.texts import Texts
 from storage.data import prefecture
@@ -56,7 +56,7 @@ def card(
         context(texts("approval.card.submitted", time=submitted)),
     ]
     if decision is None:
-        value = str(request_id)
+        value = row_value(request_id)
         blocks.append(
             actions(
                 button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),
@@ -185,7 +185,7 @@ def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> 
                 )
             )
         )
-        value = str(row["request_id"])
+        value = row_value(row["request_id"])
         blocks.append(
             actions(
                 button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),

@@ -13,9 +13,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ROW_ID = re.compile(r"[0-9]{1,9}")  # a 32-bit INTEGER on PostgreSQL
 
 
-def row_id(value: object) -> int | None:
-    """A database id carried by a button value, a command word or private_metadata; None for anything else.
+def row_value(row: int) -> str:
+    """A database id packed into a button value or private_metadata; its listener reads it back with `row_id`."""
+    return str(int(row))
 
+
+def row_id(value: object) -> int | None:
+    """A database id carried by a button value (packed by `row_value`), a command word or private_metadata.
+
+    None for anything else.
     ASCII digits only and at most 9 of them: payloads are user-controllable, and `str.isdigit()` accepts
     "²" and "٣" while 30 digits overflow SQLite and 10 overflow PostgreSQL.
     """
@@ -79,3 +85,8 @@ def message(text: str, blocks: list[Block] | None = None, **extra: Any) -> dict[
     if blocks:
         payload["blocks"] = blocks
     return payload
+
+
+def notice(text: str) -> dict[str, Any]:
+    """A one-line ephemeral answer (the text is already escaped where it carries user input)."""
+    return message(text, [section(text)])

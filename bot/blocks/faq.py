@@ -10,7 +10,19 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.blocks.common import Block, actions, button, clip, context, divider, esc, message, row_id, section
+from bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    esc,
+    message,
+    row_id,
+    row_value,
+    section,
+)
 from bot.texts import Texts
 from storage.models import Faq, UnansweredQuestion
 
@@ -71,11 +83,11 @@ def entry_blocks(texts: Texts, faq: Faq, *, organiser: bool = False) -> list[Blo
     if meta:
         blocks.append(context(meta))
     buttons = [
-        button(texts("faq.results.helpful"), HELPFUL, str(faq.id)),
-        button(texts("faq.results.unhelpful"), UNHELPFUL, str(faq.id)),
+        button(texts("faq.results.helpful"), HELPFUL, row_value(faq.id)),
+        button(texts("faq.results.unhelpful"), UNHELPFUL, row_value(faq.id)),
     ]
     if organiser:
-        buttons.append(button(texts("faq.results.edit"), EDIT, str(faq.id)))
+        buttons.append(button(texts("faq.results.edit"), EDIT, row_value(faq.id)))
     blocks.append(actions(*buttons, block_id=f"faq-{faq.id}"))
     return blocks
 
@@ -140,7 +152,7 @@ def dont_know_message(texts: Texts, related: list[Faq], unanswered_id: int | Non
 def forwarded_message(texts: Texts, row: UnansweredQuestion, user_id: str) -> dict[str, Any]:
     """The admin-channel card: the question (escaped), who asked, and "write an answer"."""
     text = texts("faq.forward.admin", question=esc(clip(row.question, 1500)), count=row.count, user=user_id)
-    blocks = [section(text), actions(button(texts("faq.forward.answer"), ANSWER, str(row.id), style="primary"))]
+    blocks = [section(text), actions(button(texts("faq.forward.answer"), ANSWER, row_value(row.id), style="primary"))]
     return message(texts("faq.forward.admin_fallback"), blocks)
 
 
@@ -168,11 +180,6 @@ def report_message(texts: Texts, week: str, unanswered: list[UnansweredQuestion]
         context(texts("faq.report.footer")),
     ]
     return message(texts("faq.report.fallback", week=week), blocks)
-
-
-def notice(text: str) -> dict[str, Any]:
-    """A one-line ephemeral answer (the text is already escaped where it carries user input)."""
-    return message(text, [section(text)])
 
 
 def forward_value(*, unanswered_id: int | None = None, question: str | None = None) -> str:

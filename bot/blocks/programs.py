@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.blocks.common import Block, button, context, divider, esc, header, message, section
+from bot.blocks.common import Block, button, context, divider, esc, header, message, row_value, section
 from bot.texts import Texts
 from storage.recurrence import Occurrence, format_time
 
@@ -66,7 +66,7 @@ def lineup_message(
     if not occurrences:
         blocks.append(section(texts("programs.lineup.empty")))
     for occ in occurrences[:40]:  # Slack allows 50 blocks; no day has 40 programmes
-        accessory = button(texts("programs.lineup.subscribe"), SUBSCRIBE, str(occ.programme.id))
+        accessory = button(texts("programs.lineup.subscribe"), SUBSCRIBE, row_value(occ.programme.id))
         blocks.append(section(occurrence_text(texts, occ, broadcast=broadcast), accessory=accessory))
     if occurrences:
         blocks.append(context(texts("programs.lineup.footer", minutes=minutes)))
@@ -101,8 +101,3 @@ def reminder_message(texts: Texts, occ: Occurrence, *, minutes: int, kind: str =
         lines.append(texts("programs.reminder.watch", url=program.stream_url))
     fallback = texts("programs.reminder.fallback", title=esc(program.title))
     return message(fallback, [section("\n".join(lines))], unfurl_links=False)
-
-
-def notice(text: str) -> dict[str, Any]:
-    """A one-line ephemeral answer (the text is already escaped where it carries user input)."""
-    return message(text, [section(text)])
