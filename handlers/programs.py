@@ -14,8 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.common import esc, notice, row_id
 from bot.blocks.help import usage_message
-from bot.blocks.program_form import CALLBACK, done_view, entry_from_state, form_errors, program_modal
 from bot.blocks.programs import SUBSCRIBE, lineup_message, week_message
+from bot.blocks.programs_form import CALLBACK, done_view, entry_from_state, form_errors, program_modal
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer
