@@ -19,7 +19,7 @@ class SlashCommand:
     command) to the catalogue key of the line everyone else is told. `answered_in_time(handler, COMMAND)` checks
     it before the handler runs, so no handler repeats the check (buttons and forms still check their own: a
     forged submission never passes through a command). A command whose verbs mean something else with other
-    words after them (`/faq add 住所` searches, `/programs add now` is a usage error) asks `refusal_for` itself,
+    words after them (`/faq add WORDS` searches, `/programs add now` is a usage error) asks `refusal_for` itself,
     once it has read the verb.
     """
 
