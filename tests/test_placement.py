@@ -29,6 +29,7 @@ from tests.membership_flow import (
     open_form,
     register,
 )
+from tests.test_privacy import forget
 
 
 def texts(signed):
@@ -291,3 +292,16 @@ async def test_a_reactivated_member_is_put_back_through_a_rate_limit(signed, peo
     await retry_later(signed)
     assert people.member in signed.slack.channel(tokyo)["members"]
     assert story(signed, user=people.member, channel=tokyo) == ["invite:ratelimited", "invite"]  # no second welcome
+
+
+async def test_forgetting_a_member_whose_placement_waits_cancels_it(signed, people):
+    await channels(signed)
+    tokyo = await channel_of(signed, "13")
+    signed.slack.error("conversations.invite", "ratelimited")
+    await approve(signed, people, people.member)
+    assert await forget(signed, people.member) == texts(signed)("privacy.forget.done")
+    await retry_later(signed)
+    assert story(signed, user=people.member, channel=tokyo) == ["invite:ratelimited"]  # no second try, no greeting
+    async with signed.yakuba.deps.db.read() as session:
+        rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("placement")))).all()
+    assert [(r.status, r.payload) for r in rows] == [("failed", {})]
