@@ -85,26 +85,33 @@ def approved_dm_text(signed) -> str:
     return texts(signed)("approval.approved_dm.fallback", community=community)
 
 
-async def test_a_rate_limited_invite_is_retried_and_the_greeting_and_dm_follow_it(signed, people):
+# ok: false with HTTP 200 reaches the outbox at once; HTTP 429 only once the client's own 5 retries (each after
+# Retry-After: 1 s) are spent.
+@pytest.mark.parametrize("limited", [1, 6], ids=["ok false", "HTTP 429 beyond the client's retries"])
+async def test_a_rate_limited_invite_is_retried_and_the_greeting_and_dm_follow_it(signed, people, limited):
     await channels(signed)
     tokyo = await channel_of(signed, "13")
-    signed.slack.error("conversations.invite", "ratelimited")  # HTTP 200, ok: false
+    if limited == 1:
+        signed.slack.error("conversations.invite", "ratelimited")
+    else:
+        signed.slack.rate_limit("conversations.invite", retry_after=1, times=limited)
     await approve(signed, people, people.member)
 
     # Not in yet: nothing tells anyone they are.
+    refused = ["invite:ratelimited"] * limited
     assert people.member not in signed.slack.channel(tokyo)["members"]
-    assert story(signed, user=people.member, channel=tokyo) == ["invite:ratelimited"]
+    assert story(signed, user=people.member, channel=tokyo) == refused
     assert (await member(signed, people.member)).placed_pref_code is None
 
     await retry_later(signed)
     assert people.member in signed.slack.channel(tokyo)["members"]
-    assert story(signed, user=people.member, channel=tokyo) == ["invite:ratelimited", "invite", "greeting", "dm"]
+    assert story(signed, user=people.member, channel=tokyo) == [*refused, "invite", "greeting", "dm"]
     assert signed.slack.dm_messages(people.member)[-1]["text"] == approved_dm_text(signed)
     assert f"<#{tokyo}>" in json.dumps(signed.slack.dm_messages(people.member)[-1]["blocks"])
     assert (await member(signed, people.member)).placed_pref_code == "13"
 
     await retry_later(signed)  # nothing is left to do, nothing is done twice
-    assert story(signed, user=people.member, channel=tokyo) == ["invite:ratelimited", "invite", "greeting", "dm"]
+    assert story(signed, user=people.member, channel=tokyo) == [*refused, "invite", "greeting", "dm"]
 
 
 @pytest.mark.parametrize("how", ["bot outside the channel", "injected"])
