@@ -67,11 +67,10 @@ async def _already(deps: Deps, respond: AsyncRespond, decided: membership.Decide
 async def _announce(
     deps, *, team_id: str, decided: membership.Decided, origin: dict[str, str], respond: AsyncRespond
 ) -> None:
-    """After a decision commits: move channels, send the queued DMs/greeting, update the card."""
+    """After a decision commits: send what it queued (placement, then greeting and DM; or a DM), update the card."""
     request, member = decided.request, decided.member
     assert request is not None and member is not None
     if request.status == "approved":
-        await membership.place(deps, team_id=team_id, user_id=member.user_id)
         await sections.join_interests(deps, team_id=team_id, user_id=member.user_id)  # 課 named at registration
     deps.outbox.kick()
     await membership.update_card(deps, team_id=team_id, request=request, member=member)

@@ -105,15 +105,25 @@ def reject_modal(texts: Texts, *, request_id: int, user_id: str, name: str, orig
 
 
 def approved_dm(
-    texts: Texts, *, community: str, pref_code: str, channel_id: str | None, broadcast_channel: str | None
+    texts: Texts,
+    *,
+    community: str,
+    pref_code: str,
+    channel_id: str | None,
+    broadcast_channel: str | None,
+    pending: bool = False,
 ) -> dict[str, Any]:
+    """The welcome after approval; `pending`: the channel exists but the member could not be put in it yet."""
     pref = prefecture(pref_code)
     pref_name = pref.name if pref else ""
-    where = (
-        texts("approval.approved_dm.channel", prefecture=pref_name, channel=f"<#{channel_id}>")
-        if channel_id
-        else texts("approval.approved_dm.no_channel", prefecture=pref_name)
-    )
+    if not channel_id:
+        where = texts("approval.approved_dm.no_channel", prefecture=pref_name)
+    else:
+        where = texts(
+            f"approval.approved_dm.{'pending' if pending else 'channel'}",
+            prefecture=pref_name,
+            channel=f"<#{channel_id}>",
+        )
     broadcast = (
         texts("approval.approved_dm.broadcast", channel=f"<#{broadcast_channel}>")
         if broadcast_channel

@@ -1,4 +1,4 @@
-"""/kenjinkai (the member's prefecture association) and the set-up report of the 47 channels."""
+"""/kenjinkai (the member's prefecture association), the set-up report of the 47 channels, placement reports."""
 
 from __future__ import annotations
 
@@ -43,3 +43,16 @@ def setup_report(
         lines = [texts("prefectures.setup.failed_line", name=esc(name), error=esc(error)) for name, error in failures]
         blocks.append(section("\n".join(lines[:40])))
     return message(text, blocks)
+
+
+# Slack errors a placement report has a specific fix for; any other gets the general one.
+PLACEMENT_FIXES = frozenset(
+    {"is_archived", "channel_not_found", "not_in_channel", "missing_scope", "restricted_action"}
+)
+
+
+def placement_report(texts: Texts, *, user_id: str, channel_id: str, error: str) -> dict[str, Any]:
+    """To the admin channel: a member could not be put in their 県人会 channel, and the one thing to do about it."""
+    fix = texts(f"prefectures.placement.fix.{error if error in PLACEMENT_FIXES else 'other'}")
+    text = texts("prefectures.placement.failed", user=user_id, channel=channel_id, error=esc(error), fix=fix)
+    return message(text, [section(text)])
