@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from urllib.parse import urlencode
 
 import pytest
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.local import requests as req
+from bot.socket_mode import MeasuredHandler
 from storage.models import SeenEvent
 from tests.test_server import count
 
@@ -78,3 +81,24 @@ async def test_an_unsigned_envelope_of_the_wrong_shape_is_still_401(signed):
 async def test_a_well_formed_event_still_gets_200(signed):
     response = await signed.post(_event_envelope())
     assert response.status == 200
+
+
+class _Acks:
+    """Stands in for the Socket Mode connection: records what would be sent back to Slack."""
+
+    def __init__(self) -> None:
+        self.sent: list[object] = []
+        self.logger = logging.getLogger("tests.socket")
+
+    async def send_socket_mode_response(self, response: object) -> None:
+        self.sent.append(response)
+
+
+async def test_a_socket_mode_envelope_of_the_wrong_shape_is_acknowledged_and_ignored(signed):
+    handler = MeasuredHandler(signed.yakuba.bolt, "xapp-test", web_client=signed.yakuba.deps.client)
+    acks = _Acks()
+    payload = json.loads(_event_envelope(event="app_mention"))
+    await handler.handle(acks, SocketModeRequest(type="events_api", envelope_id="E1", payload=payload))
+    assert [a.envelope_id for a in acks.sent] == ["E1"]
+    await signed.settle()
+    assert await count(signed, SeenEvent) == 0
