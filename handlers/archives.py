@@ -10,7 +10,6 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.archives import CALLBACK, announce_message, archive_modal, done_view, list_message, read_form
-from bot.blocks.common import esc
 from bot.slack.commands import answered_in_time
 from bot.slack.context import deps_of
 from bot.slack.permissions import is_organizer
@@ -60,7 +59,7 @@ async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltConte
         texts(
             "archives.form.saved",
             outcome=texts(f"archives.form.outcome.{outcome}"),
-            series=esc(saved.series),
+            series=saved.series,
             number=saved.number,
         )
     ]

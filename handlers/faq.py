@@ -11,7 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import faq as ids
-from bot.blocks.common import esc, notice
+from bot.blocks.common import notice
 from bot.blocks.faq import categories_message, forwarded_message, no_match_message, results_message
 from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read_form
 from bot.services.faq import RELEVANT, visibilities
@@ -220,9 +220,7 @@ async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltConte
         entry, outcome = await faqs.upsert(db=deps.db, team_id=team, edited_by=user, author=user, **fields)
         if kind == "unanswered" and ref:
             await faqs.resolve_unanswered(db=deps.db, team_id=team, unanswered_id=ref, faq_id=entry.id)
-    text = texts(
-        "faq.form.saved", outcome=texts(f"faq.form.outcome.{outcome}"), id=entry.id, question=esc(entry.question)
-    )
+    text = texts("faq.form.saved", outcome=texts(f"faq.form.outcome.{outcome}"), id=entry.id, question=entry.question)
     await ack(response_action="update", view=done_view(texts, text))
 
 

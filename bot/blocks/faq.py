@@ -12,15 +12,18 @@ from typing import Any
 
 from bot.blocks.common import (
     Block,
+    Mrkdwn,
     actions,
     button,
     clip,
     context,
     divider,
     esc,
+    join,
     message,
     row_id,
     row_value,
+    safe,
     section,
 )
 from bot.texts import Texts
@@ -37,7 +40,7 @@ _LINK = re.compile(r"<(https?://[^\s<>|]+)(?:\|([^<>]*))?>")
 _SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
 
 
-def rich(text: str) -> str:
+def rich(text: str) -> Mrkdwn:
     """Escape mrkdwn written by organisers but keep its `<https://…|label>` links."""
     out, last = [], 0
     for m in _LINK.finditer(text):
@@ -46,13 +49,13 @@ def rich(text: str) -> str:
         out.append(f"<{m.group(1)}|{esc(label)}>" if label else f"<{m.group(1)}>")
         last = m.end()
     out.append(esc(text[last:]))
-    return "".join(out)
+    return safe("".join(out))
 
 
-def link(url: str | None, label: str) -> str:
+def link(url: str | None, label: str) -> Mrkdwn:
     """`label` (escaped) linked to `url` when the URL is safe to put between < and >."""
     if url and _SAFE_URL.match(url):
-        return f"<{url}|{esc(label)}>"
+        return safe(f"<{url}|{esc(label)}>")
     return esc(label)
 
 
@@ -60,7 +63,7 @@ def date_text(texts: Texts, day: date | None, key: str = "faq.date") -> str:
     return texts(key, year=day.year, month=day.month, day=day.day) if day else ""
 
 
-def echo(query: str) -> str:
+def echo(query: str) -> Mrkdwn:
     return esc(clip(" ".join(query.split()), ECHO))
 
 
@@ -77,7 +80,7 @@ def _meta(texts: Texts, faq: Faq) -> str:
 
 def entry_blocks(texts: Texts, faq: Faq, *, organiser: bool = False) -> list[Block]:
     """One entry: question and answer, source and date, and the feedback buttons (plus edit for organisers)."""
-    question = texts("faq.results.question", question=esc(faq.question))
+    question = texts("faq.results.question", question=faq.question)
     blocks: list[Block] = [section(f"{question}\n{rich(clip(faq.answer, 2600))}")]
     meta = _meta(texts, faq)
     if meta:
@@ -114,7 +117,7 @@ def results_message(
 
 def categories_message(texts: Texts, categories: list[tuple[str, int]]) -> dict[str, Any]:
     lines = [texts("faq.categories.header")]
-    lines += [texts("faq.categories.line", name=esc(name), count=count) for name, count in categories[:40]]
+    lines += [texts("faq.categories.line", name=name, count=count) for name, count in categories[:40]]
     if not categories:
         lines.append(texts("faq.categories.empty"))
     return message(texts("faq.categories.fallback"), [section("\n".join(lines)), context(texts("faq.categories.hint"))])
@@ -131,9 +134,7 @@ def no_match_message(texts: Texts, query: str, unanswered_id: int | None) -> dic
 
 def answer_message(texts: Texts, faq: Faq) -> dict[str, Any]:
     """A confident answer to a mention or a DM, posted in the asker's thread."""
-    return message(
-        texts("faq.mention.fallback", question=esc(faq.question)), entry_blocks(texts, faq), unfurl_links=False
-    )
+    return message(texts("faq.mention.fallback", question=faq.question), entry_blocks(texts, faq), unfurl_links=False)
 
 
 def dont_know_message(texts: Texts, related: list[Faq], unanswered_id: int | None) -> dict[str, Any]:
@@ -141,7 +142,7 @@ def dont_know_message(texts: Texts, related: list[Faq], unanswered_id: int | Non
     text = texts("faq.mention.dont_know")
     blocks: list[Block] = [section(text)]
     if related:
-        questions = " / ".join(texts("faq.mention.related_item", question=esc(f.question)) for f in related)
+        questions = join(" / ", (texts("faq.mention.related_item", question=f.question) for f in related))
         blocks.append(context(texts("faq.mention.related", questions=questions)))
     if unanswered_id is not None:
         blocks.append(actions(forward_button(texts, forward_value(unanswered_id=unanswered_id))))
@@ -151,7 +152,7 @@ def dont_know_message(texts: Texts, related: list[Faq], unanswered_id: int | Non
 
 def forwarded_message(texts: Texts, row: UnansweredQuestion, user_id: str) -> dict[str, Any]:
     """The admin-channel card: the question (escaped), who asked, and "write an answer"."""
-    text = texts("faq.forward.admin", question=esc(clip(row.question, 1500)), count=row.count, user=user_id)
+    text = texts("faq.forward.admin", question=clip(row.question, 1500), count=row.count, user=user_id)
     blocks = [section(text), actions(button(texts("faq.forward.answer"), ANSWER, row_value(row.id), style="primary"))]
     return message(texts("faq.forward.admin_fallback"), blocks)
 
@@ -160,14 +161,14 @@ def report_message(texts: Texts, week: str, unanswered: list[UnansweredQuestion]
     none = texts("faq.report.none")
     first = [texts("faq.report.unanswered")]
     first += [
-        texts("faq.report.unanswered_line", question=esc(clip(q.question, 200)), count=q.count) for q in unanswered
+        texts("faq.report.unanswered_line", question=clip(q.question, 200), count=q.count) for q in unanswered
     ] or [none]
     second = [texts("faq.report.unhelpful")]
     second += [
         texts(
             "faq.report.unhelpful_line",
             id=f.id,
-            question=esc(clip(f.question, 200)),
+            question=clip(f.question, 200),
             helpful=f.helpful,
             unhelpful=f.unhelpful,
         )

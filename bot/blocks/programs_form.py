@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.common import Block, clip, plain, row_value
+from bot.blocks.common import Block, clip, plain, row_value, section
 from bot.texts import Texts
 from storage.program_checks import Problem
 from storage.programs import StoredProgram
@@ -173,7 +173,7 @@ def done_view(texts: Texts, text: str) -> dict[str, Any]:
         "type": "modal",
         "title": plain(texts("programs.form.done_title")),
         "close": plain(texts("programs.form.close")),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}],
+        "blocks": [section(text)],
     }
 
 

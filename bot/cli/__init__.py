@@ -88,7 +88,7 @@ class OperatorGroup(click.Group):
             if ctx.params.get("debug"):
                 raise
             error = _operator_error(exc)
-            texts = Texts(operator_language())
+            texts = Texts(operator_language(), markup=False)
             if error is None:
                 line = texts("cli.unexpected", error=type(exc).__name__, command=ctx.invoked_subcommand or "")
                 click.echo(line, err=True)

@@ -23,7 +23,7 @@ async def list_jobs(settings: Settings) -> None:
         scheduler = Scheduler(yakuba.deps)
         now = yakuba.deps.clock()
         upcoming = await scheduler.upcoming(now)
-        texts, tz = Texts(operator_language()), settings.yakuba_tz
+        texts, tz = Texts(operator_language(), markup=False), settings.yakuba_tz
         table = Table(title=texts("cli.jobs.table.title", tz=tz))
         table.add_column(texts("cli.jobs.table.job"), style="bold", no_wrap=True)
         table.add_column(texts("cli.jobs.table.what"), overflow="fold")
@@ -48,7 +48,9 @@ async def run_job(settings: Settings, name: str, at: datetime | None) -> None:
             moment = moment.replace(tzinfo=settings.tz)
         results = await scheduler.tick(job, moment)
         if not results:
-            console.print(Texts(operator_language())("cli.jobs.nothing_due", name=name, at=moment.isoformat()))
+            console.print(
+                Texts(operator_language(), markup=False)("cli.jobs.nothing_due", name=name, at=moment.isoformat())
+            )
         for slot, outcome in results:
             console.print(f"{name} {slot.astimezone(settings.tz).isoformat()} → {outcome}")
 
