@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.blocks.approvals import APPROVE, channel_ready_dm, greeting
 from bot.services.prefectures import channel_names
+from bot.texts.markup import safe
 from storage import members, prefectures
 from storage.members import Profile
 from storage.models import OutboxMessage
@@ -158,8 +159,8 @@ async def test_an_archived_channel_is_reported_once_and_the_member_told_it_is_pe
     )
     told = signed.slack.dm_messages(people.member)[-1]
     body = json.dumps(told, ensure_ascii=False)
-    assert t("approval.approved_dm.pending", prefecture="東京都", channel=f"<#{tokyo}>") in body
-    assert t("approval.approved_dm.channel", prefecture="東京都", channel=f"<#{tokyo}>") not in body
+    assert t("approval.approved_dm.pending", prefecture="東京都", channel=safe(f"<#{tokyo}>")) in body
+    assert t("approval.approved_dm.channel", prefecture="東京都", channel=safe(f"<#{tokyo}>")) not in body
     assert signed.slack.messages(tokyo) == []  # no greeting
     assert people.member not in signed.slack.channel(tokyo)["members"]
     assert (await member(signed, people.member)).placed_pref_code is None
