@@ -62,6 +62,7 @@ class Fault:
     times: int | None
     status: int = 500
     bound: float = 0.0
+    retry_after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -174,8 +175,11 @@ class FakeJma:
         self.faults.append(fault)
         return fault
 
-    def fail(self, target: str = "feed", *, status: int = 500, times: int | None = 1) -> Fault:
-        return self._add(Fault(target, "fail", times, status=status))
+    def fail(
+        self, target: str = "feed", *, status: int = 500, times: int | None = 1, retry_after: int | None = None
+    ) -> Fault:
+        """Answer with an HTTP error status (and a Retry-After header when `retry_after` is given)."""
+        return self._add(Fault(target, "fail", times, status=status, retry_after=retry_after))
 
     def hang(self, target: str = "feed", *, bound: float = 5.0, times: int | None = 1) -> Fault:
         """Hold the answer until `release()` or `bound` seconds, then answer normally (a slow JMA, never forever)."""
@@ -227,7 +231,9 @@ class FakeJma:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._release.wait(), fault.bound)
         if fault is not None and fault.kind == "fail":
-            return self._answer(request, target, web.Response(status=fault.status, text="fault injected"))
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            failed = web.Response(status=fault.status, text="fault injected", headers=headers)
+            return self._answer(request, target, failed)
         etag = f'"{hashlib.sha256(body).hexdigest()[:20]}"'
         headers = {"ETag": etag, "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True)}
         if _not_modified(request, etag, modified):
