@@ -14,9 +14,11 @@ from storage.jma import (
     TITLE_HYPOCENTRE,
     TITLE_HYPOCENTRE_INTENSITY,
     TITLE_INTENSITY_FLASH,
+    CityIntensity,
     InfoType,
     Intensity,
     JmaXmlError,
+    PrefIntensity,
     Quake,
     Status,
     parse_feed,
@@ -74,6 +76,25 @@ def test_intensity_is_ordered_on_jma_scale_and_reads_how_people_write_it():
     for wrong in ("8", "5", "0", "", "strong"):
         with pytest.raises(ValueError):
             Intensity.parse(wrong)
+
+
+def test_strongest_cities_come_first_and_unreported_ones_are_not_guessed():
+    level = {code: Intensity(code) for code in ("4", "5-", "6-")}
+    pref = PrefIntensity(
+        code="11",
+        name="pref",
+        max_int=Intensity.SIX_LOWER,
+        cities=(
+            CityIntensity("a", "1110000", level["5-"]),
+            CityIntensity("b", "1120000", level["6-"]),
+            CityIntensity("c", "1130000", None),
+            CityIntensity("d", "1140000", level["5-"]),
+            CityIntensity("e", "1150000", level["4"]),
+        ),
+    )
+    assert [city.name for city in pref.cities_at_least(FIVE_LOWER)] == ["b", "a", "d"]
+    assert pref.reaches(Intensity.SIX_LOWER) and not pref.reaches(Intensity.SIX_UPPER)
+    assert not PrefIntensity("11", "pref", None).reaches(Intensity.ONE)
 
 
 # ------------------------------------------------------------------ fixtures

@@ -17,6 +17,7 @@ the feed is left alone until `retry_at`, which doubles with each failure in a ro
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -136,7 +137,7 @@ async def poll(
         status, body, answer = await _get(session, url, headers=headers, timeout=timeout, allow_not_modified=True)
         if status == 304:
             return state.pending, _succeeded(state, now)
-        feed = parse_feed(body)
+        feed = await asyncio.to_thread(parse_feed, body)
     except FeedUnavailable as exc:
         return state.pending, _failed(state, now, exc)
     except JmaXmlError as exc:
@@ -164,7 +165,8 @@ async def fetch_telegram(session: aiohttp.ClientSession, url: str, *, timeout: f
     """One telegram, parsed; FeedUnavailable when JMA could not give it or it is not a usable telegram."""
     _, body, _ = await _get(session, url, headers={}, timeout=timeout, allow_not_modified=False)
     try:
-        return parse_telegram(body)
+        # A big quake's telegram takes tens of milliseconds to read: off the loop, so acks are not held up.
+        return await asyncio.to_thread(parse_telegram, body)
     except JmaXmlError as exc:
         raise FeedUnavailable(exc.reason) from exc
 
