@@ -218,12 +218,18 @@ def parse_feed(data: bytes | str) -> Feed:
     root = _document(data)
     if root.tag != f"{{{ATOM}}}feed":
         raise JmaXmlError("unexpected", f"not an Atom feed: {root.tag}")
-    entries = tuple(_entry(node) for node in root.findall(_clark("atom:entry")))
+    entries = []
+    for node in root.findall(_clark("atom:entry")):
+        # One odd entry (no link, no time) must not hide the others: the feed is all the watcher has.
+        try:
+            entries.append(_entry(node))
+        except JmaXmlError:
+            continue
     return Feed(
         id=_text(root, "atom:id"),
         title=_text(root, "atom:title"),
         updated=_time(_required(root, "atom:updated")),
-        entries=entries,
+        entries=tuple(entries),
     )
 
 

@@ -285,6 +285,20 @@ def test_malformed_and_foreign_documents_are_told_apart():
 
 
 # ------------------------------------------------------------------ feed
+def test_an_odd_feed_entry_is_skipped_not_fatal():
+    feed = parse_feed(
+        b"""<feed xmlns="http://www.w3.org/2005/Atom"><id>f</id><title>t</title>
+        <updated>2026-11-19T17:20:12Z</updated>
+        <entry><id>a</id><title>t</title><updated>2026-11-19T17:20:12Z</updated></entry>
+        <entry><id>b</id><title>t</title><updated>soon</updated><link href="http://127.0.0.1/b.xml"/></entry>
+        <entry><id>c</id><title>t</title><updated>2026-11-19T17:20:12+00:00</updated>
+          <link href="http://127.0.0.1/c.xml"/></entry>
+        </feed>"""
+    )
+    assert [entry.id for entry in feed.entries] == ["c"]
+    assert feed.entries[0].updated == datetime(2026, 11, 20, 2, 20, 12, tzinfo=JST)
+
+
 @pytest.fixture
 async def jma() -> FakeJma:
     server = await started_fake_jma()
