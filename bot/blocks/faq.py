@@ -225,7 +225,7 @@ def forwarded_message(
 
 def answered_dm(texts: Texts, question: str, faq: Faq) -> dict[str, Any]:
     """To a member who forwarded a question: the organisers answered it with this entry."""
-    intro = texts("faq.answered.intro", question=esc(clip(question, 1500)))
+    intro = texts("faq.answered.intro", question=esc(clip(question, 500)))  # the answer needs the room
     return message(
         texts("faq.answered.fallback"), [section(intro), divider(), *entry_blocks(texts, faq)], unfurl_links=False
     )

@@ -117,7 +117,7 @@ def faq_results(texts: Texts, *, query: str, hits: list[tuple[str, str, str | No
     """hits: (question, answer, source, updated) — shown in place of the search form."""
     blocks: list[Block] = [section(texts("home.faq_modal.results", query=esc(query)))]
     for question, answer, source, updated in hits:
-        shown = pieces(answer, HOME_CLIP)[0] if answer else ""
+        shown = pieces(answer, HOME_CLIP, lambda unit: len(esc(unit)))[0] if answer else ""
         # Clipped at a line end, and saying so.
         shown = esc(shown) + (texts("home.faq_modal.clipped") if len(shown) < len(answer) else "")
         blocks += [divider(), section(texts("home.faq_modal.hit", question=esc(question), answer=shown))]
