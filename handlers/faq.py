@@ -12,8 +12,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import faq as ids
 from bot.blocks import faq_link
-from bot.blocks.common import esc
-from bot.blocks.faq import categories_message, continued_message, no_match_message, notice, results_message
+from bot.blocks.common import esc, notice
+from bot.blocks.faq import categories_message, continued_message, no_match_message, results_message
 from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read_form
 from bot.services.faq import MEMBERS, RELEVANT, forward, show_answered, teach, visibilities
 from bot.slack.commands import answered_in_time
@@ -23,7 +23,11 @@ from bot.slack.slash import SlashCommand
 from storage import faq_channels, faqs
 
 # /faq: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("faq", opens_form=frozenset({"add", "edit"}), organisers=frozenset({"add", "edit", "auto"}))
+COMMAND = SlashCommand(
+    "faq",
+    opens_form=frozenset({"add", "edit"}),
+    organisers=dict.fromkeys(("add", "edit", "auto"), "faq.admin.not_allowed"),
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +97,8 @@ async def on_faq(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> Non
     if not admin:
         await ack(response_type="ephemeral", **await search(deps, team, user, text))
         return
-    if not await is_organizer(deps, user):
-        await ack(response_type="ephemeral", **notice(texts("faq.admin.not_allowed")))
+    if (refusal := COMMAND.refusal_for(verb)) and not await is_organizer(deps, user):
+        await ack(response_type="ephemeral", **notice(texts(refusal)))
         return
     if verb == "auto":
         answer = await auto(deps, team, user, str(command.get("channel_id") or ""), rest.lower())

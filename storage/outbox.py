@@ -17,6 +17,9 @@ LEASE = timedelta(seconds=60)
 # A new row is due at once, whatever the clock of the process that queued it: its first attempt time is
 # this floor, so only the sender's clock (deps.clock) ever decides when a row is due.
 DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
+# "dm": target is a user id; "post": target is a channel id; "invite": target is a channel id and the payload
+# says whom to put in it (the sender hands such rows to the step registered for their kind).
+KINDS = ("dm", "post", "invite")
 
 
 async def enqueue(
@@ -33,7 +36,7 @@ async def enqueue(
 
     The row is due at once; `now` (the caller's clock, deps.clock()) only stamps when it was queued.
     """
-    if kind not in ("dm", "post"):
+    if kind not in KINDS:
         raise ValueError(f"unknown outbox kind {kind!r}")
     now = now or utcnow()
     return await claimed(
@@ -150,6 +153,20 @@ async def queued_to(session: AsyncSession, *, team_id: str, target: str, key_pre
             OutboxMessage.team_id == team_id,
             OutboxMessage.target == target,
             or_(*(OutboxMessage.key.startswith(prefix, autoescape=True) for prefix in key_prefixes)),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def unfinished(session: AsyncSession, *, team_id: str, key_prefix: str) -> bool:
+    """Whether a row keyed with this prefix is still waiting to be sent or being sent."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.status.in_(("pending", "sending")),
+            OutboxMessage.key.startswith(key_prefix, autoescape=True),
         )
         .limit(1)
     )

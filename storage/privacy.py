@@ -181,7 +181,15 @@ async def forget(db: Database, *, team_id: str, user_id: str, tz: tzinfo, actor:
         if member is not None:
             keys += [
                 m.OutboxMessage.key.like(f"{p}:{member.id}:%")
-                for p in ("greeting", "transfer-greeting", "transfer-dm", "approved-dm", "rejected-dm")
+                for p in (
+                    "greeting",
+                    "transfer-greeting",
+                    "transfer-dm",
+                    "approved-dm",
+                    "rejected-dm",
+                    "placement",
+                    "placement-report",
+                )
             ]
         keys += [m.OutboxMessage.key == f"approval-card:{rid}" for rid in request_ids]
         keys += [m.OutboxMessage.key == f"registered-dm:{rid}" for rid in request_ids]

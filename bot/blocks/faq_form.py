@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.blocks.common import Block, clip, context, plain, section
+from bot.blocks.common import Block, context, plain, section
 from bot.blocks.faq import row_id
 from bot.blocks.long_text import cut_inside, spans
 from bot.texts import Texts
@@ -152,7 +152,7 @@ def done_view(texts: Texts, text: str) -> dict[str, Any]:
         "type": "modal",
         "title": plain(texts("faq.form.done_title")),
         "close": plain(texts("faq.form.close")),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}],
+        "blocks": [section(text)],
     }
 
 

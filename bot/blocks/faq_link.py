@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.common import Block, clip, context, esc, plain, row_id, section
+from bot.blocks.common import Block, clip, context, esc, plain, row_id, row_value, section
 from bot.texts import Texts
 from storage.models import Faq, UnansweredQuestion
 
@@ -33,7 +33,7 @@ def link_modal(texts: Texts, row: UnansweredQuestion) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": CALLBACK,
-        "private_metadata": str(row.id),
+        "private_metadata": row_value(row.id),
         "title": plain(texts("faq.link.title")),
         "submit": plain(texts("faq.link.submit")),
         "close": plain(texts("faq.form.close")),
@@ -42,8 +42,10 @@ def link_modal(texts: Texts, row: UnansweredQuestion) -> dict[str, Any]:
 
 
 def entry_option(texts: Texts, faq: Faq) -> dict[str, Any]:
-    text = clip(texts("faq.link.option", id=faq.id, question=faq.question), OPTION_TEXT)
-    return {"text": {"type": "plain_text", "text": text, "emoji": True}, "value": str(faq.id)}
+    return {
+        "text": plain(texts("faq.link.option", id=faq.id, question=faq.question), OPTION_TEXT),
+        "value": row_value(faq.id),
+    }
 
 
 def chosen_entry(values: dict[str, Any]) -> int | None:

@@ -7,7 +7,8 @@ import re
 
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.faq import answer_message, answered_dm, dont_know_message, forwarded_message, notice
+from bot.blocks.common import notice
+from bot.blocks.faq import answer_message, answered_dm, dont_know_message, forwarded_message
 from bot.slack.context import Deps
 from bot.slack.permissions import is_organizer
 from storage import faqs, outbox
