@@ -11,15 +11,16 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import faq as ids
-from bot.blocks.common import notice
-from bot.blocks.faq import categories_message, forwarded_message, no_match_message, results_message
+from bot.blocks import faq_link
+from bot.blocks.common import esc, notice
+from bot.blocks.faq import categories_message, continued_message, no_match_message, results_message
 from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read_form
-from bot.services.faq import RELEVANT, visibilities
+from bot.services.faq import MEMBERS, RELEVANT, forward, show_answered, teach, visibilities
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer
 from bot.slack.slash import SlashCommand
-from storage import faq_channels, faqs, outbox
+from storage import faq_channels, faqs
 
 # /faq: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
 COMMAND = SlashCommand(
@@ -153,25 +154,32 @@ async def on_forward(ack: AsyncAck, body: dict, action: dict, context: AsyncBolt
     elif not channel:
         text = texts("faq.forward.no_channel")
     else:
-        async with deps.db.write() as session:
-            new = await outbox.enqueue(
-                session,
-                team_id=team,
-                key=f"faq-forward:{row.id}:{user}",
-                kind="post",
-                target=channel,
-                payload=forwarded_message(texts, row, user),
-                now=deps.clock(),
-            )
-        deps.outbox.kick()
+        new = await forward(deps, team=team, unanswered_id=row.id, user=user, channel=channel)
         text = texts("faq.forward.done" if new else "faq.forward.already")
     await _tell(body, respond, text)
+
+
+async def on_more(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
+    """ "Read more" under a long answer: its next part, to whoever clicked."""
+    await ack()
+    deps = deps_of(context)
+    team, user = _team(context, deps), _user(body)
+    where = ids.parse_more(str(action.get("value") or ""))
+    entry = await faqs.get(db=deps.db, team_id=team, faq_id=where[0]) if where else None
+    if entry is not None and entry.visibility not in await visibilities(deps, user, private=True):
+        entry = None  # a forged click on an entry this member cannot see
+    if entry is None or where is None or not 0 < where[1] < len(entry.answer):
+        await _tell(body, respond, deps.texts("faq.feedback.gone"))
+        return
+    if body.get("response_url"):
+        page = continued_message(deps.texts, entry, where[1])
+        await respond(response_type="ephemeral", replace_original=False, **page)
 
 
 async def on_edit_or_answer(
     ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond
 ) -> None:
-    """An organiser's "edit" under a result, or "write an answer" on a forwarded question: the form."""
+    """An organiser's "edit" under a result, or "write an answer" / "answer with an entry" on a forwarded question."""
     await ack()
     deps = deps_of(context)
     texts, team, value = deps.texts, _team(context, deps), str(action.get("value") or "")
@@ -185,7 +193,10 @@ async def on_edit_or_answer(
         view = faq_modal(texts, entry) if entry else None
     elif number is not None:
         row = await faqs.get_unanswered(db=deps.db, team_id=team, unanswered_id=number)
-        view = faq_modal(texts, question=row.question, unanswered_id=row.id) if row else None
+        if row is not None and action.get("action_id") == ids.LINK:
+            view = faq_link.link_modal(texts, row)
+        elif row is not None:
+            view = faq_modal(texts, question=row.question, unanswered_id=row.id)
     if view is None:
         await _tell(body, respond, texts("faq.form.error.gone"))
         return
@@ -208,6 +219,11 @@ async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltConte
     if kind == "faq" and current is None:
         await ack(response_action="errors", errors={"question": texts("faq.form.error.gone")})
         return
+    if fields["answer"] is None:  # the form could not show this answer: it stays as stored
+        if current is None:
+            await ack(response_action="errors", errors={"question": texts("faq.form.error.required")})
+            return
+        fields["answer"] = current.answer
     same = await faqs.find(db=deps.db, team_id=team, question=fields["question"])
     if same is not None and (current is None or same.id != current.id):
         await ack(response_action="errors", errors={"question": texts("faq.form.error.taken", id=same.id)})
@@ -218,10 +234,67 @@ async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltConte
         )
     else:
         entry, outcome = await faqs.upsert(db=deps.db, team_id=team, edited_by=user, author=user, **fields)
-        if kind == "unanswered" and ref:
-            await faqs.resolve_unanswered(db=deps.db, team_id=team, unanswered_id=ref, faq_id=entry.id)
-    text = texts("faq.form.saved", outcome=texts(f"faq.form.outcome.{outcome}"), id=entry.id, question=entry.question)
+    # An answer written for a forwarded question teaches it and tells its askers, as linking an entry does.
+    taught = None
+    if kind == "unanswered" and ref:
+        taught = await teach(deps, team=team, unanswered_id=ref, faq_id=entry.id, by=user)
+    text = texts(
+        "faq.form.saved", outcome=texts(f"faq.form.outcome.{outcome}"), id=entry.id, question=esc(entry.question)
+    )
     await ack(response_action="update", view=done_view(texts, text))
+    if taught is not None:
+        await show_answered(deps, team=team, taught=taught)
+
+
+async def on_link_options(ack: AsyncAck, body: dict, payload: dict, context: AsyncBoltContext) -> None:
+    """Entries an organiser may answer a forwarded question with: by number, by words, else by the question."""
+    deps = deps_of(context)
+    team, user = _team(context, deps), _user(body)
+    if not await is_organizer(deps, user):
+        await ack(options=[])
+        return
+    typed = " ".join(str(payload.get("value") or "").split())
+    found = []
+    number = ids.row_id(typed.lstrip("#＃"))
+    if number is not None:
+        entry = await faqs.get(db=deps.db, team_id=team, faq_id=number)
+        found = [entry] if entry is not None and entry.visibility in MEMBERS else []
+    if not found:
+        query = typed
+        if not query:
+            row_number = faq_link.question_id(body.get("view") or {})
+            row = await faqs.get_unanswered(db=deps.db, team_id=team, unanswered_id=row_number) if row_number else None
+            query = row.question if row else ""
+        hits = await faqs.search(db=deps.db, team_id=team, query=query, limit=10, visibilities=MEMBERS) if query else []
+        found = [h.faq for h in hits]
+    await ack(options=[faq_link.entry_option(deps.texts, f) for f in found])
+
+
+async def on_link_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
+    """The organiser chose the entry that answers a forwarded question."""
+    deps = deps_of(context)
+    texts, team, user = deps.texts, _team(context, deps), _user(body)
+    if not await is_organizer(deps, user):
+        await ack(response_action="errors", errors={faq_link.BLOCK: texts("faq.admin.not_allowed")})
+        return
+    number = faq_link.chosen_entry((view.get("state") or {}).get("values") or {})
+    row_number = faq_link.question_id(view)
+    entry = await faqs.get(db=deps.db, team_id=team, faq_id=number) if number is not None else None
+    if entry is None:
+        await ack(response_action="errors", errors={faq_link.BLOCK: texts("faq.form.error.gone")})
+        return
+    if entry.visibility not in MEMBERS:
+        await ack(response_action="errors", errors={faq_link.BLOCK: texts("faq.link.hidden")})
+        return
+    taught = None
+    if row_number is not None:
+        taught = await teach(deps, team=team, unanswered_id=row_number, faq_id=entry.id, by=user)
+    if taught is None:
+        await ack(response_action="errors", errors={faq_link.BLOCK: texts("faq.form.error.gone")})
+        return
+    text = texts("faq.link.done", id=entry.id, question=esc(entry.question), count=len(taught.tell))
+    await ack(response_action="update", view=done_view(texts, text))
+    await show_answered(deps, team=team, taught=taught)
 
 
 def register(app: AsyncApp) -> None:
@@ -231,4 +304,8 @@ def register(app: AsyncApp) -> None:
     app.action(ids.FORWARD)(on_forward)
     app.action(ids.EDIT)(on_edit_or_answer)
     app.action(ids.ANSWER)(on_edit_or_answer)
+    app.action(ids.LINK)(on_edit_or_answer)
+    app.action(ids.MORE)(on_more)
+    app.options(faq_link.ENTRY)(on_link_options)
     app.view(CALLBACK)(on_save)
+    app.view(faq_link.CALLBACK)(on_link_save)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from storage import search as engine
 from storage.db import Database
-from storage.models import Faq, FaqVote, UnansweredQuestion
+from storage.models import Faq, FaqAsker, FaqVote, UnansweredQuestion
+from storage.sql import claimed
 from storage.types import utcnow
 
 
@@ -79,6 +80,25 @@ async def resolve_unanswered(*, db: Database, team_id: str, unanswered_id: int, 
         )
         if row is not None:
             row.resolved_faq_id = faq_id
+
+
+async def add_asker(session, *, team_id: str, unanswered_id: int, user_id: str) -> FaqAsker | None:
+    """Remember who forwarded a question (inside the caller's transaction); None when they already had."""
+    if not await claimed(session, FaqAsker, team_id=team_id, unanswered_id=unanswered_id, user_id=user_id):
+        return None
+    return await session.scalar(
+        select(FaqAsker).where(FaqAsker.unanswered_id == unanswered_id, FaqAsker.user_id == user_id)
+    )
+
+
+async def askers(session, *, team_id: str, unanswered_id: int) -> list[FaqAsker]:
+    """Everyone who forwarded this question, first asker first."""
+    rows = await session.scalars(
+        select(FaqAsker)
+        .where(FaqAsker.team_id == team_id, FaqAsker.unanswered_id == unanswered_id)
+        .order_by(FaqAsker.id)
+    )
+    return list(rows)
 
 
 async def top_unanswered(*, db: Database, team_id: str, limit: int = 10) -> list[UnansweredQuestion]:

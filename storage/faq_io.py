@@ -173,7 +173,7 @@ def faq_fields(raw: dict[str, Any]) -> dict[str, Any]:
     visibility = _text(raw, "visibility") or "public"
     if visibility not in faqs.VISIBILITIES:
         raise RowProblem("bad_choice", field="visibility", choices=", ".join(faqs.VISIBILITIES))
-    return {
+    fields = {
         "question": question,
         "answer": answer,
         "tags": _list(raw, "tags"),
@@ -185,6 +185,10 @@ def faq_fields(raw: dict[str, Any]) -> dict[str, Any]:
         "author": _text(raw, "author"),
         "visibility": visibility,
     }
+    for name, value in fields.items():
+        if faqs.too_long(name, value):  # the form's limits: whatever is imported can be edited whole
+            raise RowProblem("too_long", field=name, limit=faqs.LIMITS[name])
+    return fields
 
 
 def archive_fields(raw: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from storage import search as engine
 from storage.db import Database
 from storage.faq_feedback import (
+    add_asker,
+    askers,
     get_unanswered,
     least_helpful,
     log_unanswered,
@@ -20,10 +22,14 @@ from storage.faq_feedback import (
     resolve_unanswered,
     top_unanswered,
 )
-from storage.models import Faq, FaqRevision
+from storage.models import Faq, FaqAsker, FaqRevision, UnansweredQuestion
 
 __all__ = [
+    "LIMITS",
     "FaqHit",
+    "Taught",
+    "add_asker",
+    "askers",
     "find",
     "get",
     "get_unanswered",
@@ -36,6 +42,8 @@ __all__ = [
     "record_feedback",
     "resolve_unanswered",
     "search",
+    "teach",
+    "too_long",
     "top_unanswered",
     "update",
     "upsert",
@@ -55,6 +63,20 @@ FIELDS = (
     "visibility",
     "aliases",
 )
+# One length contract for an entry, whichever way it arrives (import, the organisers' form, teaching): the
+# form can hold all of it (the answer across several inputs of Slack's 3,000 characters), so neither the form
+# nor an import ever keeps less than was written. Lists count as the form shows them: tags "a, b", aliases
+# one a line.
+LIMITS = {
+    "question": 500,
+    "answer": 15_000,
+    "tags": 1_000,
+    "aliases": 3_000,
+    "category": 100,
+    "source": 200,
+    "source_url": 500,
+}
+_JOINERS = {"tags": ", ", "aliases": "\n"}
 _URL = re.compile(r"<[^>|]*\|?([^>]*)>|https?://\S+")
 
 
@@ -67,6 +89,25 @@ class FaqHit:
     @property
     def confident(self) -> bool:
         return self.confidence >= engine.AUTO_ANSWER_THRESHOLD
+
+
+@dataclass(frozen=True)
+class Taught:
+    """What answering a forwarded question with an entry did."""
+
+    faq: Faq
+    question: UnansweredQuestion
+    alias: bool  # the question became one of the entry's aliases
+    askers: list[FaqAsker]  # everyone who forwarded it: their admin cards show the answer
+    tell: list[FaqAsker]  # those not told before: each gets the answer once
+
+
+def too_long(field: str, value: Any) -> bool:
+    """Whether a field's value breaks the length contract (LIMITS)."""
+    if field not in LIMITS or value is None:
+        return False
+    text = _JOINERS.get(field, "").join(value) if isinstance(value, list | tuple) else str(value)
+    return len(text) > LIMITS[field]
 
 
 def question_key(question: str) -> str:
@@ -193,7 +234,7 @@ def _values(
         raise ValueError("question and answer are required")
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
-    return {
+    values = {
         "question": question,
         "answer": answer,
         "tags": _clean_list(tags),
@@ -205,6 +246,10 @@ def _values(
         "visibility": visibility,
         "aliases": _clean_list(aliases),
     }
+    for field, value in values.items():
+        if too_long(field, value):
+            raise ValueError(f"{field} is longer than {LIMITS[field]} characters")
+    return values
 
 
 def _revise(session, faq: Faq, values: dict[str, Any], edited_by: str | None) -> None:
@@ -220,6 +265,36 @@ def _revise(session, faq: Faq, values: dict[str, Any], edited_by: str | None) ->
 async def _index(session, faq: Faq) -> None:
     q_side, a_side = _sides(faq)
     await engine.index(session, team_id=faq.team_id, kind=KIND, ref_id=faq.id, question_side=q_side, answer_side=a_side)
+
+
+async def teach(
+    session, *, team_id: str, unanswered_id: int, faq_id: int, by: str | None, now: datetime
+) -> Taught | None:
+    """Answer a logged question with an entry, inside the caller's transaction (who queues the messages).
+
+    The question becomes an alias of the entry (a revision, so it is visible and removable in the edit form)
+    unless the entry already says it or its aliases would break the length contract; the question leaves
+    the report; its askers not told before are marked told. None when the question or the entry is gone.
+    """
+    row = await session.scalar(
+        select(UnansweredQuestion).where(UnansweredQuestion.team_id == team_id, UnansweredQuestion.id == unanswered_id)
+    )
+    faq = await session.scalar(select(Faq).where(Faq.team_id == team_id, Faq.id == faq_id))
+    if row is None or faq is None:
+        return None
+    known = {faq.qkey, *(question_key(a) for a in faq.aliases)}
+    aliases = [*faq.aliases, row.question]
+    alias = question_key(row.question) not in known and not too_long("aliases", aliases)
+    if alias:
+        _revise(session, faq, {"aliases": aliases}, by)
+        await session.flush()
+        await _index(session, faq)
+    row.resolved_faq_id = faq.id
+    everyone = await askers(session, team_id=team_id, unanswered_id=row.id)
+    tell = [a for a in everyone if a.answered_at is None]
+    for asker in tell:
+        asker.answered_faq_id, asker.answered_by, asker.answered_at = faq.id, by, now
+    return Taught(faq=faq, question=row, alias=alias, askers=everyone, tell=tell)
 
 
 async def get(*, db: Database, team_id: str, faq_id: int) -> Faq | None:

@@ -262,7 +262,7 @@ class FaqVote(Base):
 
 
 class UnansweredQuestion(Base):
-    """A question the FAQ could not answer, counted; who asked is not kept."""
+    """A question the FAQ could not answer, counted; who asked is kept only when they forward it (FaqAsker)."""
 
     __tablename__ = "faq_unanswered"
     __table_args__ = (UniqueConstraint("team_id", "qkey"),)
@@ -275,6 +275,25 @@ class UnansweredQuestion(Base):
     first_asked_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_asked_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_faq_id: Mapped[int | None] = mapped_column(default=None)
+
+
+class FaqAsker(Base):
+    """A member who chose to send an unanswered question to the organisers: told once when it is answered.
+
+    Only forwarding keeps who asked (so the answer can reach them); the privacy erase deletes these rows.
+    """
+
+    __tablename__ = "faq_askers"
+    __table_args__ = (UniqueConstraint("unanswered_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    unanswered_id: Mapped[int] = mapped_column(sa.ForeignKey("faq_unanswered.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_faq_id: Mapped[int | None] = mapped_column(default=None)
+    answered_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Archive(Base):

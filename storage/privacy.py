@@ -89,6 +89,12 @@ async def collect(db: Database, *, team_id: str, user_id: str) -> dict[str, Any]
             .join(m.Faq, m.Faq.id == m.FaqVote.faq_id)
             .where(m.FaqVote.team_id == team_id, m.FaqVote.user_id == user_id)
         )
+        forwarded = await session.execute(
+            select(m.UnansweredQuestion.question, m.FaqAsker.asked_at, m.FaqAsker.answered_at)
+            .join(m.UnansweredQuestion, m.UnansweredQuestion.id == m.FaqAsker.unanswered_id)
+            .where(m.FaqAsker.team_id == team_id, m.FaqAsker.user_id == user_id)
+            .order_by(m.FaqAsker.id)
+        )
         entries = await session.scalars(
             select(m.AuditEntry)
             .where(m.AuditEntry.team_id == team_id, or_(m.AuditEntry.actor == user_id, m.AuditEntry.subject == user_id))
@@ -106,6 +112,9 @@ async def collect(db: Database, *, team_id: str, user_id: str) -> dict[str, Any]
             "sections": [{"name": n, "joined_at": _plain(at)} for n, at in sections],
             "program_subscriptions": [{"program": t, "since": _plain(at)} for t, at in subscriptions],
             "faq_votes": [{"question": q, "vote": v, "at": _plain(at)} for q, v, at in votes],
+            "faq_questions_forwarded": [
+                {"question": q, "asked_at": _plain(at), "answered_at": _plain(done)} for q, at, done in forwarded
+            ],
             "audit_log": [_row(e, ("action", "actor", "subject", "detail", "at")) for e in entries],
             "messages_to_you": [
                 {**_row(o, ("key", "status", "created_at", "sent_at")), "text": (o.payload or {}).get("text", "")}
@@ -160,7 +169,15 @@ async def forget(db: Database, *, team_id: str, user_id: str, tz: tzinfo, actor:
         votes = (
             await session.execute(delete(m.FaqVote).where(m.FaqVote.team_id == team_id, m.FaqVote.user_id == user_id))
         ).rowcount
+        # Questions they forwarded: who asked goes, and so does the admin card naming them (faq-forward:<asker>).
+        askers = list(
+            await session.scalars(
+                select(m.FaqAsker.id).where(m.FaqAsker.team_id == team_id, m.FaqAsker.user_id == user_id)
+            )
+        )
+        await session.execute(delete(m.FaqAsker).where(m.FaqAsker.id.in_(askers)))
         keys = [m.OutboxMessage.target == user_id]
+        keys += [m.OutboxMessage.key == f"faq-forward:{asker}" for asker in askers]
         if member is not None:
             keys += [
                 m.OutboxMessage.key.like(f"{p}:{member.id}:%")

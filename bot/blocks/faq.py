@@ -26,6 +26,7 @@ from bot.blocks.common import (
     safe,
     section,
 )
+from bot.blocks.long_text import pieces, spans
 from bot.texts import Texts
 from storage.models import Faq, UnansweredQuestion
 
@@ -34,7 +35,15 @@ UNHELPFUL = "faq.unhelpful"  # value = FAQ id
 EDIT = "faq.edit"  # value = FAQ id (organisers only; checked again in the handler)
 FORWARD = "faq.forward"  # value = forward_value(): a logged question or one to log
 ANSWER = "faq.answer"  # value = unanswered-question id: opens the add form pre-filled
+LINK = "faq.link"  # value = unanswered-question id: opens "answer with an existing entry"
+MORE = "faq.more"  # value = more_value(): the entry and where in its answer the next message starts
 ECHO = 100  # characters of a member's query echoed back
+
+# Long answers are shown whole: cut at line ends into sections (Slack: 3,000 characters of mrkdwn each), at
+# most PAGE characters of answer per message so that, with question, source and buttons, a message stays
+# under Slack's practical limit of about 11,000 characters of block text; the rest is one click away.
+SECTION = 2_900
+PAGE = 9_000
 
 _LINK = re.compile(r"<(https?://[^\s<>|]+)(?:\|([^<>]*))?>")
 _SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
@@ -78,14 +87,54 @@ def _meta(texts: Texts, faq: Faq) -> str:
     return " · ".join(parts)
 
 
-def entry_blocks(texts: Texts, faq: Faq, *, organiser: bool = False) -> list[Block]:
-    """One entry: question and answer, source and date, and the feedback buttons (plus edit for organisers)."""
-    question = texts("faq.results.question", question=faq.question)
-    blocks: list[Block] = [section(f"{question}\n{rich(clip(faq.answer, 2600))}")]
+def _cost(unit: str) -> int:
+    return len(rich(unit))
+
+
+def answer_page(answer: str, start: int = 0, budget: int = PAGE) -> tuple[str, int | None]:
+    """The part of `answer` from `start` that one message shows, and where the next part starts (None: done)."""
+    rest = answer[start:]
+    cuts = spans(rest, budget, _cost)
+    if not cuts:
+        return "", None
+    return rest[: cuts[0][1]], (start + cuts[1][0] if len(cuts) > 1 else None)
+
+
+def answer_sections(heading: str, text: str) -> list[Block]:
+    """`heading` and the organiser's `text` as sections, cut at line ends, never inside a link or `&amp;`."""
+    chunks = [rich(p) for p in pieces(text, SECTION, _cost)] or [""]
+    if len(heading) + 1 + len(chunks[0]) <= 3000:
+        return [section(f"{heading}\n{chunks[0]}"), *(section(c) for c in chunks[1:])]
+    return [section(heading), *(section(c) for c in chunks)]
+
+
+def more_value(faq_id: int, start: int) -> str:
+    return f"{row_value(faq_id)}:{row_value(start)}"
+
+
+def parse_more(value: str) -> tuple[int, int] | None:
+    number, _, start = (value or "").partition(":")
+    if row_id(number) is None or row_id(start) is None:
+        return None
+    return row_id(number), row_id(start)
+
+
+def entry_blocks(texts: Texts, faq: Faq, *, organiser: bool = False, budget: int = PAGE, start: int = 0) -> list[Block]:
+    """One entry: question and (a page of) answer, source and date, the buttons (edit for organisers).
+
+    An answer longer than `budget` shows its first part, a marker and "read more" (`start` > 0: a later part).
+    """
+    key = "faq.results.question" if start == 0 else "faq.results.continued"
+    shown, following = answer_page(faq.answer, start, budget)
+    blocks = answer_sections(texts(key, question=esc(faq.question)), shown)
+    buttons = []
+    if following is not None:
+        blocks.append(context(texts("faq.results.more_hint", shown=following, total=len(faq.answer))))
+        buttons.append(button(texts("faq.results.more"), MORE, more_value(faq.id, following), style="primary"))
     meta = _meta(texts, faq)
     if meta:
         blocks.append(context(meta))
-    buttons = [
+    buttons += [
         button(texts("faq.results.helpful"), HELPFUL, row_value(faq.id)),
         button(texts("faq.results.unhelpful"), UNHELPFUL, row_value(faq.id)),
     ]
@@ -104,8 +153,9 @@ def results_message(
 ) -> dict[str, Any]:
     """The top entries for /faq; `offer_forward` adds "send to the organisers" when none is a sure match."""
     blocks: list[Block] = [section(texts("faq.results.header", query=echo(query), count=len(faqs)))]
+    budget = max(SECTION, PAGE // max(1, len(faqs)))  # three long answers share one message's room
     for faq in faqs:
-        blocks += [divider(), *entry_blocks(texts, faq, organiser=organiser)]
+        blocks += [divider(), *entry_blocks(texts, faq, organiser=organiser, budget=budget)]
     if offer_forward:
         blocks += [
             divider(),
@@ -150,11 +200,48 @@ def dont_know_message(texts: Texts, related: list[Faq], unanswered_id: int | Non
     return message(text, blocks, unfurl_links=False)
 
 
-def forwarded_message(texts: Texts, row: UnansweredQuestion, user_id: str) -> dict[str, Any]:
-    """The admin-channel card: the question (escaped), who asked, and "write an answer"."""
-    text = texts("faq.forward.admin", question=clip(row.question, 1500), count=row.count, user=user_id)
-    blocks = [section(text), actions(button(texts("faq.forward.answer"), ANSWER, row_value(row.id), style="primary"))]
-    return message(texts("faq.forward.admin_fallback"), blocks)
+def continued_message(texts: Texts, faq: Faq, start: int) -> dict[str, Any]:
+    """The next part of a long answer, after "read more"."""
+    return message(
+        texts("faq.results.continued_fallback", question=esc(faq.question)),
+        entry_blocks(texts, faq, start=start),
+        unfurl_links=False,
+    )
+
+
+def forwarded_message(
+    texts: Texts,
+    row: UnansweredQuestion,
+    user_id: str,
+    *,
+    answer: Faq | None = None,
+    by: str | None = None,
+    alias: bool = False,
+) -> dict[str, Any]:
+    """The admin-channel card: the question (escaped), who asked, and "write an answer" / "answer with an
+    entry" — or, once answered, with which entry and by whom (the edit button shows the taught alias)."""
+    text = texts("faq.forward.admin", question=esc(clip(row.question, 1500)), count=row.count, user=user_id)
+    blocks: list[Block] = [section(text)]
+    if answer is None:
+        blocks.append(
+            actions(
+                button(texts("faq.forward.answer"), ANSWER, row_value(row.id), style="primary"),
+                button(texts("faq.forward.link"), LINK, row_value(row.id)),
+            )
+        )
+        return message(texts("faq.forward.admin_fallback"), blocks)
+    done = texts("faq.forward.answered", by=by or "", id=answer.id, question=esc(clip(answer.question, 200)))
+    blocks.append(context(done + (" " + texts("faq.forward.alias_added", id=answer.id) if alias else "")))
+    blocks.append(actions(button(texts("faq.results.edit"), EDIT, row_value(answer.id))))
+    return message(texts("faq.forward.answered_fallback"), blocks)
+
+
+def answered_dm(texts: Texts, question: str, faq: Faq) -> dict[str, Any]:
+    """To a member who forwarded a question: the organisers answered it with this entry."""
+    intro = texts("faq.answered.intro", question=esc(clip(question, 500)))  # the answer needs the room
+    return message(
+        texts("faq.answered.fallback"), [section(intro), divider(), *entry_blocks(texts, faq)], unfurl_links=False
+    )
 
 
 def report_message(texts: Texts, week: str, unanswered: list[UnansweredQuestion], unhelpful: list[Faq]) -> dict:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.blocks.common import Block, actions, button, clip, context, divider, esc, header, join, plain, safe, section
+from bot.blocks.common import Block, actions, button, context, divider, esc, header, join, plain, safe, section
+from bot.blocks.long_text import pieces
 from bot.blocks.onboarding import OPEN_REGISTRATION
 from bot.blocks.registration import government_label
 from bot.texts import Texts
@@ -16,6 +17,7 @@ FAQ_SEARCH = "home.faq_search"
 FAQ_VIEW = "home.faq_submit"
 FAQ_BLOCK, FAQ_INPUT = "home_faq", "home.faq_query"
 MAX_PENDING = 10
+HOME_CLIP = 1_200  # answer characters in the App Home search modal; longer ones end with a marker
 
 
 @dataclass
@@ -121,7 +123,10 @@ def faq_results(texts: Texts, *, query: str, hits: list[tuple[str, str, str | No
     """hits: (question, answer, source, updated) — shown in place of the search form."""
     blocks: list[Block] = [section(texts("home.faq_modal.results", query=query))]
     for question, answer, source, updated in hits:
-        blocks += [divider(), section(texts("home.faq_modal.hit", question=question, answer=clip(answer, 1200)))]
+        shown = pieces(answer, HOME_CLIP, lambda unit: len(esc(unit)))[0] if answer else ""
+        # Clipped at a line end, and saying so.
+        shown = esc(shown) + (texts("home.faq_modal.clipped") if len(shown) < len(answer) else "")
+        blocks += [divider(), section(texts("home.faq_modal.hit", question=esc(question), answer=shown))]
         if source:
             blocks.append(context(texts("home.faq_modal.source", source=source, updated=updated or "-")))
     if not hits:

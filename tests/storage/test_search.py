@@ -144,9 +144,14 @@ async def test_a_kanji_typo_is_found_by_its_reading_but_not_answered(db):
 
 
 async def test_entries_indexed_before_content_words_are_found_and_migrated(db):
-    async with db.write() as session:  # as an index written before revision 0012 looks
+    # As an index written before the meaning tokens looks. Revision 0016 re-derives them (as 0012 first did,
+    # now with the core dictionary's synonym groups), so the database is put back to just before 0016.
+    async with db.write() as session:
         await session.execute(text("UPDATE search_docs SET s = ' '"))
-        await session.execute(text("DELETE FROM alembic_version WHERE version_num = '0012_search_words'"))
+        await session.execute(text("DROP TABLE faq_askers"))
+        await session.execute(
+            text("UPDATE alembic_version SET version_num = '0012_search_words' WHERE version_num = '0016_faq_aliases'")
+        )
     hits = await faqs.search(db=db, team_id=TEAM, query=LONG_DM)
     assert hits[0].faq.question == "ワクチンの保管温度は何度ですか？"
     await upgrade(db)
