@@ -50,7 +50,8 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(200))
-    # "dm": target is a user id, opened with conversations.open; "post": target is a channel id.
+    # "dm": target is a user id, opened with conversations.open; "post": target is a channel id;
+    # "update": a chat.update of one of our posts in channel `target` (payload carries its ts).
     kind: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -14,6 +14,8 @@ from storage.sql import claimed
 from storage.types import utcnow
 
 LEASE = timedelta(seconds=60)
+# dm: target is a user id; post: target is a channel id; update: a chat.update of our post (channel, payload ts).
+KINDS = ("dm", "post", "update")
 # A new row is due at once, whatever the clock of the process that queued it: its first attempt time is
 # this floor, so only the sender's clock (deps.clock) ever decides when a row is due.
 DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
@@ -33,7 +35,7 @@ async def enqueue(
 
     The row is due at once; `now` (the caller's clock, deps.clock()) only stamps when it was queued.
     """
-    if kind not in ("dm", "post"):
+    if kind not in KINDS:
         raise ValueError(f"unknown outbox kind {kind!r}")
     now = now or utcnow()
     return await claimed(
