@@ -186,6 +186,12 @@ def _anonymise(member: m.Member, anon: str, tz: tzinfo) -> None:
     member.joined_at = member.created_at = member.updated_at = member.approved_at = month
 
 
+async def known_dms(db: Database, *, team_id: str, user_id: str) -> set[str]:
+    """The member's DM channel ids as our sends recorded them (empty: ask Slack)."""
+    async with db.read() as session:
+        return await dm_channels(session, team_id=team_id, user_id=user_id)
+
+
 async def dm_channels(session: AsyncSession, *, team_id: str, user_id: str) -> set[str]:
     """The member's DM channel ids as our sends recorded them."""
     found = await session.scalars(
@@ -370,6 +376,12 @@ async def forget(
             .values(status="cancelled", last_error=ERASED, locked_until=None)
         )
         await session.execute(update(m.AnnouncementDelivery).where(*theirs).values(target=alias, channel=None))
+        # A pending request is withdrawn: a late click on its card must not approve an anonymous row.
+        await session.execute(
+            update(m.ApprovalRequest)
+            .where(m.ApprovalRequest.id.in_(request_ids), m.ApprovalRequest.status == "pending")
+            .values(status="withdrawn", decided_at=now)
+        )
         await session.execute(
             update(m.ApprovalRequest).where(m.ApprovalRequest.id.in_(request_ids)).values(user_id=alias, reason=None)
         )

@@ -13,10 +13,10 @@ from sqlalchemy.engine import make_url
 
 from bot.blocks.faq import ANSWER, FORWARD, HELPFUL
 from bot.local import requests as req
-from storage.models import Member
+from storage.models import ApprovalRequest, Member
 from tests.announce_flow import announce
 from tests.faq_flow import ask, buttons, click, load_faqs, new_ts
-from tests.membership_flow import TEAM
+from tests.membership_flow import TEAM, cards, decide, register
 from tests.test_privacy import DEPARTMENT, NAME, forget, full_member
 
 UNANSWERABLE = "駐輪場の申請方法"
@@ -187,3 +187,22 @@ async def test_the_anonymous_row_keeps_only_prefecture_kind_and_month(signed, pe
     dates = {k: kept[k] for k in ("joined_at", "created_at", "updated_at", "approved_at")}
     assert len(set(dates.values())) == 1, dates  # one month, the month of joining: no second date
     assert row["team_id"] == TEAM
+
+
+async def test_a_late_click_on_the_card_of_an_erased_applicant_approves_nothing(signed, people):
+    texts, slack = signed.yakuba.deps.texts, signed.slack
+    await full_member(signed, people)
+    # A change of organisation type asks the organisers again: a pending re-approval card.
+    await register(signed, people.member, org_type="prefecture", muni=None, name=NAME, department=DEPARTMENT)
+    stale = cards(signed, people.admin_channel, people.member)[-1]
+    await forget(signed, people.member)
+    posts = sum(len(slack.messages(c["id"])) for c in slack.ws.channels.values())
+    await decide(signed, people.organizer, stale, people.admin_channel)
+    assert slack.ephemerals(people.organizer)[-1]["text"] == texts("approval.gone")
+    assert sum(len(slack.messages(c["id"])) for c in slack.ws.channels.values()) == posts
+    async with signed.yakuba.deps.db.read() as session:
+        assert (await session.scalars(select(ApprovalRequest.status).order_by(ApprovalRequest.id))).all() == [
+            "approved",
+            "withdrawn",
+        ]
+        assert (await session.scalars(select(Member.status))).all() == ["anonymous"]

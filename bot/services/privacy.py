@@ -37,8 +37,11 @@ def pseudonymiser(settings: Settings) -> privacy.Pseudonym:
     return token
 
 
-async def _dm_of(deps: Deps, user_id: str) -> set[str]:
-    """The DM channel with the member, from Slack: they may have asked the bot by DM before we ever sent them one."""
+async def _dm_of(deps: Deps, team_id: str, user_id: str) -> set[str]:
+    """The DM channel with the member. Slack is asked only when no send of ours recorded it: they may have
+    asked the bot by DM before we ever sent them anything (a DM channel per member and bot never changes)."""
+    if known := await privacy.known_dms(deps.db, team_id=team_id, user_id=user_id):
+        return known
     try:
         opened = await deps.client.conversations_open(users=user_id, return_im=False)
     except SlackApiError as exc:
@@ -61,7 +64,7 @@ async def forget_member(deps: Deps, *, team_id: str, user_id: str, actor: str | 
         user_id=user_id,
         tz=deps.settings.tz,
         actor=actor,
-        dms=await _dm_of(deps, user_id),
+        dms=await _dm_of(deps, team_id, user_id),
         pseudonym=pseudonymiser(deps.settings),
         neutral=lambda key, payload, p: neutral_post(
             deps.texts, key, payload, p.user_id, (p.name, p.department, p.title)
