@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from bot.blocks.faq import ANSWER, FORWARD, HELPFUL
 from bot.local import requests as req
+from storage import faqs
 from storage.models import ApprovalRequest, Member
 from tests.announce_flow import announce
 from tests.faq_flow import ask, buttons, click, load_faqs, new_ts
@@ -206,3 +207,35 @@ async def test_a_late_click_on_the_card_of_an_erased_applicant_approves_nothing(
             "withdrawn",
         ]
         assert (await session.scalars(select(Member.status))).all() == ["anonymous"]
+
+
+async def test_a_member_who_only_asked_by_dm_is_forgotten_too(signed, people, db_url):
+    """No send of ours recorded their DM channel: the erase asks Slack for it (conversations.open)."""
+    db, slack = signed.yakuba.deps.db, signed.slack
+    await load_faqs(signed)
+    dm = slack.dm_channel(people.member)
+    await signed.event(req.message_event(people.member, dm, "保管温度", ts=new_ts(), channel_type="im"))
+    await signed.settle()
+    assert set(await scan_tables(db, [dm])) == {"outbox"}  # the reply: its key, target and channel
+    assert await forget(signed, people.member) == signed.yakuba.deps.texts("privacy.forget.done")
+    assert await scan_tables(db, [people.member, dm]) == {}
+    if db.is_sqlite:
+        assert scan_file(db_url, [people.member, dm]) == {}
+
+
+async def test_an_organiser_who_forgets_is_no_longer_named_as_approver_author_or_announcer(signed, people, db_url):
+    db = signed.yakuba.deps.db
+    await a_full_life(signed, people)
+    by = {"author": people.organizer, "edited_by": people.organizer}
+    for answer in ("最初の回答", "書き直した回答"):  # the second makes a revision holding the first
+        await faqs.upsert(db=db, team_id=TEAM, question="運営への連絡方法", answer=answer, **by)
+    dm = signed.slack.dm_channel(people.organizer)
+    needles = [people.organizer, dm]
+    before = await scan_tables(db, needles)
+    assert {"members", "approval_requests", "announcements", "faqs", "faq_revisions", "audit_log"} <= set(before)
+    await forget(signed, people.organizer)
+    assert await scan_tables(db, needles) == {}
+    if db.is_sqlite:
+        assert scan_file(db_url, needles) == {}
+    # The member they approved keeps their own data: only the approver's id went.
+    assert (await scan_tables(db, [people.member]))["members"] == 1
