@@ -13,7 +13,9 @@ itself is audited with counts only.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, tzinfo
@@ -209,10 +211,13 @@ async def dm_channels(session: AsyncSession, *, team_id: str, user_id: str) -> s
     return {c for c in [*found, *delivered] if c}
 
 
-def _replace_ids(value: str, swap: dict[str, str]) -> str:
-    for old, new in swap.items():
-        value = value.replace(old, new)
-    return value
+def whole_id(value: str) -> re.Pattern[str]:
+    """`value` as a whole Slack id: U0AB1 must not match inside U0AB12 (someone else)."""
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
+
+
+def _swap_segments(key: str, swap: dict[str, str]) -> str:
+    return ":".join(swap.get(part, part) for part in key.split(":"))
 
 
 async def _erase_outbox(
@@ -244,10 +249,26 @@ async def _erase_outbox(
     ]
     if member_id is not None:
         about += [o.key.startswith(f"{p}:{member_id}:", autoescape=True) for p in MEMBER_KEYS]
-    rows = list(await session.scalars(select(o).where(o.team_id == team_id, or_(*about)).order_by(o.id)))
+    exact = {f"approval-card:{rid}" for rid in request_ids} | {f"registered-dm:{rid}" for rid in request_ids}
+    mine = tuple(f"{p}:{member_id}:" for p in MEMBER_KEYS) if member_id is not None else ()
+    shown = whole_id(user_id)
+
+    def concerns(row: m.OutboxMessage) -> bool:
+        # The query casts a wide net (LIKE); this keeps only what is really about this person.
+        return (
+            row.target in ids
+            or row.channel in dms
+            or row.key in exact
+            or (bool(mine) and row.key.startswith(mine))
+            or any(part in ids for part in row.key.split(":"))
+            or bool(shown.search(json.dumps(row.payload or {})))
+        )
+
+    found = await session.scalars(select(o).where(o.team_id == team_id, or_(*about)).order_by(o.id))
+    rows = [row for row in found if concerns(row)]
     for row in rows:
         to_them = (row.kind == "dm" and row.target == user_id) or row.target in dms or row.channel in dms
-        key = _replace_ids(row.key, swap)
+        key = _swap_segments(row.key, swap)
         if key != row.key and await session.scalar(select(o.id).where(o.team_id == team_id, o.key == key)):
             # The same person erased before under the same key: that tombstone already stands for this one.
             await session.delete(row)

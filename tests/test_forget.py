@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from bot.blocks.faq import ANSWER, FORWARD, HELPFUL
 from bot.local import requests as req
 from storage import faqs
+from storage import outbox as outbox_store
 from storage.models import ApprovalRequest, Member
 from tests.announce_flow import announce
 from tests.faq_flow import ask, buttons, click, load_faqs, new_ts
@@ -239,3 +240,21 @@ async def test_an_organiser_who_forgets_is_no_longer_named_as_approver_author_or
         assert scan_file(db_url, needles) == {}
     # The member they approved keeps their own data: only the approver's id went.
     assert (await scan_tables(db, [people.member]))["members"] == 1
+
+
+async def test_someone_else_whose_id_begins_with_the_members_is_left_alone(signed, people):
+    db = signed.yakuba.deps.db
+    await full_member(signed, people)
+    other = people.member + "9"  # Slack ids differ in length: one can begin with another
+    payload = {
+        "text": f"<@{other}> さんのお知らせ",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": other}}],
+    }
+    async with db.write() as session:
+        await outbox_store.enqueue(
+            session, team_id=TEAM, key=f"note:{other}", kind="post", target=people.admin_channel, payload=payload
+        )
+    await forget(signed, people.member)
+    row = await outbox_store.by_key(db, team_id=TEAM, key=f"note:{other}")
+    assert row is not None and row.payload == payload
+    assert await outbox_store.by_key(db, team_id=TEAM, key=f"forgotten:{row.id}") is None

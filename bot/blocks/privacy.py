@@ -3,6 +3,7 @@ the bot's own posts that showed an erased member say afterwards."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,10 +49,11 @@ _ABOUT_THEM = {
 }
 
 
-def _scrubbed(value: Any, swaps: list[tuple[str, str]]) -> Any:
+def _scrubbed(value: Any, swaps: list[tuple[str | re.Pattern[str], str]]) -> Any:
     if isinstance(value, str):
         for old, new in swaps:
-            value = value.replace(old, new)
+            plain_new = new.replace("\\", "\\\\")  # a replacement template: no backslash escapes
+            value = old.sub(plain_new, value) if isinstance(old, re.Pattern) else value.replace(old, new)
         return value
     if isinstance(value, list):
         return [_scrubbed(v, swaps) for v in value]
@@ -72,10 +74,11 @@ def neutral_post(
     if about is not None:
         return message(texts(about), [section(texts(about))]), False
     label = texts("privacy.forgotten.member")
-    swaps = [(f"<@{user_id}>", label)]
+    swaps: list[tuple[str | re.Pattern[str], str]] = [(f"<@{user_id}>", label)]
     for value in shown:
         # Two characters at least: a one-letter "name" would blank that letter everywhere in the post.
         if value and len(value.strip()) >= 2:
             swaps += [(esc(value), label), (value, label)]
-    swaps.append((user_id, label))
+    # A bare id (a link, a value) only as a whole word: U0AB1 must not eat into U0AB12, someone else.
+    swaps.append((re.compile(rf"(?<![A-Za-z0-9]){re.escape(user_id)}(?![A-Za-z0-9])"), label))
     return _scrubbed(payload, swaps), True
