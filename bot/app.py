@@ -21,6 +21,7 @@ import handlers
 from bot import __version__
 from bot.config import OperatorError, Settings
 from bot.services.announcer import Announcer
+from bot.services.membership import Placement
 from bot.slack import identity, middleware
 from bot.slack.client import build_client, without_retries
 from bot.slack.context import Deps
@@ -207,7 +208,7 @@ def create_app(
         commands=handlers.COMMANDS,
         metrics=metrics,
     )
-    deps.outbox = Outbox(deps)
+    deps.outbox = Outbox(deps, steps={"invite": Placement(deps)})
     deps.announcer = Announcer(deps)
     # Offline commands (db, jobs list, imports) build the app without a token; bolt insists on one, so it
     # gets an inert placeholder. serve/socket refuse to start without the real token before this point.

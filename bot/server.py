@@ -16,6 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot import __version__
 from bot.app import Yakuba, create_app
 from bot.config import OperatorError, Settings
+from bot.slack import envelope
 from bot.slack.metrics import Metrics, request_kind
 from storage import inbox, outbox
 
@@ -38,6 +39,11 @@ async def dispatch(
     except (ValueError, TypeError, AttributeError, KeyError):
         # bolt parses before it verifies: answer a forged body 401 and a signed but broken one 400.
         valid = SignatureVerifier(signing_secret).is_valid_request(body, headers)
+        return web.json_response({"ok": False, "error": "malformed_body"}, status=400 if valid else 401)
+    if (wrong := envelope.problem(bolt_request.body)) is not None:
+        # Slack never sends this shape and bolt would answer it 500: refuse it here (forged: 401).
+        valid = SignatureVerifier(signing_secret).is_valid_request(body, headers)
+        log.warning("a request with a malformed %s refused", wrong)
         return web.json_response({"ok": False, "error": "malformed_body"}, status=400 if valid else 401)
     loop = asyncio.get_running_loop()
     started, status = loop.time(), 500

@@ -12,12 +12,13 @@ from time import time
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
+from slack_bolt.response import BoltResponse
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.app import create_app
 from bot.config import OperatorError, Settings
-from bot.slack import identity
+from bot.slack import envelope, identity
 from bot.slack.identity import SlackAuthError
 from bot.slack.metrics import Metrics, request_kind
 
@@ -57,7 +58,12 @@ class MeasuredHandler(AsyncSocketModeHandler):
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         start = time()
-        response = await run_async_bolt_app(self.app, req)
+        if (wrong := envelope.problem(req.payload)) is not None:
+            # A shape bolt cannot read: acknowledged (so Slack does not resend it) and ignored, as over HTTP.
+            log.warning("a Socket Mode envelope with a malformed %s ignored", wrong)
+            response = BoltResponse(status=200, body="")
+        else:
+            response = await run_async_bolt_app(self.app, req)
         await send_async_response(client, req, response, start)
         if self.metrics is not None:
             self.metrics.answered(request_kind(req.payload), response.status, time() - start)

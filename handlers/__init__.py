@@ -57,7 +57,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     announcements.COMMAND,
     approvals.COMMAND,
     privacy.COMMAND,
-    yakuba.COMMAND,
+    yakuba.COMMAND.joined(leads.VERB, prefectures.SETUP_VERB),
 )
 
 

@@ -15,7 +15,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import announcements as ui
-from bot.blocks.common import row_id
+from bot.blocks.common import notice, row_id
 from bot.blocks.help import usage_message
 from bot.services.announcements import Role, TargetError, Targets, check_text, parse_quick, resolve, role_of
 from bot.slack.commands import answered_in_time
@@ -37,7 +37,7 @@ def _team(deps: Deps, context) -> str:
 def _error(deps: Deps, exc: TargetError) -> dict:
     if exc.key == "announcements.errors.usage":
         return {**usage_message(deps.texts, "announce"), "text": deps.texts(exc.key)}
-    return ui.notice(deps.texts(exc.key, **exc.params))
+    return notice(deps.texts(exc.key, **exc.params))
 
 
 async def on_announce(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
@@ -46,7 +46,7 @@ async def on_announce(ack: AsyncAck, command: dict, context: AsyncBoltContext, r
     text = (command.get("text") or "").strip()
     role = await role_of(deps, team_id=team, user_id=user)
     if not role.may_announce:
-        await ack(response_type="ephemeral", **ui.notice(texts("announcements.refused")))
+        await ack(response_type="ephemeral", **notice(texts("announcements.refused")))
         return
     verb = text.split(maxsplit=1)[0].lower() if text else ""
     if not text:
@@ -68,7 +68,7 @@ async def on_announce(ack: AsyncAck, command: dict, context: AsyncBoltContext, r
             await ack(response_type="ephemeral", **_error(deps, exc))
             return
         if not role.allows(targets):
-            await ack(response_type="ephemeral", **ui.notice(texts("announcements.refused_targets")))
+            await ack(response_type="ephemeral", **notice(texts("announcements.refused_targets")))
             return
         await ack()
         preview = await _draft(
@@ -186,29 +186,25 @@ def _read_form(deps: Deps, view: dict) -> tuple[dict, dict[str, str]]:
     return form, errors
 
 
-def _announcement_id(value: object) -> int | None:
-    return row_id(value) if isinstance(value, str) else None
-
-
 async def on_send(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     await ack()
     deps = deps_of(context)
     texts, team, user = deps.texts, _team(deps, context), body["user"]["id"]
     role = await role_of(deps, team_id=team, user_id=user)
     if not role.may_announce:
-        await respond(replace_original=False, **ui.notice(texts("announcements.refused")))
+        await respond(replace_original=False, **notice(texts("announcements.refused")))
         return
-    announcement_id = _announcement_id(action.get("value"))
+    announcement_id = row_id(action.get("value"))
     draft = None if announcement_id is None else await store.get(deps.db, team_id=team, announcement_id=announcement_id)
     if draft is None or draft.created_by != user:  # someone else's draft is not theirs to send
-        await respond(replace_original=False, **ui.notice(texts("announcements.not_found")))
+        await respond(replace_original=False, **notice(texts("announcements.not_found")))
         return
     if draft.status != "draft":
         state = texts(f"announcements.state.{draft.status}")
-        await respond(replace_original=False, **ui.notice(texts("announcements.already", state=state)))
+        await respond(replace_original=False, **notice(texts("announcements.already", state=state)))
         return
     if not role.allows(Targets.of(draft.targets)):
-        await respond(replace_original=False, **ui.notice(texts("announcements.refused_targets")))
+        await respond(replace_original=False, **notice(texts("announcements.refused_targets")))
         return
     now = deps.clock()
     if action.get("action_id") == ui.SEND and await store.recent_duplicate(deps.db, draft=draft, now=now):
@@ -224,7 +220,7 @@ async def on_send(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltCon
     if status is None:
         await respond(
             replace_original=False,
-            **ui.notice(texts("announcements.already", state=texts("announcements.state.sending"))),
+            **notice(texts("announcements.already", state=texts("announcements.state.sending"))),
         )
         return
     count = len(resolved.recipients)
@@ -237,7 +233,7 @@ async def on_send(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltCon
             count=count,
             at=draft.send_at.astimezone(deps.settings.tz).strftime("%Y-%m-%d %H:%M"),
         )
-    await respond(replace_original=True, **ui.notice(text))
+    await respond(replace_original=True, **notice(text))
 
 
 async def on_cancel(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
@@ -252,15 +248,15 @@ async def on_cancel(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltC
 async def _cancel(deps: Deps, team: str, user: str, role: Role, value: object) -> dict:
     texts = deps.texts
     if not role.may_announce:
-        return ui.notice(texts("announcements.refused"))
-    announcement_id = _announcement_id(value)
+        return notice(texts("announcements.refused"))
+    announcement_id = row_id(value)
     row = None if announcement_id is None else await store.get(deps.db, team_id=team, announcement_id=announcement_id)
     if row is None or not (role.organizer or row.created_by == user):
-        return ui.notice(texts("announcements.not_found"))
+        return notice(texts("announcements.not_found"))
     stopped = await store.cancel(deps.db, team_id=team, announcement_id=row.id, by=user)
     if stopped is None:
-        return ui.notice(texts("announcements.already", state=texts(f"announcements.state.{row.status}")))
-    return ui.notice(texts("announcements.cancelled", id=row.id, count=stopped))
+        return notice(texts("announcements.already", state=texts(f"announcements.state.{row.status}")))
+    return notice(texts("announcements.cancelled", id=row.id, count=stopped))
 
 
 async def _status(deps: Deps, team: str, user: str, role: Role) -> dict:

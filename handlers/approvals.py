@@ -25,7 +25,7 @@ from storage import approvals, members, outbox
 from storage.members import Profile
 
 # /approvals: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("approvals", organisers=frozenset({ANY}))
+COMMAND = SlashCommand("approvals", organisers={ANY: "approval.list.refusal"})
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +67,10 @@ async def _already(deps: Deps, respond: AsyncRespond, decided: membership.Decide
 async def _announce(
     deps, *, team_id: str, decided: membership.Decided, origin: dict[str, str], respond: AsyncRespond
 ) -> None:
-    """After a decision commits: move channels, send the queued DMs/greeting, update the card."""
+    """After a decision commits: send what it queued (placement, then greeting and DM; or a DM), update the card."""
     request, member = decided.request, decided.member
     assert request is not None and member is not None
     if request.status == "approved":
-        await membership.place(deps, team_id=team_id, user_id=member.user_id)
         await sections.join_interests(deps, team_id=team_id, user_id=member.user_id)  # 課 named at registration
     deps.outbox.kick()
     await membership.update_card(deps, team_id=team_id, request=request, member=member)
@@ -183,9 +182,6 @@ async def on_reject_reason(ack: AsyncAck, body: dict, view: dict, context: Async
 async def on_approvals(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     team_id = context.team_id or deps.team_id
-    if not await is_organizer(deps, command["user_id"]):
-        await ack(response_type="ephemeral", text=deps.texts("approval.list.refusal"))
-        return
     rows = await approvals.pending(deps.db, team_id=team_id, limit=500)
     shown = [
         {
@@ -204,4 +200,4 @@ def register(app: AsyncApp) -> None:
     app.action(ids.APPROVE)(on_approve)
     app.action(ids.REJECT)(on_reject)
     app.view(ids.REJECT_VIEW)(on_reject_reason)
-    app.command(COMMAND.slash)(answered_in_time(on_approvals))
+    app.command(COMMAND.slash)(answered_in_time(on_approvals, COMMAND))

@@ -10,8 +10,6 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.archives import CALLBACK, announce_message, archive_modal, done_view, list_message, read_form
-from bot.blocks.common import esc
-from bot.blocks.faq import notice
 from bot.slack.commands import answered_in_time
 from bot.slack.context import deps_of
 from bot.slack.permissions import is_organizer
@@ -19,19 +17,16 @@ from bot.slack.slash import SlashCommand
 from storage import archives, outbox
 
 # /archive: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("archive", opens_form=frozenset({"add"}), organisers=frozenset({"add"}))
+COMMAND = SlashCommand("archive", opens_form=frozenset({"add"}), organisers={"add": "archives.admin.not_allowed"})
 
 log = logging.getLogger(__name__)
 
 
 async def on_archive(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
-    texts, team, user = deps.texts, context.team_id or deps.team_id, command.get("user_id", "")
+    texts, team = deps.texts, context.team_id or deps.team_id
     query = " ".join(str(command.get("text") or "").split())
     if query.lower() == "add":
-        if not await is_organizer(deps, user):
-            await ack(response_type="ephemeral", **notice(texts("archives.admin.not_allowed")))
-            return
         await ack()
         try:
             await deps.client.views_open(trigger_id=str(command.get("trigger_id") or ""), view=archive_modal(texts))
@@ -64,7 +59,7 @@ async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltConte
         texts(
             "archives.form.saved",
             outcome=texts(f"archives.form.outcome.{outcome}"),
-            series=esc(saved.series),
+            series=saved.series,
             number=saved.number,
         )
     ]
@@ -89,5 +84,5 @@ async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltConte
 
 
 def register(app: AsyncApp) -> None:
-    app.command(COMMAND.slash)(answered_in_time(on_archive))
+    app.command(COMMAND.slash)(answered_in_time(on_archive, COMMAND))
     app.view(CALLBACK)(on_save)

@@ -17,12 +17,11 @@ from bot.services.directory import render_map
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
 from bot.slack.files import dm_channel, upload
-from bot.slack.permissions import is_organizer
 from bot.slack.slash import SlashCommand
 from storage import audit, directory
 
 # /members: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("members", organisers=frozenset({"export"}))
+COMMAND = SlashCommand("members", organisers={"export": "directory.export.refused"})
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +37,6 @@ async def on_members(ack: AsyncAck, command: dict, context: AsyncBoltContext, re
         await ack(response_type="ephemeral", text=texts("directory.map.started"))
         await send_map(deps, team_id=team_id, user_id=user_id, channel=command.get("channel_id") or "", respond=respond)
     elif verb == "export":
-        if not await is_organizer(deps, user_id):
-            await ack(response_type="ephemeral", text=texts("directory.export.refused"))
-            return
         await ack(response_type="ephemeral", text=texts("directory.export.started"))
         await send_export(deps, team_id=team_id, user_id=user_id, respond=respond)
     else:
@@ -94,4 +90,4 @@ async def send_export(deps: Deps, *, team_id: str, user_id: str, respond: AsyncR
 
 
 def register(app: AsyncApp) -> None:
-    app.command(COMMAND.slash)(answered_in_time(on_members))
+    app.command(COMMAND.slash)(answered_in_time(on_members, COMMAND))

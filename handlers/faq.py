@@ -11,8 +11,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import faq as ids
-from bot.blocks.common import esc
-from bot.blocks.faq import categories_message, forwarded_message, no_match_message, notice, results_message
+from bot.blocks.common import notice
+from bot.blocks.faq import categories_message, forwarded_message, no_match_message, results_message
 from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read_form
 from bot.services.faq import RELEVANT, visibilities
 from bot.slack.commands import answered_in_time
@@ -22,7 +22,11 @@ from bot.slack.slash import SlashCommand
 from storage import faq_channels, faqs, outbox
 
 # /faq: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("faq", opens_form=frozenset({"add", "edit"}), organisers=frozenset({"add", "edit", "auto"}))
+COMMAND = SlashCommand(
+    "faq",
+    opens_form=frozenset({"add", "edit"}),
+    organisers=dict.fromkeys(("add", "edit", "auto"), "faq.admin.not_allowed"),
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +96,8 @@ async def on_faq(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> Non
     if not admin:
         await ack(response_type="ephemeral", **await search(deps, team, user, text))
         return
-    if not await is_organizer(deps, user):
-        await ack(response_type="ephemeral", **notice(texts("faq.admin.not_allowed")))
+    if (refusal := COMMAND.refusal_for(verb)) and not await is_organizer(deps, user):
+        await ack(response_type="ephemeral", **notice(texts(refusal)))
         return
     if verb == "auto":
         answer = await auto(deps, team, user, str(command.get("channel_id") or ""), rest.lower())
@@ -216,9 +220,7 @@ async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltConte
         entry, outcome = await faqs.upsert(db=deps.db, team_id=team, edited_by=user, author=user, **fields)
         if kind == "unanswered" and ref:
             await faqs.resolve_unanswered(db=deps.db, team_id=team, unanswered_id=ref, faq_id=entry.id)
-    text = texts(
-        "faq.form.saved", outcome=texts(f"faq.form.outcome.{outcome}"), id=entry.id, question=esc(entry.question)
-    )
+    text = texts("faq.form.saved", outcome=texts(f"faq.form.outcome.{outcome}"), id=entry.id, question=entry.question)
     await ack(response_action="update", view=done_view(texts, text))
 
 

@@ -11,7 +11,7 @@ import logging
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.faq import notice
+from bot.blocks.common import notice
 from bot.services.faq import question_of, reply
 from bot.slack.context import Deps, deps_of
 from bot.slack.events import once_per_event

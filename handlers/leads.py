@@ -11,15 +11,15 @@ from bot.blocks import leads as ids
 from bot.slack.commands import answered_in_time
 from bot.slack.context import deps_of
 from bot.slack.permissions import is_organizer
-from bot.slack.slash import YAKUBA, verb
+from bot.slack.slash import YAKUBA, SlashCommand, verb
 from storage import audit, members
+
+# `/yakuba lead`: this feature's verb of the shared command (handlers.COMMANDS joins it to /yakuba).
+VERB = SlashCommand(YAKUBA[1:], opens_form=frozenset({"lead"}), organisers={"lead": "leads.refused"})
 
 
 async def open_lead_form(ack: AsyncAck, command: dict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
     deps = deps_of(context)
-    if not await is_organizer(deps, command.get("user_id", "")):
-        await ack(response_type="ephemeral", text=deps.texts("leads.refused"))
-        return
     await ack()
     await client.views_open(trigger_id=command["trigger_id"], view=ids.lead_modal(deps.texts))
 
@@ -51,5 +51,5 @@ async def on_lead_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBo
 
 
 def register(app: AsyncApp) -> None:
-    app.command(YAKUBA, matchers=[verb("lead")])(answered_in_time(open_lead_form))
+    app.command(YAKUBA, matchers=[verb("lead")])(answered_in_time(open_lead_form, VERB))
     app.view(ids.LEAD_VIEW)(on_lead_submit)

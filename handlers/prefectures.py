@@ -18,13 +18,14 @@ from bot.services import membership
 from bot.services.prefectures import setup_prefectures
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
-from bot.slack.permissions import is_organizer
 from bot.slack.slash import YAKUBA, SlashCommand, verb
 from storage import directory, members, prefectures
 from storage.data import prefecture
 
 # /kenjinkai: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
 COMMAND = SlashCommand("kenjinkai")
+# `/yakuba setup prefectures`: this feature's verb of the shared command (handlers.COMMANDS joins it to /yakuba).
+SETUP_VERB = SlashCommand(YAKUBA[1:], organisers={"setup": "prefectures.setup.refused"})
 
 log = logging.getLogger(__name__)
 
@@ -109,16 +110,13 @@ def register(app: AsyncApp) -> None:
     app.command(COMMAND.slash)(answered_in_time(on_kenjinkai))
     app.event("user_change")(on_user_change)
     app.event("member_left_channel")(on_member_left_channel)
-    app.command(YAKUBA, matchers=[verb("setup", "prefectures")])(answered_in_time(on_setup_prefectures))
+    app.command(YAKUBA, matchers=[verb("setup", "prefectures")])(answered_in_time(on_setup_prefectures, SETUP_VERB))
 
 
 async def on_setup_prefectures(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
     """`/yakuba setup prefectures`: create or link the 47 channels (organisers only), then report."""
     deps = deps_of(context)
     texts, user_id = deps.texts, command["user_id"]
-    if not await is_organizer(deps, user_id):
-        await ack(response_type="ephemeral", text=texts("prefectures.setup.refused"))
-        return
     await ack(response_type="ephemeral", text=texts("prefectures.setup.started"))
     try:
         report = await setup_prefectures(deps, team_id=context.team_id or deps.team_id, actor=user_id)

@@ -12,10 +12,10 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.common import esc, row_id
+from bot.blocks.common import esc, notice, row_id, safe
 from bot.blocks.help import usage_message
-from bot.blocks.program_form import CALLBACK, done_view, entry_from_state, form_errors, program_modal
-from bot.blocks.programs import SUBSCRIBE, lineup_message, notice, week_message
+from bot.blocks.programs import SUBSCRIBE, lineup_message, week_message
+from bot.blocks.programs_form import CALLBACK, done_view, entry_from_state, form_errors, program_modal
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer
@@ -27,7 +27,9 @@ from storage.recurrence import holiday_name, occurrences
 
 # /programs: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
 COMMAND = SlashCommand(
-    "programs", opens_form=frozenset({"add", "edit"}), organisers=frozenset({"add", "edit", "pause", "resume"})
+    "programs",
+    opens_form=frozenset({"add", "edit"}),
+    organisers=dict.fromkeys(("add", "edit", "pause", "resume"), "programs.admin.not_allowed"),
 )
 
 log = logging.getLogger(__name__)
@@ -74,15 +76,15 @@ async def find_one(deps: Deps, team: str, query: str, verb: str) -> tuple[repo.S
     if len(found) == 1:
         return found[0], ""
     if found:
-        names = ", ".join(f"`{esc(p.name)}`（{esc(p.title)}）" for p in found[:10])
-        return None, texts("programs.find.ambiguous", query=esc(query), names=names)
+        names = safe(", ".join(f"`{esc(p.name)}`（{esc(p.title)}）" for p in found[:10]))
+        return None, texts("programs.find.ambiguous", query=query, names=names)
     every = await repo.list_programs(db=deps.db, team_id=team, active_only=False)
     labels = {repo.fold(p.name): p for p in every} | {repo.fold(p.title): p for p in every}
     close = difflib.get_close_matches(repo.fold(query), list(labels), n=3, cutoff=0.3)
     unique = list(dict.fromkeys(labels[c].name for c in close))
-    lines = [texts("programs.find.unknown", query=esc(query))]
+    lines = [texts("programs.find.unknown", query=query)]
     if unique:
-        lines.append(texts("programs.find.closest", names=", ".join(f"`{esc(n)}`" for n in unique)))
+        lines.append(texts("programs.find.closest", names=safe(", ".join(f"`{esc(n)}`" for n in unique))))
     lines.append(texts("programs.find.see_week"))
     return None, "\n".join(lines)
 
@@ -91,7 +93,7 @@ async def subscription(deps: Deps, team: str, user: str, verb: str, query: str) 
     program, why = await find_one(deps, team, query, verb)
     if program is None:
         return notice(why)
-    texts, title = deps.texts, esc(program.title)
+    texts, title = deps.texts, program.title
     if verb == "subscribe":
         new = await repo.subscribe(db=deps.db, team_id=team, program_id=program.id, user_id=user)
         minutes = deps.settings.yakuba_reminder_minutes
@@ -108,14 +110,14 @@ async def pause_or_resume(deps: Deps, team: str, verb: str, query: str) -> dict:
     program, why = await find_one(deps, team, query, verb)
     if program is None:
         return notice(why)
-    texts, title = deps.texts, esc(program.title)
+    texts, title = deps.texts, program.title
     active = verb == "resume"
     if program.active == active:
         return notice(
             texts("programs.admin.already_active" if active else "programs.admin.already_paused", title=title)
         )
     await repo.set_active(db=deps.db, team_id=team, program_id=program.id, active=active)
-    return notice(texts(f"programs.admin.{verb}d", title=title, name=esc(program.name)))
+    return notice(texts(f"programs.admin.{verb}d", title=title, name=program.name))
 
 
 async def on_programs(ack: AsyncAck, command: dict, context: AsyncBoltContext, client: AsyncWebClient) -> None:
@@ -127,8 +129,8 @@ async def on_programs(ack: AsyncAck, command: dict, context: AsyncBoltContext, c
     if (verb not in MEMBER_VERBS and verb not in COMMAND.organisers) or (verb in ("today", "week", "add") and rest):
         await ack(response_type="ephemeral", **usage_message(deps.texts, "programs"))
         return
-    if verb in COMMAND.organisers and not await is_organizer(deps, user):
-        await ack(response_type="ephemeral", **notice(deps.texts("programs.admin.not_allowed")))
+    if (refusal := COMMAND.refusal_for(verb)) and not await is_organizer(deps, user):
+        await ack(response_type="ephemeral", **notice(deps.texts(refusal)))
         return
     if verb == "today":
         await ack(response_type="ephemeral", **await day_message(deps, team, _today(deps)))
@@ -163,7 +165,7 @@ async def on_subscribe_click(
     else:
         new = await repo.subscribe(db=deps.db, team_id=team, program_id=program.id, user_id=user)
         key = "programs.subscribe.done" if new else "programs.subscribe.already"
-        answer = notice(deps.texts(key, title=esc(program.title), minutes=deps.settings.yakuba_reminder_minutes))
+        answer = notice(deps.texts(key, title=program.title, minutes=deps.settings.yakuba_reminder_minutes))
     await respond(response_type="ephemeral", replace_original=False, **answer)
 
 
@@ -202,7 +204,7 @@ async def on_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltConte
     upcoming = occurrences(result.program, now, now + timedelta(days=400), deps.settings.tz)[:1]
     when = upcoming[0].local_start.strftime("%Y-%m-%d %H:%M") if upcoming else texts("programs.form.no_next")
     outcome = texts(f"programs.form.outcome.{result.outcome}")
-    text = texts("programs.form.saved", title=esc(result.program.title), outcome=outcome, next=when)
+    text = texts("programs.form.saved", title=result.program.title, outcome=outcome, next=when)
     await ack(response_action="update", view=done_view(texts, text))
 
 

@@ -149,10 +149,8 @@ def _result_view(texts, outcome: str) -> dict:
 
 
 async def _after_save(deps: Deps, *, team_id: str, user_id: str, saved: membership.Saved) -> None:
-    """Slack side effects after the commit: channel moves first, then the queued messages go out."""
-    if saved.outcome == "transferred":
-        await membership.place(deps, team_id=team_id, user_id=user_id)
-    elif saved.outcome == "pending_updated" and saved.request_id is not None:
+    """Slack side effects after the commit: the outbox moves channels (a transfer) and sends what was queued."""
+    if saved.outcome == "pending_updated" and saved.request_id is not None:
         request = await approvals.get(deps.db, team_id=team_id, request_id=saved.request_id)
         member = await members.get(deps.db, team_id=team_id, user_id=user_id)
         if request is not None and member is not None:

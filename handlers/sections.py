@@ -9,7 +9,6 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.blocks.common import esc
 from bot.blocks.help import usage_message
 from bot.blocks.sections import channel_link, list_message, not_found_message
 from bot.services.sections import invite, kick
@@ -47,7 +46,7 @@ async def on_ka(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond
     if verb == "leave":
         left = await sections.leave(deps.db, team_id=team_id, section_id=section.id, user_id=user_id)
         key = "sections.leave.done" if left else "sections.leave.not_in"
-        await ack(response_type="ephemeral", text=texts(key, name=esc(section.name)))
+        await ack(response_type="ephemeral", text=texts(key, name=section.name))
         if left:
             await kick(deps, section, user_id)
         return
@@ -59,7 +58,7 @@ async def on_ka(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond
     link = channel_link(section)
     if not await sections.join(deps.db, team_id=team_id, section_id=section.id, user_id=user_id):
         await invite(deps, section, user_id)  # they may have left the channel by hand: put them back
-        text = texts("sections.join.already", name=esc(section.name), channel=link)
+        text = texts("sections.join.already", name=section.name, channel=link)
         await respond(response_type="ephemeral", text=text)
         return
     invited = await invite(deps, section, user_id)
@@ -70,7 +69,7 @@ async def on_ka(ack: AsyncAck, command: dict, context: AsyncBoltContext, respond
         if link
         else "sections.join.done_no_channel"
     )
-    await respond(response_type="ephemeral", text=texts(key, name=esc(section.name), channel=link))
+    await respond(response_type="ephemeral", text=texts(key, name=section.name, channel=link))
 
 
 def register(app: AsyncApp) -> None:

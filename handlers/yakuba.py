@@ -16,7 +16,8 @@ from bot.slack.permissions import is_organizer
 from bot.slack.slash import SlashCommand
 
 # /yakuba: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("yakuba", opens_form=frozenset({"lead"}), organisers=frozenset({"setup", "lead"}))
+# Its organisers' verbs belong to other features (leads, prefectures): handlers.COMMANDS joins their parts to it.
+COMMAND = SlashCommand("yakuba")
 
 
 async def on_yakuba(

@@ -14,11 +14,13 @@ from storage.sql import claimed
 from storage.types import utcnow
 
 LEASE = timedelta(seconds=60)
-# dm: target is a user id; post: target is a channel id; update: a chat.update of our post (channel, payload ts).
-KINDS = ("dm", "post", "update")
 # A new row is due at once, whatever the clock of the process that queued it: its first attempt time is
 # this floor, so only the sender's clock (deps.clock) ever decides when a row is due.
 DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
+# "dm": target is a user id; "post": target is a channel id; "invite": target is a channel id and the payload
+# says whom to put in it (the sender hands such rows to the step registered for their kind); "update": a
+# chat.update of one of our posts in channel `target` (the payload carries its ts; the privacy erase).
+KINDS = ("dm", "post", "invite", "update")
 
 
 async def enqueue(
@@ -152,6 +154,20 @@ async def queued_to(session: AsyncSession, *, team_id: str, target: str, key_pre
             OutboxMessage.team_id == team_id,
             OutboxMessage.target == target,
             or_(*(OutboxMessage.key.startswith(prefix, autoescape=True) for prefix in key_prefixes)),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def unfinished(session: AsyncSession, *, team_id: str, key_prefix: str) -> bool:
+    """Whether a row keyed with this prefix is still waiting to be sent or being sent."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.status.in_(("pending", "sending")),
+            OutboxMessage.key.startswith(key_prefix, autoescape=True),
         )
         .limit(1)
     )

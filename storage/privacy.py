@@ -160,6 +160,8 @@ MEMBER_KEYS = (
     "rejected-dm",
     "placed-greeting",
     "placed-dm",
+    "placement",
+    "placement-report",
 )
 ERASED = "erased"
 
@@ -268,6 +270,8 @@ async def _erase_outbox(
     rows = [row for row in found if concerns(row)]
     for row in rows:
         to_them = (row.kind == "dm" and row.target == user_id) or row.target in dms or row.channel in dms
+        if row.kind not in ("dm", "post"):  # a step (an invite naming them), not a message: nothing to show
+            to_them = True
         key = _swap_segments(row.key, swap)
         if key != row.key and await session.scalar(select(o.id).where(o.team_id == team_id, o.key == key)):
             # The same person erased before under the same key: that tombstone already stands for this one.
@@ -275,8 +279,8 @@ async def _erase_outbox(
             continue
         row.key = key
         if to_them:
-            row.payload, row.target, row.channel = {}, alias if row.kind == "dm" else swap.get(row.target, ERASED), None
-            worth = False
+            target = alias if row.kind == "dm" else swap.get(row.target, row.target if row.kind != "post" else ERASED)
+            row.payload, row.target, row.channel, worth = {}, target, None, False
         else:
             row.payload, worth = neutral(row.key, row.payload or {}, person)
             if row.status == "sent" and row.channel and row.ts:

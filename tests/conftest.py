@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from aiohttp.test_utils import TestClient
 from bot.app import Yakuba, create_app
 from bot.config import Settings
 from bot.local import requests as req
+from bot.local.slack import SlackError
+from bot.local.slack.blockkit import check_message, check_view
 from bot.server import init_web
 from tests.clock import DEFAULT_START, TestClock
 from tests.fake_slack import FakeSlack, started_fake_slack
@@ -121,6 +124,23 @@ def settings(slack: FakeSlack, db_url: str, people: People) -> Settings:
     )
 
 
+def check_ack(raw: bytes) -> None:
+    """An ack's message or view must be one Slack would show: the emulator's validator, applied to the reply."""
+    try:
+        body = json.loads(raw) if raw[:1] == b"{" else None
+    except ValueError:
+        return
+    if not isinstance(body, dict):
+        return
+    try:
+        if body.get("response_action") in ("update", "push"):
+            check_view(body.get("view"))
+        elif "blocks" in body:
+            check_message(body)
+    except SlackError as exc:
+        raise AssertionError(f"Slack would refuse this ack: {exc.code} {exc.extra}") from exc
+
+
 @dataclass
 class SignedSlack:
     """Talks to `yakuba serve`'s aiohttp app exactly as Slack does: signed bodies over real HTTP."""
@@ -134,7 +154,9 @@ class SignedSlack:
         self, body: bytes, *, headers: dict[str, str] | None = None, secret: str = SECRET, timestamp: int | None = None
     ):
         signed = req.sign(body, secret, timestamp)
-        return await self.http.post("/slack/events", data=body, headers={**signed, **(headers or {})})
+        response = await self.http.post("/slack/events", data=body, headers={**signed, **(headers or {})})
+        check_ack(await response.read())
+        return response
 
     async def event(self, event: dict[str, Any], *, event_id: str | None = None, **kw):
         return await self.post(req.event_body(event, event_id=event_id), **kw)

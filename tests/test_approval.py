@@ -8,6 +8,7 @@ import json
 from sqlalchemy import select
 
 from bot.blocks import approvals as ids
+from bot.texts.markup import safe
 from storage import prefectures
 from storage.models import ApprovalRequest, AuditEntry
 from tests.membership_flow import TEAM, card_buttons, cards, channels, decide, member, register
@@ -33,7 +34,7 @@ async def test_approve_invites_greets_and_dms_next_steps(signed, people):
     assert greeting == texts(signed)(
         "approval.greeting",
         user=people.member,
-        name="田中 &lt;b&gt;一郎&lt;/b&gt;",
+        name=safe("田中 &lt;b&gt;一郎&lt;/b&gt;"),
         government="東京都 千代田区",
         prefecture="東京都",
     )
@@ -42,7 +43,7 @@ async def test_approve_invites_greets_and_dms_next_steps(signed, people):
     body = json.dumps(dm["blocks"], ensure_ascii=False)
     for key in ("approval.approved_dm.briefing", "approval.approved_dm.sections"):
         assert texts(signed)(key) in body
-    assert texts(signed)("approval.approved_dm.broadcast", channel=f"<#{people.broadcast_channel}>") in body
+    assert texts(signed)("approval.approved_dm.broadcast", channel=safe(f"<#{people.broadcast_channel}>")) in body
     assert f"<#{tokyo.channel_id}>" in body
 
     updated = signed.slack.messages(people.admin_channel)[0]
@@ -88,7 +89,7 @@ async def test_reject_asks_a_reason_and_sends_a_kind_dm(signed, people):
     assert row.status == "rejected"
     dm = signed.slack.dm_messages(people.member)[-1]
     escaped = "&lt;!here&gt; 所属を確認できませんでした。\n再申請をお待ちしています"
-    assert dm["blocks"][0]["text"]["text"] == texts(signed)("approval.rejected_dm.body", reason=escaped)
+    assert dm["blocks"][0]["text"]["text"] == texts(signed)("approval.rejected_dm.body", reason=safe(escaped))
     assert "<!here>" not in json.dumps(dm, ensure_ascii=False)
     updated = signed.slack.messages(people.admin_channel)[0]
     assert card_buttons(updated) == [] and "&lt;!here&gt;" in str(updated["blocks"])

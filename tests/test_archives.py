@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.texts.markup import safe
 from storage import archives
 from tests.faq_flow import HOSTILE, ask, body, form, load_archives
 
@@ -36,7 +37,7 @@ async def test_search_by_series_number_theme_and_reading(signed, people, loaded)
     assert first.startswith(texts("archives.item.title", series="ワクチン接種情報交換会", number=7))
     assert "予約システムとコールセンター" in body(await ask(signed, people.member, "/archive", "よやく"))
     none = await ask(signed, people.member, "/archive", "宇宙人 <!channel>")
-    assert none["text"] == texts("archives.search.none", query="宇宙人 &lt;!channel&gt;")
+    assert none["text"] == texts("archives.search.none", query=safe("宇宙人 &lt;!channel&gt;"))
     for query in HOSTILE:
         answer = await ask(signed, people.member, "/archive", query)
         assert answer.get("response_type") == "ephemeral" and "<!channel>" not in body(answer)

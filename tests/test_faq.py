@@ -6,6 +6,7 @@ import pytest
 
 from bot.blocks.faq import EDIT, FORWARD, HELPFUL, UNHELPFUL
 from bot.local import requests as req
+from bot.texts.markup import safe
 from storage import faqs
 from tests.faq_flow import HOSTILE, ask, body, buttons, by_question, click, load_faqs, mention, new_ts, replies
 
@@ -25,7 +26,9 @@ async def test_faq_shows_top_answers_with_source_date_and_buttons(signed, people
     entry = await by_question(signed, STORAGE_Q)
     first = answer["blocks"][2]["text"]["text"]
     assert texts("faq.results.question", question=STORAGE_Q) in first and "-90℃〜-60℃" in first
-    source = texts("faq.results.source", source="<https://example.jp/koukankai/03/faq|第3回ワクチン接種情報交換会 FAQ>")
+    source = texts(
+        "faq.results.source", source=safe("<https://example.jp/koukankai/03/faq|第3回ワクチン接種情報交換会 FAQ>")
+    )
     assert source in body(answer)
     assert texts("faq.results.updated", date=texts("faq.date", year=2021, month=5, day=16)) in body(answer)
     assert [(b["action_id"], b["value"]) for b in buttons(answer)[:2]] == [

@@ -9,6 +9,7 @@ import pytest
 
 from bot.blocks.faq import ANSWER, EDIT, FORWARD, UNHELPFUL
 from bot.local import requests as req
+from bot.texts.markup import safe
 from schedules import faq_report
 from schedules.scheduler import Scheduler
 from storage import faqs
@@ -31,7 +32,7 @@ def forwarded(signed, people) -> list[dict]:
 async def test_no_match_forwards_once_and_organiser_answers_it(signed, slack, people, vax):
     texts, deps = signed.yakuba.deps.texts, signed.yakuba.deps
     answer = await ask(signed, people.member, "/faq", ODD)
-    assert answer["text"] == texts("faq.no_match.text", query="駐輪場の申請方法 &lt;!channel&gt;")
+    assert answer["text"] == texts("faq.no_match.text", query=safe("駐輪場の申請方法 &lt;!channel&gt;"))
     [forward] = buttons(answer, FORWARD)
     assert [q.question for q in await faqs.top_unanswered(db=deps.db, team_id=deps.team_id)] == [ODD]
     await click(signed, people.member, forward)
@@ -184,7 +185,7 @@ async def test_weekly_report_posts_gaps_once_per_slot(signed, slack, people, vax
     ]
     assert len(reports) == 1
     text = str(reports[0]["blocks"])
-    assert texts("faq.report.unanswered_line", question="駐輪場の申請方法 &lt;!channel&gt;", count=3) in text
+    assert texts("faq.report.unanswered_line", question=safe("駐輪場の申請方法 &lt;!channel&gt;"), count=3) in text
     entry = await by_question(signed, "ワクチンの保管温度は何度ですか？")
     assert texts("faq.report.unhelpful_line", id=entry.id, question=entry.question, helpful=0, unhelpful=1) in text
     assert "faq_report" in {job.name for job in Scheduler(deps).jobs.values()}

@@ -8,6 +8,7 @@ from datetime import time
 from bot.blocks import home as ids
 from bot.blocks.onboarding import OPEN_REGISTRATION
 from bot.local import requests as req
+from bot.texts.markup import safe
 from storage import prefectures, programs, sections
 from storage.recurrence import Recurrence
 from tests.community_flow import add_member, all_text, seed_sections, texts
@@ -47,9 +48,9 @@ async def test_member_sees_profile_kenjinkai_sections_and_todays_programmes(sign
     tokyo = await prefectures.channel_for(signed.yakuba.deps.db, team_id=TEAM, pref_code="13")
     assert "田中 一郎" in text and "総務部 広報課" in text and "千代田区" in text
     assert t("home.status", status=t("home.statuses.approved")) in text
-    assert t("home.kenjinkai", channel=f"<#{tokyo.channel_id}>") in text
+    assert t("home.kenjinkai", channel=safe(f"<#{tokyo.channel_id}>")) in text
     assert f"• 写真部 <#{found['写真部'].channel_id}>" in text
-    assert t("home.program_line", time="12:00", title="Morning &lt;b&gt;News&lt;/b&gt;") in text
+    assert t("home.program_line", time="12:00", title=safe("Morning &lt;b&gt;News&lt;/b&gt;")) in text
     actions = buttons(view)
     assert actions[OPEN_REGISTRATION]["text"]["text"] == t("home.edit")
     assert ids.FAQ_SEARCH in actions

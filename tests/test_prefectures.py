@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.local import requests as req
 from bot.services.prefectures import setup_prefectures
+from bot.texts.markup import safe
 from storage import members, prefectures
 from tests.conftest import TOKEN
 from tests.membership_flow import TEAM, approved, cards, channels, decide, register
@@ -85,10 +86,10 @@ async def test_kenjinkai_shows_channel_members_governments_and_leads(signed, peo
     tokyo = await prefectures.channel_for(signed.yakuba.deps.db, team_id=TEAM, pref_code="13")
     fields = [f["text"] for b in answer["blocks"] if "fields" in b for f in b["fields"]]
     assert fields == [
-        texts(signed)("prefectures.kenjinkai.channel", channel=f"<#{tokyo.channel_id}>"),
+        texts(signed)("prefectures.kenjinkai.channel", channel=safe(f"<#{tokyo.channel_id}>")),
         texts(signed)("prefectures.kenjinkai.members", count=3),
         texts(signed)("prefectures.kenjinkai.governments", count=2),
-        texts(signed)("prefectures.kenjinkai.leads", leads=f"<@{colleague}>"),
+        texts(signed)("prefectures.kenjinkai.leads", leads=safe(f"<@{colleague}>")),
     ]
     assert answer["text"] == texts(signed)("prefectures.kenjinkai.title", prefecture="東京都")
     usage = await (await signed.command(people.member, "/kenjinkai", "dance")).json()

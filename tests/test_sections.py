@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.texts.markup import safe
 from storage import sections
 from tests.community_flow import add_member, seed_sections, texts
 from tests.membership_flow import TEAM, approved, channels
@@ -28,7 +29,11 @@ async def test_list_groups_by_kind_with_member_counts(signed, people):
     line = next(x for x in photo.split("\n") if "写真部" in x)
     assert line.startswith(
         texts(signed)(
-            "sections.list.line", name="写真部", count=1, channel=f" <#{found['写真部'].channel_id}>", description=""
+            "sections.list.line",
+            name="写真部",
+            count=1,
+            channel=safe(f" <#{found['写真部'].channel_id}>"),
+            description="",
         )[:20]
     )
     assert "（1人）" in line or "(1 members)" in line
@@ -44,7 +49,7 @@ async def test_join_by_kana_romaji_and_kanji_invites_to_the_channel(signed, peop
         channel = found[name].channel_id
         assert people.member in signed.slack.channel(channel)["members"]
         assert signed.slack.ephemerals(people.member)[-1]["text"] == texts(signed)(
-            "sections.join.done", name=name, channel=f"<#{channel}>"
+            "sections.join.done", name=name, channel=safe(f"<#{channel}>")
         )
     mine = await sections.of_member(signed.yakuba.deps.db, team_id=TEAM, user_id=people.member)
     assert sorted(s.name for s in mine) == sorted(["ライティング課", "防災課", "写真部"])
@@ -56,7 +61,7 @@ async def test_joining_twice_says_already(signed, people):
     for _ in range(2):
         await signed.command(people.member, "/ka", "join writing")
         await signed.settle()
-    channel = f"<#{found['ライティング課'].channel_id}>"
+    channel = safe(f"<#{found['ライティング課'].channel_id}>")
     assert signed.slack.ephemerals(people.member)[-1]["text"] == texts(signed)(
         "sections.join.already", name="ライティング課", channel=channel
     )

@@ -8,8 +8,23 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.blocks.common import actions, button, clip, context, divider, esc, header, message, plain, section
+from bot.blocks.common import (
+    Mrkdwn,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    esc,
+    header,
+    message,
+    plain,
+    row_value,
+    safe,
+    section,
+)
 from bot.texts import Texts
+from bot.texts.markup import split
 from storage.data import prefectures
 from storage.models import Announcement
 
@@ -26,37 +41,20 @@ _LIVE = re.compile(r"&lt;(!channel|!here|!everyone|@[UW][A-Z0-9]{2,31})&gt;")
 _TYPED = re.compile(r"(?<![\w<!])@(channel|here|everyone)\b")
 
 
-def render_text(text: str, *, allow_mentions: bool) -> str:
+def render_text(text: str, *, allow_mentions: bool) -> Mrkdwn:
     """The announcement as mrkdwn: always escaped; with allow_mentions only the mention tokens come back."""
-    safe = esc(text)
+    body = esc(text)
     if allow_mentions:
-        safe = _LIVE.sub(r"<\1>", safe)
-        safe = _TYPED.sub(r"<!\1>", safe)
-    return safe
-
-
-def _chunks(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Split into pieces a section can hold: at a line end when possible, never inside an &entity;."""
-    out = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = limit
-            amp = text.rfind("&", cut - 6, cut)  # &amp; &lt; &gt; are at most five characters
-            if amp != -1 and ";" not in text[amp:cut]:
-                cut = amp
-        out.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    out.append(text)
-    return [c for c in out if c.strip()] or [" "]
+        body = _TYPED.sub(r"<!\1>", _LIVE.sub(r"<\1>", body))
+    return safe(body)
 
 
 def announcement_message(texts: Texts, text: str, *, allow_mentions: bool) -> dict[str, Any]:
     """Exactly what every target receives (the preview shows the same blocks)."""
     body = render_text(text, allow_mentions=allow_mentions)
-    blocks = [section(chunk) for chunk in _chunks(body)]
+    blocks = [section(chunk) for chunk in split(body, SECTION_LIMIT)]
     blocks.append(context(texts("announcements.message.footer")))
-    return message(clip(body, 3000), blocks, unfurl_links=False)
+    return message(body, blocks, unfurl_links=False)
 
 
 def targets_label(texts: Texts, targets: dict[str, Any]) -> str:
@@ -65,7 +63,9 @@ def targets_label(texts: Texts, targets: dict[str, Any]) -> str:
         names = {p.code: p.name for p in prefectures()}
         return texts("announcements.targets.prefs", names="、".join(names.get(c, c) for c in targets.get("codes", [])))
     if kind == "channels":
-        return texts("announcements.targets.channels", channels=" ".join(f"<#{c}>" for c in targets["channels"]))
+        return texts(
+            "announcements.targets.channels", channels=safe(" ".join(f"<#{esc(c)}>" for c in targets["channels"]))
+        )
     return texts(f"announcements.targets.{kind}")
 
 
@@ -88,8 +88,8 @@ def preview_message(texts: Texts, draft: Announcement, *, tz: ZoneInfo, count: i
         *sent["blocks"],
         divider(),
         actions(
-            button(texts("announcements.preview.send"), SEND, str(draft.id), "primary"),
-            button(texts("announcements.preview.cancel"), CANCEL, str(draft.id), "danger"),
+            button(texts("announcements.preview.send"), SEND, row_value(draft.id), "primary"),
+            button(texts("announcements.preview.cancel"), CANCEL, row_value(draft.id), "danger"),
         ),
     ]
     return message(title, blocks)
@@ -102,15 +102,11 @@ def duplicate_message(texts: Texts, draft: Announcement, *, minutes: int) -> dic
         [
             section(text),
             actions(
-                button(texts("announcements.duplicate.send"), SEND_AGAIN, str(draft.id), "primary"),
-                button(texts("announcements.preview.cancel"), CANCEL, str(draft.id), "danger"),
+                button(texts("announcements.duplicate.send"), SEND_AGAIN, row_value(draft.id), "primary"),
+                button(texts("announcements.preview.cancel"), CANCEL, row_value(draft.id), "danger"),
             ),
         ],
     )
-
-
-def notice(text: str) -> dict[str, Any]:
-    return message(text, [section(text)])
 
 
 def _progress(texts: Texts, counts: Counter, total: int) -> str:
@@ -136,19 +132,19 @@ def status_message(texts: Texts, rows: list[tuple[Announcement, Counter]], *, tz
             state=state,
             targets=targets_label(texts, row.targets),
             when=when_label(texts, row.send_at or row.confirmed_at, tz),
-            by=f"<@{row.created_by}>",
+            by=safe(f"<@{esc(row.created_by)}>"),
         )
-        excerpt = clip(esc(row.text.replace("\n", " ")), 80)
+        excerpt = esc(clip(row.text.replace("\n", " "), 80))
         block = section(f"{line}\n{_progress(texts, counts, row.total)}\n> {excerpt}")
         if row.status in ("scheduled", "sending"):
-            block["accessory"] = button(texts("announcements.preview.cancel"), CANCEL, str(row.id), "danger")
+            block["accessory"] = button(texts("announcements.preview.cancel"), CANCEL, row_value(row.id), "danger")
         blocks.append(block)
     return message(title, blocks[:50])
 
 
-def _reason(texts: Texts, code: str) -> str:
+def _reason(texts: Texts, code: str) -> Mrkdwn:
     key = f"announcements.reasons.{code}"
-    return f"{texts(key)} ({code})" if texts.has(key) else code
+    return safe(f"{texts(key)} ({esc(code)})") if texts.has(key) else esc(code)
 
 
 def report_message(
@@ -166,11 +162,11 @@ def report_message(
     if failed:
         reasons = Counter(error for _, error in failed)
         lines = [
-            texts("announcements.report.reason", reason=esc(_reason(texts, reason)), count=count)
+            texts("announcements.report.reason", reason=_reason(texts, reason), count=count)
             for reason, count in reasons.most_common()
         ]
-        targets = " ".join(f"<@{t}>" if t[:1] in "UW" else f"<#{t}>" for t, _ in failed[:40])
-        blocks.append(section(clip("\n".join(lines) + f"\n{targets}", SECTION_LIMIT)))
+        targets = " ".join(f"<@{esc(t)}>" if t[:1] in "UW" else f"<#{esc(t)}>" for t, _ in failed[:40])
+        blocks.append(section("\n".join(lines) + f"\n{targets}"))
     return message(f"{title} {summary}", blocks)
 
 

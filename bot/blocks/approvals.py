@@ -5,7 +5,22 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from bot.blocks.common import Block, actions, button, context, divider, esc, header, message, plain, section
+from bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    esc,
+    header,
+    join,
+    message,
+    plain,
+    row_value,
+    safe,
+    section,
+)
 from bot.blocks.registration import government_label
 from bot.texts import Texts
 from storage.data import prefecture
@@ -26,16 +41,16 @@ def when(moment: datetime, tz: tzinfo) -> str:
 
 def _profile_fields(texts: Texts, user_id: str, profile: Profile) -> list[dict[str, Any]]:
     none = texts("approval.card.none")
-    interests = ", ".join(esc(i) for i in profile.interests) or none
+    interests = join(", ", profile.interests) or none
     fields = [
         texts("approval.card.applicant", user=user_id),
-        texts("approval.card.name", name=esc(profile.name)),
-        texts("approval.card.government", government=esc(government_label(texts, profile))),
-        texts("approval.card.department", department=esc(profile.department)),
-        texts("approval.card.title_field", title=esc(profile.title) if profile.title else none),
+        texts("approval.card.name", name=profile.name),
+        texts("approval.card.government", government=government_label(texts, profile)),
+        texts("approval.card.department", department=profile.department),
+        texts("approval.card.title_field", title=profile.title if profile.title else none),
         texts("approval.card.interests", interests=interests),
     ]
-    return [{"type": "mrkdwn", "text": field[:2000]} for field in fields]
+    return [{"type": "mrkdwn", "text": clip(field, 2000)} for field in fields]
 
 
 def card(
@@ -56,7 +71,7 @@ def card(
         context(texts("approval.card.submitted", time=submitted)),
     ]
     if decision is None:
-        value = str(request_id)
+        value = row_value(request_id)
         blocks.append(
             actions(
                 button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),
@@ -66,14 +81,14 @@ def card(
         )
     else:
         blocks.append(section(decision))
-    fallback = texts("approval.card.fallback", name=esc(profile.name), government=esc(government_label(texts, profile)))
+    fallback = texts("approval.card.fallback", name=profile.name, government=government_label(texts, profile))
     return message(fallback, blocks)
 
 
 def decision_line(texts: Texts, *, status: str, by: str, at: str, reason: str | None = None) -> str:
     if status == "approved":
         return texts("approval.card.approved", by=by, time=at)
-    return texts("approval.card.rejected", by=by, time=at, reason=esc(reason or ""))
+    return texts("approval.card.rejected", by=by, time=at, reason=reason or "")
 
 
 def reject_modal(texts: Texts, *, request_id: int, user_id: str, name: str, origin: dict[str, str]) -> dict[str, Any]:
@@ -87,7 +102,7 @@ def reject_modal(texts: Texts, *, request_id: int, user_id: str, name: str, orig
         "submit": plain(texts("approval.reject_modal.submit")),
         "close": plain(texts("approval.reject_modal.close")),
         "blocks": [
-            section(texts("approval.reject_modal.intro", user=user_id, name=esc(name))),
+            section(texts("approval.reject_modal.intro", user=user_id, name=name)),
             {
                 "type": "input",
                 "block_id": REASON_BLOCK,
@@ -105,17 +120,27 @@ def reject_modal(texts: Texts, *, request_id: int, user_id: str, name: str, orig
 
 
 def approved_dm(
-    texts: Texts, *, community: str, pref_code: str, channel_id: str | None, broadcast_channel: str | None
+    texts: Texts,
+    *,
+    community: str,
+    pref_code: str,
+    channel_id: str | None,
+    broadcast_channel: str | None,
+    pending: bool = False,
 ) -> dict[str, Any]:
+    """The welcome after approval; `pending`: the channel exists but the member could not be put in it yet."""
     pref = prefecture(pref_code)
     pref_name = pref.name if pref else ""
-    where = (
-        texts("approval.approved_dm.channel", prefecture=pref_name, channel=f"<#{channel_id}>")
-        if channel_id
-        else texts("approval.approved_dm.no_channel", prefecture=pref_name)
-    )
+    if not channel_id:
+        where = texts("approval.approved_dm.no_channel", prefecture=pref_name)
+    else:
+        where = texts(
+            f"approval.approved_dm.{'pending' if pending else 'channel'}",
+            prefecture=pref_name,
+            channel=safe(f"<#{esc(channel_id)}>"),
+        )
     broadcast = (
-        texts("approval.approved_dm.broadcast", channel=f"<#{broadcast_channel}>")
+        texts("approval.approved_dm.broadcast", channel=safe(f"<#{esc(broadcast_channel)}>"))
         if broadcast_channel
         else texts("approval.approved_dm.broadcast_plain")
     )
@@ -139,7 +164,7 @@ def channel_ready_dm(texts: Texts, *, pref_code: str, channel_id: str) -> dict[s
         texts("approval.channel_ready_dm.fallback", prefecture=pref_name),
         [
             header(texts("approval.channel_ready_dm.title")),
-            section(texts("approval.approved_dm.channel", prefecture=pref_name, channel=f"<#{channel_id}>")),
+            section(texts("approval.approved_dm.channel", prefecture=pref_name, channel=safe(f"<#{esc(channel_id)}>"))),
         ],
     )
 
@@ -148,7 +173,7 @@ def rejected_dm(texts: Texts, *, reason: str) -> dict[str, Any]:
     return message(
         texts("approval.rejected_dm.fallback"),
         [
-            section(texts("approval.rejected_dm.body", reason=esc(reason))),
+            section(texts("approval.rejected_dm.body", reason=reason)),
             context(texts("approval.rejected_dm.footer")),
         ],
     )
@@ -160,8 +185,8 @@ def greeting(texts: Texts, *, user_id: str, profile: Profile, key: str = "approv
     text = texts(
         key,
         user=user_id,
-        name=esc(profile.name),
-        government=esc(government_label(texts, profile)),
+        name=profile.name,
+        government=government_label(texts, profile),
         prefecture=pref.name if pref else "",
     )
     return message(text, [section(text)])
@@ -179,13 +204,13 @@ def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> 
                 texts(
                     "approval.nudge.line",
                     user=row["user_id"],
-                    name=esc(profile.name),
-                    government=esc(government_label(texts, profile)),
+                    name=profile.name,
+                    government=government_label(texts, profile),
                     date=row["submitted"],
                 )
             )
         )
-        value = str(row["request_id"])
+        value = row_value(row["request_id"])
         blocks.append(
             actions(
                 button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),
@@ -204,8 +229,8 @@ def nudge(texts: Texts, rows: list[dict[str, Any]]) -> dict[str, Any]:
         texts(
             "approval.nudge.line",
             user=row["user_id"],
-            name=esc(row["profile"].name),
-            government=esc(government_label(texts, row["profile"])),
+            name=row["profile"].name,
+            government=government_label(texts, row["profile"]),
             date=row["submitted"],
         )
         for row in rows[:LIST_LIMIT]

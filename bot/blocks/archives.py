@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.blocks.common import Block, clip, context, divider, esc, message, plain, section
+from bot.blocks.common import Block, clip, context, divider, message, plain, section
 from bot.blocks.faq import date_text, echo, link, row_id
 from bot.texts import Texts
 from storage.models import Archive
@@ -33,12 +33,12 @@ _URL = re.compile(r"^https?://[^\s<>|]+$")
 
 def archive_text(texts: Texts, a: Archive) -> str:
     """Series and number, date, theme, links, attendance and governments (user text escaped)."""
-    title = texts("archives.item.title", series=esc(a.series), number=a.number)
+    title = texts("archives.item.title", series=a.series, number=a.number)
     if a.held_on:
         title += f"  {date_text(texts, a.held_on, 'archives.item.held_on')}"
     lines = [title]
     if a.theme:
-        lines.append(texts("archives.item.theme", theme=esc(clip(a.theme, 500))))
+        lines.append(texts("archives.item.theme", theme=clip(a.theme, 500)))
     urls = ((a.recording_url, "archives.item.recording"), (a.faq_doc_url, "archives.item.faq_doc"))
     links = [link(url, texts(key)) for url, key in urls if url]
     numbers = ((a.attendance, "archives.item.attendance"), (a.governments, "archives.item.governments"))
@@ -67,13 +67,11 @@ def list_message(texts: Texts, archives: list[Archive], *, query: str | None = N
 def announce_message(texts: Texts, a: Archive) -> dict[str, Any]:
     """The 庁内放送 notice of a new archive."""
     blocks = [
-        section(texts("archives.announce.header", series=esc(a.series), number=a.number)),
+        section(texts("archives.announce.header", series=a.series, number=a.number)),
         section(archive_text(texts, a)),
         context(texts("archives.announce.footer")),
     ]
-    return message(
-        texts("archives.announce.fallback", series=esc(a.series), number=a.number), blocks, unfurl_links=False
-    )
+    return message(texts("archives.announce.fallback", series=a.series, number=a.number), blocks, unfurl_links=False)
 
 
 def _element(texts: Texts, block: str) -> dict[str, Any]:

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
+# Builders import the escape, the clip and the marker from here; the catalogue (a leaf) owns them.
+from bot.texts.markup import Mrkdwn, clip, join, safe, unescape  # noqa: F401
+from bot.texts.markup import escape as esc  # noqa: F401
+
 Block = dict[str, Any]
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
+SECTION_LIMIT = 3000  # Slack's limit for a section's text
 
 _ROW_ID = re.compile(r"[0-9]{1,9}")  # a 32-bit INTEGER on PostgreSQL
 
 
-def row_id(value: object) -> int | None:
-    """A database id carried by a button value, a command word or private_metadata; None for anything else.
+def row_value(row: int) -> str:
+    """A database id packed into a button value or private_metadata; its listener reads it back with `row_id`."""
+    return str(int(row))
 
+
+def row_id(value: object) -> int | None:
+    """A database id carried by a button value (packed by `row_value`), a command word or private_metadata.
+
+    None for anything else.
     ASCII digits only and at most 9 of them: payloads are user-controllable, and `str.isdigit()` accepts
     "²" and "٣" while 30 digits overflow SQLite and 10 overflow PostgreSQL.
     """
@@ -23,26 +32,37 @@ def row_id(value: object) -> int | None:
     return int(text) if _ROW_ID.fullmatch(text) else None
 
 
-def esc(text: object) -> str:
-    """Escape user-supplied text for mrkdwn: `<!channel>`, `<@U…>` and links become inert text."""
-    value = _CONTROL.sub("", str(text))
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def mrkdwn(text: str, limit: int = SECTION_LIMIT) -> dict[str, str]:
+    """A mrkdwn text object; whatever reaches it is mrkdwn, so a clip never cuts a link or an entity."""
+    return {"type": "mrkdwn", "text": clip(safe(text), limit)}
 
 
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": clip(text, 3000)}
-
-
-def plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": clip(text, 150), "emoji": True}
+def plain(text: str, limit: int = 150) -> dict[str, Any]:
+    """A plain_text object: catalogue output (mrkdwn) shows the characters its entities stand for."""
+    shown = unescape(text) if isinstance(text, Mrkdwn) else text
+    return {"type": "plain_text", "text": clip(shown, limit), "emoji": True}
 
 
 def section(text: str, **extra: Any) -> Block:
-    return {"type": "section", "text": mrkdwn(text), **extra}
+    """A section; Slack refuses one with empty text (invalid_blocks), so blank text becomes a dash."""
+    return {"type": "section", "text": mrkdwn(text if text.strip() else "-"), **extra}
+
+
+def sections(lines: Iterable[str], limit: int = 2800) -> list[Block]:
+    """Lines packed into as few sections as fit `limit` characters each; a longer line is clipped alone."""
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        line = clip(safe(line), limit)
+        if chunk and size + 1 + len(line) > limit:
+            blocks.append(section("\n".join(chunk)))
+            chunk, size = [], 0
+        size += len(line) + (1 if chunk else 0)
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return blocks
 
 
 def header(text: str) -> Block:
@@ -58,7 +78,7 @@ def divider() -> Block:
 
 
 def button(text: str, action_id: str, value: str = "", style: str | None = None, **extra: Any) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "button", "text": plain(text), "action_id": action_id, **extra}
+    element: dict[str, Any] = {"type": "button", "text": plain(text, 75), "action_id": action_id, **extra}
     if value:
         element["value"] = value
     if style:  # "primary" for confirm, "danger" for reject/cancel (the contract)
@@ -75,7 +95,12 @@ def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
 
 def message(text: str, blocks: list[Block] | None = None, **extra: Any) -> dict[str, Any]:
     """A chat.postMessage payload: `text` is the notification/fallback, blocks the body."""
-    payload: dict[str, Any] = {"text": clip(text, 3000), **extra}
+    payload: dict[str, Any] = {"text": clip(safe(text), 3000), **extra}
     if blocks:
         payload["blocks"] = blocks
     return payload
+
+
+def notice(text: str) -> dict[str, Any]:
+    """A one-line ephemeral answer (the text is already escaped where it carries user input)."""
+    return message(text, [section(text)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.common import context, esc, header, message, section
+from bot.blocks.common import context, header, message, section
 from bot.texts import Texts
 from storage.data import municipality, prefecture
 from storage.directory import GOVERNMENT_KINDS, Listed, Stats
@@ -62,9 +62,9 @@ def kenjinkai_members_message(texts: Texts, *, pref_code: str, listed: list[List
         texts(
             "directory.kenjinkai.line",
             user=x.user_id,
-            name=esc(x.name),
-            government=esc(government_name(texts, org_type=x.org_type, pref_code=pref_code, muni_code=x.muni_code)),
-            department=esc(x.department),
+            name=x.name,
+            government=government_name(texts, org_type=x.org_type, pref_code=pref_code, muni_code=x.muni_code),
+            department=x.department,
         )
         for x in listed
     ]

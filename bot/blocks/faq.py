@@ -10,7 +10,22 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.blocks.common import Block, actions, button, clip, context, divider, esc, message, row_id, section
+from bot.blocks.common import (
+    Block,
+    Mrkdwn,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    esc,
+    join,
+    message,
+    row_id,
+    row_value,
+    safe,
+    section,
+)
 from bot.texts import Texts
 from storage.models import Faq, UnansweredQuestion
 
@@ -25,7 +40,7 @@ _LINK = re.compile(r"<(https?://[^\s<>|]+)(?:\|([^<>]*))?>")
 _SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
 
 
-def rich(text: str) -> str:
+def rich(text: str) -> Mrkdwn:
     """Escape mrkdwn written by organisers but keep its `<https://…|label>` links."""
     out, last = [], 0
     for m in _LINK.finditer(text):
@@ -34,13 +49,13 @@ def rich(text: str) -> str:
         out.append(f"<{m.group(1)}|{esc(label)}>" if label else f"<{m.group(1)}>")
         last = m.end()
     out.append(esc(text[last:]))
-    return "".join(out)
+    return safe("".join(out))
 
 
-def link(url: str | None, label: str) -> str:
+def link(url: str | None, label: str) -> Mrkdwn:
     """`label` (escaped) linked to `url` when the URL is safe to put between < and >."""
     if url and _SAFE_URL.match(url):
-        return f"<{url}|{esc(label)}>"
+        return safe(f"<{url}|{esc(label)}>")
     return esc(label)
 
 
@@ -48,7 +63,7 @@ def date_text(texts: Texts, day: date | None, key: str = "faq.date") -> str:
     return texts(key, year=day.year, month=day.month, day=day.day) if day else ""
 
 
-def echo(query: str) -> str:
+def echo(query: str) -> Mrkdwn:
     return esc(clip(" ".join(query.split()), ECHO))
 
 
@@ -65,17 +80,17 @@ def _meta(texts: Texts, faq: Faq) -> str:
 
 def entry_blocks(texts: Texts, faq: Faq, *, organiser: bool = False) -> list[Block]:
     """One entry: question and answer, source and date, and the feedback buttons (plus edit for organisers)."""
-    question = texts("faq.results.question", question=esc(faq.question))
+    question = texts("faq.results.question", question=faq.question)
     blocks: list[Block] = [section(f"{question}\n{rich(clip(faq.answer, 2600))}")]
     meta = _meta(texts, faq)
     if meta:
         blocks.append(context(meta))
     buttons = [
-        button(texts("faq.results.helpful"), HELPFUL, str(faq.id)),
-        button(texts("faq.results.unhelpful"), UNHELPFUL, str(faq.id)),
+        button(texts("faq.results.helpful"), HELPFUL, row_value(faq.id)),
+        button(texts("faq.results.unhelpful"), UNHELPFUL, row_value(faq.id)),
     ]
     if organiser:
-        buttons.append(button(texts("faq.results.edit"), EDIT, str(faq.id)))
+        buttons.append(button(texts("faq.results.edit"), EDIT, row_value(faq.id)))
     blocks.append(actions(*buttons, block_id=f"faq-{faq.id}"))
     return blocks
 
@@ -102,7 +117,7 @@ def results_message(
 
 def categories_message(texts: Texts, categories: list[tuple[str, int]]) -> dict[str, Any]:
     lines = [texts("faq.categories.header")]
-    lines += [texts("faq.categories.line", name=esc(name), count=count) for name, count in categories[:40]]
+    lines += [texts("faq.categories.line", name=name, count=count) for name, count in categories[:40]]
     if not categories:
         lines.append(texts("faq.categories.empty"))
     return message(texts("faq.categories.fallback"), [section("\n".join(lines)), context(texts("faq.categories.hint"))])
@@ -119,9 +134,7 @@ def no_match_message(texts: Texts, query: str, unanswered_id: int | None) -> dic
 
 def answer_message(texts: Texts, faq: Faq) -> dict[str, Any]:
     """A confident answer to a mention or a DM, posted in the asker's thread."""
-    return message(
-        texts("faq.mention.fallback", question=esc(faq.question)), entry_blocks(texts, faq), unfurl_links=False
-    )
+    return message(texts("faq.mention.fallback", question=faq.question), entry_blocks(texts, faq), unfurl_links=False)
 
 
 def dont_know_message(texts: Texts, related: list[Faq], unanswered_id: int | None) -> dict[str, Any]:
@@ -129,7 +142,7 @@ def dont_know_message(texts: Texts, related: list[Faq], unanswered_id: int | Non
     text = texts("faq.mention.dont_know")
     blocks: list[Block] = [section(text)]
     if related:
-        questions = " / ".join(texts("faq.mention.related_item", question=esc(f.question)) for f in related)
+        questions = join(" / ", (texts("faq.mention.related_item", question=f.question) for f in related))
         blocks.append(context(texts("faq.mention.related", questions=questions)))
     if unanswered_id is not None:
         blocks.append(actions(forward_button(texts, forward_value(unanswered_id=unanswered_id))))
@@ -139,8 +152,8 @@ def dont_know_message(texts: Texts, related: list[Faq], unanswered_id: int | Non
 
 def forwarded_message(texts: Texts, row: UnansweredQuestion, user_id: str) -> dict[str, Any]:
     """The admin-channel card: the question (escaped), who asked, and "write an answer"."""
-    text = texts("faq.forward.admin", question=esc(clip(row.question, 1500)), count=row.count, user=user_id)
-    blocks = [section(text), actions(button(texts("faq.forward.answer"), ANSWER, str(row.id), style="primary"))]
+    text = texts("faq.forward.admin", question=clip(row.question, 1500), count=row.count, user=user_id)
+    blocks = [section(text), actions(button(texts("faq.forward.answer"), ANSWER, row_value(row.id), style="primary"))]
     return message(texts("faq.forward.admin_fallback"), blocks)
 
 
@@ -148,14 +161,14 @@ def report_message(texts: Texts, week: str, unanswered: list[UnansweredQuestion]
     none = texts("faq.report.none")
     first = [texts("faq.report.unanswered")]
     first += [
-        texts("faq.report.unanswered_line", question=esc(clip(q.question, 200)), count=q.count) for q in unanswered
+        texts("faq.report.unanswered_line", question=clip(q.question, 200), count=q.count) for q in unanswered
     ] or [none]
     second = [texts("faq.report.unhelpful")]
     second += [
         texts(
             "faq.report.unhelpful_line",
             id=f.id,
-            question=esc(clip(f.question, 200)),
+            question=clip(f.question, 200),
             helpful=f.helpful,
             unhelpful=f.unhelpful,
         )
@@ -168,11 +181,6 @@ def report_message(texts: Texts, week: str, unanswered: list[UnansweredQuestion]
         context(texts("faq.report.footer")),
     ]
     return message(texts("faq.report.fallback", week=week), blocks)
-
-
-def notice(text: str) -> dict[str, Any]:
-    """A one-line ephemeral answer (the text is already escaped where it carries user input)."""
-    return message(text, [section(text)])
 
 
 def forward_value(*, unanswered_id: int | None = None, question: str | None = None) -> str:

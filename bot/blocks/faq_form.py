@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.blocks.common import Block, clip, plain
+from bot.blocks.common import Block, clip, plain, section
 from bot.blocks.faq import row_id
 from bot.texts import Texts
 from storage.faqs import VISIBILITIES
@@ -95,7 +95,7 @@ def done_view(texts: Texts, text: str) -> dict[str, Any]:
         "type": "modal",
         "title": plain(texts("faq.form.done_title")),
         "close": plain(texts("faq.form.close")),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}],
+        "blocks": [section(text)],
     }
 
 

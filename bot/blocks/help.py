@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.blocks.common import context, esc, message, section
+from bot.blocks.common import clip, context, message, section
 from bot.texts import Texts
 
 
@@ -17,7 +17,7 @@ def help_message(
     lines = [f"`/{name}` — {texts(f'help.commands.{name}.summary')}" for name in names]
     blocks = []
     if unknown is not None:
-        blocks.append(section(texts("help.unknown", text=esc(unknown[:100]))))
+        blocks.append(section(texts("help.unknown", text=clip(unknown, 100))))
     blocks.append(section("\n".join(lines)))
     if organizer:
         blocks.append(section(f"{texts('help.organizer.title')}\n{texts('help.organizer.commands')}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.blocks.common import Block, actions, button, context, divider, esc, header, plain, section
+from bot.blocks.common import Block, actions, button, clip, context, divider, esc, header, join, plain, safe, section
 from bot.blocks.onboarding import OPEN_REGISTRATION
 from bot.blocks.registration import government_label
 from bot.texts import Texts
@@ -41,14 +41,14 @@ def _profile_blocks(texts: Texts, member: Member, channel_id: str | None) -> lis
             section(
                 texts(
                     "home.profile",
-                    name=esc(profile.name),
-                    government=esc(government_label(texts, profile)),
-                    department=esc(profile.department),
-                    title=f" {esc(profile.title)}" if profile.title else "",
+                    name=profile.name,
+                    government=government_label(texts, profile),
+                    department=profile.department,
+                    title=f" {profile.title}" if profile.title else "",
                 )
             ),
         )
-        channel = f"<#{channel_id}>" if channel_id else texts("home.no_channel")
+        channel = safe(f"<#{esc(channel_id)}>") if channel_id else texts("home.no_channel")
         blocks.append(section(texts("home.kenjinkai", channel=channel)))
     return blocks
 
@@ -62,11 +62,14 @@ def home_view(texts: Texts, data: HomeData) -> dict[str, Any]:
     else:
         blocks.append(section(texts("home.not_registered")))
     if data.sections:
-        names = "\n".join(f"• {esc(s.name)}" + (f" <#{s.channel_id}>" if s.channel_id else "") for s in data.sections)
+        names = join(
+            "\n",
+            (safe(f"• {esc(s.name)}" + (f" <#{esc(s.channel_id)}>" if s.channel_id else "")) for s in data.sections),
+        )
         blocks.append(section(texts("home.sections", sections=names)))
     elif registered:
         blocks.append(section(texts("home.sections", sections=texts("home.no_sections"))))
-    lines = "\n".join(texts("home.program_line", time=t, title=esc(title)) for t, title in data.today)
+    lines = join("\n", (texts("home.program_line", time=t, title=title) for t, title in data.today))
     blocks.append(section(texts("home.today", lines=lines or texts("home.no_programs"))))
     register = button(
         texts("home.edit" if registered else "home.register"),
@@ -77,9 +80,12 @@ def home_view(texts: Texts, data: HomeData) -> dict[str, Any]:
     blocks.append(actions(register, button(texts("home.faq"), FAQ_SEARCH, value="home")))
     if data.organizer:
         blocks += [divider(), header(texts("home.organizer"))]
-        pending = "\n".join(
-            texts("home.pending_line", user=user, government=esc(government_label(texts, profile)), submitted=submitted)
-            for user, profile, submitted in data.pending[:MAX_PENDING]
+        pending = join(
+            "\n",
+            (
+                texts("home.pending_line", user=user, government=government_label(texts, profile), submitted=submitted)
+                for user, profile, submitted in data.pending[:MAX_PENDING]
+            ),
         )
         blocks.append(section(texts("home.pending", count=data.pending_total) + (f"\n{pending}" if pending else "")))
         if data.stats_summary:
@@ -113,11 +119,11 @@ def faq_modal(texts: Texts) -> dict[str, Any]:
 
 def faq_results(texts: Texts, *, query: str, hits: list[tuple[str, str, str | None, str | None]]) -> dict[str, Any]:
     """hits: (question, answer, source, updated) — shown in place of the search form."""
-    blocks: list[Block] = [section(texts("home.faq_modal.results", query=esc(query)))]
+    blocks: list[Block] = [section(texts("home.faq_modal.results", query=query))]
     for question, answer, source, updated in hits:
-        blocks += [divider(), section(texts("home.faq_modal.hit", question=esc(question), answer=esc(answer[:1200])))]
+        blocks += [divider(), section(texts("home.faq_modal.hit", question=question, answer=clip(answer, 1200)))]
         if source:
-            blocks.append(context(texts("home.faq_modal.source", source=esc(source), updated=updated or "-")))
+            blocks.append(context(texts("home.faq_modal.source", source=source, updated=updated or "-")))
     if not hits:
         blocks.append(section(texts("home.faq_modal.none")))
     return {

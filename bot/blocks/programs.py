@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.blocks.common import Block, button, context, divider, esc, header, message, section
+from bot.blocks.common import Block, Mrkdwn, button, context, divider, esc, header, message, row_value, safe, section
 from bot.texts import Texts
 from storage.recurrence import Occurrence, format_time
 
@@ -25,20 +25,20 @@ def time_range(texts: Texts, occ: Occurrence) -> str:
     return texts("programs.lineup.time", start=format_time(start.time()), end=end_text)
 
 
-def _people(users: tuple[str, ...]) -> str:
+def _people(users: tuple[str, ...]) -> Mrkdwn:
     # Personalities are validated Slack ids we store (U…/W…), never free text, so a mention is safe.
-    return " ".join(f"<@{user}>" for user in users)
+    return safe(" ".join(f"<@{esc(user)}>" for user in users))
 
 
-def occurrence_text(texts: Texts, occ: Occurrence, *, broadcast: str | None, details: bool = True) -> str:
+def occurrence_text(texts: Texts, occ: Occurrence, *, broadcast: str | None, details: bool = True) -> Mrkdwn:
     program = occ.programme
     lines = [f"{time_range(texts, occ)}  {esc(program.title)}"]
     if not details:
-        return lines[0]
+        return safe(lines[0])
     if program.personalities:
         lines.append(texts("programs.lineup.hosts", people=_people(program.personalities)))
     if program.channel and program.channel != broadcast:
-        lines.append(texts("programs.lineup.channel", channel=f"<#{program.channel}>"))
+        lines.append(texts("programs.lineup.channel", channel=safe(f"<#{esc(program.channel)}>")))
     links = []
     if program.stream_url:  # URLs are validated (http(s), no spaces, <, > or |) before they are stored
         links.append(f"<{program.stream_url}|{texts('programs.lineup.stream')}>")
@@ -46,7 +46,7 @@ def occurrence_text(texts: Texts, occ: Occurrence, *, broadcast: str | None, det
         links.append(f"<{program.archive_url}|{texts('programs.lineup.archive')}>")
     if links:
         lines.append(" · ".join(links))
-    return "\n".join(lines)
+    return safe("\n".join(lines))
 
 
 def lineup_message(
@@ -62,11 +62,11 @@ def lineup_message(
     label = day_label(texts, day)
     blocks: list[Block] = [header(texts("programs.lineup.title", date=label))]
     if holiday:
-        blocks.append(context(texts("programs.lineup.holiday", name=esc(holiday))))
+        blocks.append(context(texts("programs.lineup.holiday", name=holiday)))
     if not occurrences:
         blocks.append(section(texts("programs.lineup.empty")))
     for occ in occurrences[:40]:  # Slack allows 50 blocks; no day has 40 programmes
-        accessory = button(texts("programs.lineup.subscribe"), SUBSCRIBE, str(occ.programme.id))
+        accessory = button(texts("programs.lineup.subscribe"), SUBSCRIBE, row_value(occ.programme.id))
         blocks.append(section(occurrence_text(texts, occ, broadcast=broadcast), accessory=accessory))
     if occurrences:
         blocks.append(context(texts("programs.lineup.footer", minutes=minutes)))
@@ -94,15 +94,10 @@ def reminder_message(texts: Texts, occ: Occurrence, *, minutes: int, kind: str =
     """kind: "post" (the channel), "dm_subscriber" or "dm_personality"."""
     program = occ.programme
     start = format_time(occ.local_start.time())
-    lines = [texts(f"programs.reminder.{kind}", title=esc(program.title), minutes=minutes, start=start)]
+    lines = [texts(f"programs.reminder.{kind}", title=program.title, minutes=minutes, start=start)]
     if program.personalities:
         lines.append(texts("programs.lineup.hosts", people=_people(program.personalities)))
     if program.stream_url:
         lines.append(texts("programs.reminder.watch", url=program.stream_url))
-    fallback = texts("programs.reminder.fallback", title=esc(program.title))
+    fallback = texts("programs.reminder.fallback", title=program.title)
     return message(fallback, [section("\n".join(lines))], unfurl_links=False)
-
-
-def notice(text: str) -> dict[str, Any]:
-    """A one-line ephemeral answer (the text is already escaped where it carries user input)."""
-    return message(text, [section(text)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blocks.common import Block, esc, mrkdwn, plain, section
+from bot.blocks.common import Block, esc, mrkdwn, plain, safe, section
 from bot.texts import Texts
 from storage.data import Municipality, municipality, prefecture, prefectures
 from storage.members import ORG_TYPES, Profile
@@ -30,7 +30,7 @@ MAX_OPTIONS = 100
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": text[:75], "emoji": True}, "value": value}
+    return {"text": plain(text, 75), "value": value}
 
 
 def municipality_option(m: Municipality, *, with_prefecture: bool = False) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def municipality_options(found: list[Municipality], *, with_prefecture: bool) ->
 
 
 def government_label(texts: Texts, profile: Profile) -> str:
-    """Plain text (not escaped): "東京都 千代田区", "大阪府（都道府県庁）"…"""
+    """Catalogue mrkdwn (names escaped): "東京都 千代田区", "大阪府（都道府県庁）"…"""
     pref = prefecture(profile.pref_code)
     muni = municipality(profile.muni_code) if profile.muni_code else None
     key = profile.org_type if profile.org_type in ORG_TYPES else "other"
@@ -132,7 +132,7 @@ def register_modal(
         confirm["initial_options"] = [confirm_option]
     blocks: list[Block] = [
         section(
-            texts("registration.modal.intro_edit") if p else texts("registration.modal.intro", community=esc(community))
+            texts("registration.modal.intro_edit") if p else texts("registration.modal.intro", community=community)
         ),
         _text_input(
             texts,
@@ -220,8 +220,8 @@ def transfer_modal(
         "registration.transfer.body",
         old=old.name if old else old_pref,
         new=new.name if new else "",
-        old_channel=f"<#{old_channel}>" if old_channel else missing,
-        new_channel=f"<#{new_channel}>" if new_channel else missing,
+        old_channel=safe(f"<#{esc(old_channel)}>") if old_channel else missing,
+        new_channel=safe(f"<#{esc(new_channel)}>") if new_channel else missing,
     )
     return {
         "type": "modal",

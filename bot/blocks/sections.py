@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.common import context, divider, esc, header, message, section
+from bot.blocks.common import Mrkdwn, clip, context, divider, esc, header, join, message, safe, section, sections
 from bot.texts import Texts
 from storage.models import Section
 from storage.sections import KINDS, Listed
@@ -12,8 +12,13 @@ from storage.sections import KINDS, Listed
 MAX_SUGGESTIONS = 3
 
 
-def channel_link(section: Section) -> str:
-    return f"<#{section.channel_id}>" if section.channel_id else ""
+def channel_link(section: Section) -> Mrkdwn:
+    return safe(f"<#{esc(section.channel_id)}>" if section.channel_id else "")
+
+
+def first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def list_message(texts: Texts, listed: list[Listed]) -> dict[str, Any]:
@@ -28,31 +33,27 @@ def list_message(texts: Texts, listed: list[Listed]) -> dict[str, Any]:
         lines = [
             texts(
                 "sections.list.line",
-                name=esc(x.section.name),
+                name=x.section.name,
                 count=x.members,
-                channel=f" {channel_link(x.section)}" if x.section.channel_id else "",
-                description=esc(x.section.description.strip().splitlines()[0] if x.section.description else ""),
+                channel=safe(f" {channel_link(x.section)}") if x.section.channel_id else "",
+                description=clip(first_line(x.section.description), 300),
             )
             for x in rows
         ]
         blocks.append(divider())
         blocks.append(section(texts("sections.list.kind", kind=texts(f"sections.kinds.{kind}"))))
         # A section block holds at most 3,000 characters: long kinds continue in further blocks.
-        chunk: list[str] = []
-        for line in lines:
-            if sum(len(c) + 1 for c in chunk) + len(line) > 2800:
-                blocks.append(section("\n".join(chunk)))
-                chunk = []
-            chunk.append(line)
-        blocks.append(section("\n".join(chunk)))
+        blocks += sections(lines)
     blocks.append(context(texts("sections.list.footer")))
     return message(title, blocks[:50])
 
 
 def not_found_message(texts: Texts, *, query: str, suggestions: list[Section]) -> dict[str, Any]:
-    lines = [texts("sections.join.not_found", query=esc(query[:64]))]
+    lines = [texts("sections.join.not_found", query=clip(query, 64))]
     if suggestions:
-        names = texts("sections.join.separator").join(f"*{esc(s.name)}*" for s in suggestions[:MAX_SUGGESTIONS])
+        names = join(
+            texts("sections.join.separator"), (safe(f"*{esc(s.name)}*") for s in suggestions[:MAX_SUGGESTIONS])
+        )
         lines.append(texts("sections.join.suggestions", names=names))
     lines.append(texts("sections.join.see_list"))
     return message(lines[0], [section("\n".join(lines))])

@@ -71,7 +71,7 @@ async def workspace(settings: Settings, feature: str, *, need_team: bool = True)
 
     Texts `<feature>.import.no_token` and `<feature>.import.unknown_team` say so in the operator's language.
     """
-    texts = Texts(settings.yakuba_lang)
+    texts = Texts(settings.yakuba_lang, markup=False)
     online = bool(settings.slack_bot_token)
     if not online:
         console.print(f"[yellow]{escape(texts(f'{feature}.import.no_token'))}[/yellow]", soft_wrap=True)

@@ -9,8 +9,12 @@ from pathlib import Path
 
 from rich.table import Table
 
+from bot.cli.faq import cli_export_faqs, cli_import_archives, cli_import_faqs
 from bot.cli.io import console, running
-from bot.config import ConfigError, OperatorError, Settings
+from bot.cli.programs import cli_import_programs
+from bot.cli.sections import cli_export_members, cli_import_sections
+from bot.config import ConfigError, OperatorError, Settings, operator_language
+from bot.texts import Texts
 from schedules.scheduler import Scheduler
 
 
@@ -19,15 +23,15 @@ async def list_jobs(settings: Settings) -> None:
         scheduler = Scheduler(yakuba.deps)
         now = yakuba.deps.clock()
         upcoming = await scheduler.upcoming(now)
-        table = Table(title=f"jobs ({settings.yakuba_tz})")
-        table.add_column("job", style="bold", no_wrap=True)
-        table.add_column("what", overflow="fold")
-        table.add_column(f"next ({settings.yakuba_tz})", no_wrap=True)
-        texts = yakuba.deps.texts
+        texts, tz = Texts(operator_language(), markup=False), settings.yakuba_tz
+        table = Table(title=texts("cli.jobs.table.title", tz=tz))
+        table.add_column(texts("cli.jobs.table.job"), style="bold", no_wrap=True)
+        table.add_column(texts("cli.jobs.table.what"), overflow="fold")
+        table.add_column(texts("cli.jobs.table.next", tz=tz), no_wrap=True)
         for name, job in scheduler.jobs.items():
             times = upcoming[name]
             # One time a line keeps the column narrow; a slotted job with nothing ahead says so (not "every minute").
-            idle = "every minute" if job.slots is None else "none in the next 7 days"
+            idle = texts("cli.jobs.every_minute" if job.slots is None else "cli.jobs.none_soon")
             when = "\n".join(t.astimezone(settings.tz).strftime("%Y-%m-%d %a %H:%M") for t in times) or idle
             table.add_row(name, texts(job.summary_key), when)
         console.print(table)
@@ -44,61 +48,27 @@ async def run_job(settings: Settings, name: str, at: datetime | None) -> None:
             moment = moment.replace(tzinfo=settings.tz)
         results = await scheduler.tick(job, moment)
         if not results:
-            console.print(f"{name}: nothing due at {moment.isoformat()}")
+            console.print(
+                Texts(operator_language(), markup=False)("cli.jobs.nothing_due", name=name, at=moment.isoformat())
+            )
         for slot, outcome in results:
             console.print(f"{name} {slot.astimezone(settings.tz).isoformat()} → {outcome}")
 
 
 # --- `yakuba import KIND FILE` / `yakuba export KIND FILE` --------------------------------------------
-# Each feature adds its kind: an async function (settings, path) -> exit status, importing lazily.
+# Each feature adds its kind: an async function (settings, path) -> exit status.
 FileOperation = Callable[[Settings, Path], Awaitable[int]]
 IMPORT_KINDS = ("faqs", "archives", "programs", "sections")
 EXPORT_KINDS = ("members", "faqs")
 
 
-async def _import_programs(settings: Settings, path: Path) -> int:
-    from bot.cli.programs import cli_import_programs
-
-    return await cli_import_programs(settings, path)
-
-
-async def _import_sections(settings: Settings, path: Path) -> int:
-    from bot.cli.sections import cli_import_sections
-
-    return await cli_import_sections(settings, path)
-
-
-async def _export_members(settings: Settings, path: Path) -> int:
-    from bot.cli.sections import cli_export_members
-
-    return await cli_export_members(settings, path)
-
-
-async def _import_faqs(settings: Settings, path: Path) -> int:
-    from bot.cli.faq import cli_import_faqs
-
-    return await cli_import_faqs(settings, path)
-
-
-async def _import_archives(settings: Settings, path: Path) -> int:
-    from bot.cli.faq import cli_import_archives
-
-    return await cli_import_archives(settings, path)
-
-
-async def _export_faqs(settings: Settings, path: Path) -> int:
-    from bot.cli.faq import cli_export_faqs
-
-    return await cli_export_faqs(settings, path)
-
-
 IMPORTERS: dict[str, FileOperation] = {
-    "programs": _import_programs,
-    "sections": _import_sections,
-    "faqs": _import_faqs,
-    "archives": _import_archives,
+    "programs": cli_import_programs,
+    "sections": cli_import_sections,
+    "faqs": cli_import_faqs,
+    "archives": cli_import_archives,
 }
-EXPORTERS: dict[str, FileOperation] = {"members": _export_members, "faqs": _export_faqs}
+EXPORTERS: dict[str, FileOperation] = {"members": cli_export_members, "faqs": cli_export_faqs}
 
 
 def _operation(verb: str, registry: dict[str, FileOperation], kind: str) -> FileOperation:

@@ -62,7 +62,8 @@ async def cli_import_sections(settings: Settings, path: Path) -> int:
             try:
                 names = await channel_names(ws.deps.client)
             except SlackApiError as exc:
-                console.print(f"[yellow]conversations.list: {exc.response.get('error')}[/yellow]")
+                error = str(exc.response.get("error"))
+                console.print(f"[yellow]{escape(ws.texts('sections.import.channels_unread', error=error))}[/yellow]")
         with reading(path), progress(ws.texts("sections.import.progress")) as tick:
             report = await import_sections(
                 db=ws.deps.db, team_id=ws.team, path=path, resolve_channel=names.get, on_progress=tick
@@ -77,5 +78,5 @@ async def cli_export_members(settings: Settings, path: Path) -> int:
     async with workspace(settings, "sections", need_team=False) as ws:
         content, count = await directory.export_csv(ws.deps.db, team_id=ws.team)
     path.write_bytes(content)
-    console.print(f"{count} members → {path}")
+    console.print(escape(ws.texts("sections.import.members_exported", count=count, path=str(path))), highlight=False)
     return 0

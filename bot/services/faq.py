@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.blocks.faq import answer_message, dont_know_message, notice
+from bot.blocks.common import notice
+from bot.blocks.faq import answer_message, dont_know_message
 from bot.slack.context import Deps
 from bot.slack.permissions import is_organizer
 from storage import faqs, outbox

@@ -1,8 +1,11 @@
 """Membership service shared by registration, approval and leaving: profile saves, decisions, placement;
 and the backfill of everyone already in the workspace (`yakuba members sync`).
 
-Every state change and the messages it owes (card, DMs, greeting) commit in one transaction through the
-outbox; channel moves (invite/kick) follow the commit and are idempotent, so a retry never doubles them.
+Every state change and the messages it owes (card, DMs) commit in one transaction through the outbox. Putting a
+member in their prefecture association's channel is an outbox row too (kind "invite", run by `Placement`):
+leased, retried through rate limits, keyed so a retry, a second replica or a restart never doubles it; the
+greeting and the DM that say the member is in are queued only once they are, and a placement that cannot be
+done is reported with its fix.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks import approvals as approval_blocks
+from bot.blocks import prefectures as prefecture_blocks
 from bot.slack.context import Deps
 from storage import approvals, audit, members, outbox, prefectures
 from storage.data import prefecture
 from storage.members import Profile
-from storage.models import ApprovalRequest, Member
+from storage.models import ApprovalRequest, Member, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -143,29 +147,22 @@ async def save_profile(deps: Deps, *, team_id: str, user_id: str, profile: Profi
 async def _queue_transfer(
     deps: Deps, session: AsyncSession, *, team_id: str, member: Member, old_pref: str, now: datetime
 ) -> None:
-    profile = Profile.of(member)
     stamp = now.strftime("%Y%m%dT%H%M%S%f")
-    channel = await prefectures.channel_in(session, team_id=team_id, pref_code=profile.pref_code)
+    channel = await prefectures.channel_in(session, team_id=team_id, pref_code=member.pref_code)
     if channel is not None:
-        payload = approval_blocks.greeting(
-            deps.texts, user_id=member.user_id, profile=profile, key="registration.transfer.greeting"
+        # Invited to the new channel, out of the old one, then greeted and told (Placement).
+        await _queue_placement(
+            deps, session, member=member, channel_id=channel.channel_id, reason="transfer", ref=stamp
         )
-        await outbox.enqueue(
-            session,
-            team_id=team_id,
-            key=f"transfer-greeting:{member.id}:{stamp}",
-            kind="post",
-            target=channel.channel_id,
-            payload=payload,
-        )
-    pref = prefecture(profile.pref_code)
+        return
+    deps.metrics.placements.labels(outcome="waiting").inc()
     await outbox.enqueue(
         session,
         team_id=team_id,
         key=f"transfer-dm:{member.id}:{stamp}",
         kind="dm",
         target=member.user_id,
-        payload={"text": deps.texts("registration.transfer.done", prefecture=pref.name if pref else "")},
+        payload=_transfer_dm(deps, member.pref_code, "done"),
     )
 
 
@@ -195,30 +192,28 @@ async def decide(
         if status == "approved":
             member.status, member.approved_at, member.approved_by = "approved", now, by
             channel = await prefectures.channel_in(session, team_id=team_id, pref_code=member.pref_code)
-            if channel is not None and member.placed_pref_code != member.pref_code:
+            if channel is not None:
+                # The greeting and the "approved" DM follow once the member is in the channel (Placement).
+                await _queue_placement(
+                    deps,
+                    session,
+                    member=member,
+                    channel_id=channel.channel_id,
+                    reason="approved",
+                    ref=str(request_id),
+                    greet=member.placed_pref_code != member.pref_code,
+                )
+            else:
+                # "waiting": approved before their prefecture had a channel; `setup prefectures` places them later.
+                deps.metrics.placements.labels(outcome="waiting").inc()
                 await outbox.enqueue(
                     session,
                     team_id=team_id,
-                    key=f"greeting:{member.id}:{request_id}",
-                    kind="post",
-                    target=channel.channel_id,
-                    payload=approval_blocks.greeting(texts, user_id=member.user_id, profile=profile),
+                    key=f"approved-dm:{member.id}:{request_id}",
+                    kind="dm",
+                    target=member.user_id,
+                    payload=_approved_dm(deps, profile.pref_code, None),
                 )
-            dm = approval_blocks.approved_dm(
-                texts,
-                community=deps.settings.yakuba_community_name,
-                pref_code=profile.pref_code,
-                channel_id=channel.channel_id if channel else None,
-                broadcast_channel=deps.settings.yakuba_broadcast_channel,
-            )
-            await outbox.enqueue(
-                session,
-                team_id=team_id,
-                key=f"approved-dm:{member.id}:{request_id}",
-                kind="dm",
-                target=member.user_id,
-                payload=dm,
-            )
         else:
             member.status, member.rejected_reason = "rejected", reason
             await outbox.enqueue(
@@ -271,17 +266,53 @@ async def update_card(deps: Deps, *, team_id: str, request: ApprovalRequest, mem
         log.warning("approval card %s not updated: %s", request.id, exc.response.get("error"))
 
 
+# --- placement in the prefecture's channel: an outbox step -----------------------------------------------
+
+PLACEMENT = "placement"  # outbox key prefix of the "invite" rows: placement:{member id}:{reason}:{ref}
 GREETING_KEYS = ("greeting:", "transfer-greeting:", "placed-greeting:")
 
 
-async def place_late(deps: Deps, *, team_id: str, user_id: str) -> str | None:
-    """Place a member whose 県人会 channel did not exist when they were approved (or moved), as approval does.
+def _approved_dm(deps: Deps, pref_code: str, channel_id: str | None, *, pending: bool = False) -> dict:
+    return approval_blocks.approved_dm(
+        deps.texts,
+        community=deps.settings.yakuba_community_name,
+        pref_code=pref_code,
+        channel_id=channel_id,
+        broadcast_channel=deps.settings.yakuba_broadcast_channel,
+        pending=pending,
+    )
 
-    They were told it was being prepared; now they get what every approved member gets: the greeting in the
-    channel and a DM with the link. Keyed by member and channel, so running set-up again sends nothing more;
-    a member greeted in this channel before (who left it and is invited back) is not greeted again.
+
+def _transfer_dm(deps: Deps, pref_code: str | None, outcome: str) -> dict:
+    pref = prefecture(pref_code or "")
+    return {"text": deps.texts(f"registration.transfer.{outcome}", prefecture=pref.name if pref else "")}
+
+
+async def _queue_placement(
+    deps: Deps, session: AsyncSession, *, member: Member, channel_id: str, reason: str, ref: str, greet: bool = True
+) -> None:
+    """One placement, keyed by member and what caused it (approval, transfer, set-up, reactivation).
+
+    The row names the member by row id only: what follows is decided when it runs, from the member as they are then.
     """
-    texts = deps.texts
+    await outbox.enqueue(
+        session,
+        team_id=member.team_id,
+        key=f"{PLACEMENT}:{member.id}:{reason}:{ref}",
+        kind="invite",
+        target=channel_id,
+        payload={"member": member.id, "reason": reason, "ref": ref, "greet": greet},
+        now=deps.clock(),
+    )
+
+
+async def place(deps: Deps, *, team_id: str, user_id: str, reason: str = "restore") -> str | None:
+    """Queue putting an approved member (back) in their prefecture's channel; the channel id, None if it has none.
+
+    `reason` "late": approved or moved before the channel existed (or a placement that failed), so they are greeted
+    and told when they are in, unless greeted in that channel before; "restore": a reactivated account, told nothing.
+    Nothing is queued while an earlier placement of theirs is still under way.
+    """
     async with deps.db.write() as session:
         member = await members.by_user(session, team_id=team_id, user_id=user_id)
         if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
@@ -289,65 +320,149 @@ async def place_late(deps: Deps, *, team_id: str, user_id: str) -> str | None:
         channel = await prefectures.channel_in(session, team_id=team_id, pref_code=member.pref_code)
         if channel is None:
             return None
-        greeted = await outbox.queued_to(
-            session,
-            team_id=team_id,
-            target=channel.channel_id,
-            key_prefixes=tuple(f"{k}{member.id}:" for k in GREETING_KEYS),
-        )
-        if not greeted:
-            profile = Profile.of(member)
-            await outbox.enqueue(
-                session,
-                team_id=team_id,
-                key=f"placed-greeting:{member.id}:{channel.channel_id}",
-                kind="post",
-                target=channel.channel_id,
-                payload=approval_blocks.greeting(texts, user_id=member.user_id, profile=profile),
+        if not await outbox.unfinished(session, team_id=team_id, key_prefix=f"{PLACEMENT}:{member.id}:"):
+            stamp = deps.clock().strftime("%Y%m%dT%H%M%S%f")
+            await _queue_placement(
+                deps, session, member=member, channel_id=channel.channel_id, reason=reason, ref=stamp
             )
-            await outbox.enqueue(
-                session,
-                team_id=team_id,
-                key=f"placed-dm:{member.id}:{channel.channel_id}",
-                kind="dm",
-                target=member.user_id,
-                payload=approval_blocks.channel_ready_dm(
-                    texts, pref_code=member.pref_code, channel_id=channel.channel_id
-                ),
-            )
-    placed = await place(deps, team_id=team_id, user_id=user_id)
     deps.outbox.kick()
-    return placed
+    return channel.channel_id
 
 
-async def place(deps: Deps, *, team_id: str, user_id: str) -> str | None:
-    """Put an approved member in their prefecture's channel and out of the previous one (one per member)."""
-    member = await members.get(deps.db, team_id=team_id, user_id=user_id)
-    if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
-        return None
-    target = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
-    placements = deps.metrics.placements
-    if target is not None:
-        try:
-            await deps.client.conversations_invite(channel=target.channel_id, users=user_id)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "already_in_channel":
-                log.warning("invite to prefecture channel failed: %s", exc.response.get("error"))
-                placements.labels(outcome="failed").inc()
+Queued = tuple[str, str, str, dict]  # an outbox message: key, kind, target, payload
+
+
+async def _queue_all(deps: Deps, session: AsyncSession, *, team_id: str, messages: list[Queued]) -> None:
+    for key, kind, target, payload in messages:
+        await outbox.enqueue(
+            session, team_id=team_id, key=key, kind=kind, target=target, payload=payload, now=deps.clock()
+        )
+
+
+def _retry_later(exc: SlackApiError) -> bool:
+    return exc.response.get("error") == "ratelimited" or exc.response.status_code >= 500
+
+
+class Placement:
+    """The outbox's "invite" step: put a member in their prefecture's channel (and out of the previous one), then queue
+    the greeting and the DM that say so; when it cannot be done, report it with its fix and tell the member."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def _member(self, row: OutboxMessage) -> Member | None:
+        """The member this row places, while the row still says where they belong (else None: nothing to do)."""
+        member_id = row.payload.get("member")
+        async with self.deps.db.read() as session:
+            member = await session.get(Member, member_id) if isinstance(member_id, int) else None
+            if member is None or member.status != "approved" or member.left_at is not None or not member.pref_code:
                 return None
-    old = member.placed_pref_code
-    if old and old != member.pref_code:
-        previous = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=old)
-        if previous is not None:
+            channel = await prefectures.channel_in(session, team_id=row.team_id, pref_code=member.pref_code)
+        # Moved on, left or forgotten since, or the channel was replaced: a later row (or set-up) places them.
+        return member if channel is not None and channel.channel_id == row.target else None
+
+    async def run(self, row: OutboxMessage) -> dict:
+        member = await self._member(row)
+        if member is None:
+            return {"channel": None}
+        await self._invite(row.target, member.user_id)
+        await self._leave_previous(member)
+        async with self.deps.db.write() as session:
+            placed = await session.get(Member, member.id)
+            if placed is not None:
+                placed.placed_pref_code, placed.updated_at = member.pref_code, self.deps.clock()
+                await self._follow_up(session, row, placed)
+        self.deps.metrics.placements.labels(outcome="placed").inc()
+        return {"channel": row.target}
+
+    async def _invite(self, channel: str, user_id: str) -> None:
+        """Invite; already in is success; when the bot is not in the channel, it joins and invites once more."""
+        client = self.deps.client
+        for attempt in range(2):
             try:
-                await deps.client.conversations_kick(channel=previous.channel_id, user=user_id)
+                await client.conversations_invite(channel=channel, users=user_id)
+                return
             except SlackApiError as exc:
-                if exc.response.get("error") != "not_in_channel":
-                    log.warning("removal from the old prefecture channel failed: %s", exc.response.get("error"))
-    await members.set_placed(deps.db, member_id=member.id, pref_code=member.pref_code if target else None)
-    # "waiting": approved before their prefecture had a channel; `setup prefectures` places them later.
-    placements.labels(outcome="placed" if target else "waiting").inc()
-    return target.channel_id if target else None
+                error = exc.response.get("error")
+                if error == "already_in_channel":
+                    return
+                if error != "not_in_channel" or attempt:
+                    raise
+                try:
+                    await client.conversations_join(channel=channel)
+                except SlackApiError as refused:
+                    if refused.response.get("error") == "method_not_supported_for_channel_type":
+                        raise exc from refused  # a private channel: only an invitation lets the bot in
+                    raise
+
+    async def _leave_previous(self, member: Member) -> None:
+        """Out of the channel of the prefecture they were placed in before (a transfer); already out is fine."""
+        old = member.placed_pref_code
+        if not old or old == member.pref_code:
+            return
+        previous = await prefectures.channel_for(self.deps.db, team_id=member.team_id, pref_code=old)
+        if previous is None:
+            return
+        try:
+            await self.deps.client.conversations_kick(channel=previous.channel_id, user=member.user_id)
+        except SlackApiError as exc:
+            if _retry_later(exc):
+                raise  # the whole step again later: the invite then answers already_in_channel
+            if exc.response.get("error") != "not_in_channel":
+                log.warning("removal from the old prefecture channel failed: %s", exc.response.get("error"))
+
+    async def _follow_up(self, session: AsyncSession, row: OutboxMessage, member: Member) -> None:
+        """What the member and the channel hear once the member is in, keyed as they were before placement waited."""
+        texts, channel, ref, reason = self.deps.texts, row.target, row.payload.get("ref"), row.payload.get("reason")
+        profile = Profile.of(member)
+        queued: list[Queued] = []
+        if reason == "approved":
+            if row.payload.get("greet"):
+                greeting = approval_blocks.greeting(texts, user_id=member.user_id, profile=profile)
+                queued.append((f"greeting:{member.id}:{ref}", "post", channel, greeting))
+            dm = _approved_dm(self.deps, profile.pref_code, channel)
+            queued.append((f"approved-dm:{member.id}:{ref}", "dm", member.user_id, dm))
+        elif reason == "transfer":
+            key = "registration.transfer.greeting"
+            greeting = approval_blocks.greeting(texts, user_id=member.user_id, profile=profile, key=key)
+            queued.append((f"transfer-greeting:{member.id}:{ref}", "post", channel, greeting))
+            dm = _transfer_dm(self.deps, member.pref_code, "done")
+            queued.append((f"transfer-dm:{member.id}:{ref}", "dm", member.user_id, dm))
+        elif reason == "late" and not await outbox.queued_to(
+            session,
+            team_id=member.team_id,
+            target=channel,
+            key_prefixes=tuple(f"{k}{member.id}:" for k in GREETING_KEYS),
+        ):
+            # Told before that the channel was being prepared (or that joining it was delayed): now it is theirs.
+            greeting = approval_blocks.greeting(texts, user_id=member.user_id, profile=profile)
+            ready = approval_blocks.channel_ready_dm(texts, pref_code=member.pref_code, channel_id=channel)
+            queued.append((f"placed-greeting:{member.id}:{channel}", "post", channel, greeting))
+            queued.append((f"placed-dm:{member.id}:{channel}", "dm", member.user_id, ready))
+        await _queue_all(self.deps, session, team_id=member.team_id, messages=queued)
+
+    async def failed(self, row: OutboxMessage, error: str) -> None:
+        """Report it once to the admin channel with the fix; the member hears that joining is pending, no greeting."""
+        member = await self._member(row)
+        if member is None:
+            return
+        log.warning("placement %s failed: %s", row.id, error)
+        self.deps.metrics.placements.labels(outcome="failed").inc()
+        ref, reason = row.payload.get("ref"), row.payload.get("reason")
+        queued: list[Queued] = []
+        if admin := self.deps.settings.yakuba_admin_channel:
+            report = prefecture_blocks.placement_report(
+                self.deps.texts, user_id=member.user_id, channel_id=row.target, error=error
+            )
+            queued.append((f"placement-report:{member.id}:{row.id}", "post", admin, report))
+        if reason == "approved":
+            dm = _approved_dm(self.deps, member.pref_code, row.target, pending=True)
+            queued.append((f"approved-dm:{member.id}:{ref}", "dm", member.user_id, dm))
+        elif reason == "transfer":
+            dm = _transfer_dm(self.deps, member.pref_code, "pending")
+            queued.append((f"transfer-dm:{member.id}:{ref}", "dm", member.user_id, dm))
+        async with self.deps.db.write() as session:
+            await _queue_all(self.deps, session, team_id=row.team_id, messages=queued)
 
 
 # --- the backfill: `yakuba members sync` -------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from slack_sdk.errors import SlackApiError
 
-from bot.services.membership import place_late
+from bot.services.membership import place
 from bot.slack.context import Deps
 from storage import audit, members, prefectures
 from storage.data import prefectures as all_prefectures
@@ -34,7 +34,7 @@ class SetupReport:
     created: int = 0
     linked: int = 0
     unchanged: int = 0
-    placed: int = 0
+    placed: int = 0  # placements queued
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -82,9 +82,10 @@ async def setup_prefectures(deps: Deps, *, team_id: str, actor: str = "cli") -> 
             report.linked += 1
         else:
             report.unchanged += 1
-    # Members approved while their prefecture had no channel yet are invited, greeted and told now.
+    # Members approved while their prefecture had no channel yet (or whose placement failed) are invited, greeted
+    # and told now, through the outbox.
     for user_id in await members.awaiting_placement(deps.db, team_id=team_id):
-        if await place_late(deps, team_id=team_id, user_id=user_id):
+        if await place(deps, team_id=team_id, user_id=user_id, reason="late"):
             report.placed += 1
     async with deps.db.write() as session:
         audit.record(

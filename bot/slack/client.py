@@ -17,6 +17,8 @@ PERMANENT_ERRORS = frozenset(
     {
         "account_inactive",
         "cannot_dm_bot",
+        "cant_invite",
+        "cant_invite_self",
         "cant_update_message",
         "channel_not_found",
         "ekm_access_denied",

@@ -6,6 +6,9 @@ and whatever the handler acks with is delivered through response_url. A command 
 form (`SlashCommand.opens_form`, declared next to its handler) always runs at the front: the form needs
 Slack's trigger_id within 3 seconds.
 
+A command declared with organisers' verbs (`SlashCommand.organisers`) is refused here, before its handler runs,
+for anyone who is not an organiser.
+
 A handler running at the front that has not acked within ACK_BUDGET is acked empty on its behalf (so
 Slack does not show an error and bolt does not hand the request to the next matching listener), and
 whatever it acks with later is delivered through response_url too.
@@ -20,13 +23,28 @@ from typing import Any
 
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
+from bot.slack.context import deps_of
 from bot.slack.inbox import FRONT, STAGE_KEY, WORKER
+from bot.slack.permissions import is_organizer
+from bot.slack.slash import SlashCommand
 
 ACK_BUDGET = 2.0  # seconds; bolt itself gives up at 3
 
 
-def answered_in_time(handler: Callable[..., Awaitable[Any]]) -> Callable[[AsyncArgs], Awaitable[None]]:
+def answered_in_time(
+    handler: Callable[..., Awaitable[Any]], declaration: SlashCommand | None = None
+) -> Callable[[AsyncArgs], Awaitable[None]]:
     wanted = list(inspect.signature(handler).parameters)
+
+    async def guarded(args: AsyncArgs, ack: Callable[..., Awaitable[None]]) -> None:
+        command = args.command or {}
+        refusal = declaration.refusal_for(str(command.get("text") or "")) if declaration else None
+        if refusal is not None:
+            deps = deps_of(args.context)
+            if not await is_organizer(deps, str(command.get("user_id") or "")):
+                await ack(response_type="ephemeral", text=deps.texts(refusal))
+                return
+        await handler(**{name: (ack if name == "ack" else getattr(args, name)) for name in wanted})
 
     async def listener(args: AsyncArgs) -> None:
         # At the worker the front acked long ago: every answer goes through response_url.
@@ -47,8 +65,7 @@ def answered_in_time(handler: Callable[..., Awaitable[Any]]) -> Callable[[AsyncA
                 payload.setdefault("response_type", "ephemeral")
                 await args.respond(**payload)
 
-        call = {name: (ack if name == "ack" else getattr(args, name)) for name in wanted}
-        work = asyncio.ensure_future(handler(**call))
+        work = asyncio.ensure_future(guarded(args, ack))
         done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
         if not done:
             async with gate:

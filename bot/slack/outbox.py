@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
 
@@ -25,13 +27,26 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
 
 
+class Step(Protocol):
+    """What the outbox does for a row kind that is not a message (an "invite"), with the same lease and back-off.
+
+    `run` raises as a post would (SlackApiError, timeouts), and the row is retried or failed the same way; it
+    returns what a post returns ({"channel": …}). `failed` hears that the row failed for good just before it is
+    marked so; a crash in between hears it again, so what it queues must be keyed.
+    """
+
+    async def run(self, row: OutboxMessage) -> dict[str, Any]: ...
+    async def failed(self, row: OutboxMessage, error: str) -> None: ...
+
+
 class Outbox:
     """One flusher per process: `kick()` only wakes it, so a burst of events costs one drain, not one each."""
 
     CONCURRENCY = 8  # rows sent at once: different DMs/channels, well inside Slack's per-channel limits
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, steps: Mapping[str, Step] | None = None) -> None:
         self.deps = deps
+        self.steps = dict(steps or {})
         self._lock = asyncio.Lock()
         self._again = False
         self._flusher: asyncio.Task | None = None
@@ -80,13 +95,16 @@ class Outbox:
             if (row.last_error or "").startswith(UNCERTAIN) and (found := await self._find_sent(channel, row)):
                 await store.mark_sent(self.deps.db, row_id=row.id, channel=channel, ts=found)
                 return 0
-            posting = True
-            result = await client.chat_postMessage(channel=channel, **row.payload)
+            if (step := self.steps.get(row.kind)) is not None:
+                result = await step.run(row)
+            else:
+                posting = True
+                result = await client.chat_postMessage(channel=channel, **row.payload)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or exc.response.status_code)
             if error in PERMANENT_ERRORS or row.attempts >= MAX_ATTEMPTS:
                 log.warning("outbox %s failed permanently: %s", row.id, error)
-                await store.mark_failed(self.deps.db, row_id=row.id, error=error)
+                await self._failed(row, error)
             else:
                 error = UNCERTAIN + error if posting and exc.response.status_code >= 500 else error
                 await store.mark_retry(
@@ -97,7 +115,7 @@ class Outbox:
             log.warning("outbox %s will be retried: %s", row.id, type(exc).__name__)
             error = (UNCERTAIN if posting else "") + type(exc).__name__
             if row.attempts >= MAX_ATTEMPTS:
-                await store.mark_failed(self.deps.db, row_id=row.id, error=error)
+                await self._failed(row, error)
             else:
                 await store.mark_retry(
                     self.deps.db, row_id=row.id, error=error, at=self.deps.clock() + backoff(row.attempts)
@@ -105,6 +123,11 @@ class Outbox:
             return 0
         await store.mark_sent(self.deps.db, row_id=row.id, channel=result.get("channel"), ts=result.get("ts"))
         return 1
+
+    async def _failed(self, row: OutboxMessage, error: str) -> None:
+        if (step := self.steps.get(row.kind)) is not None:
+            await step.failed(row, error)
+        await store.mark_failed(self.deps.db, row_id=row.id, error=error)
 
     async def _find_sent(self, channel: str, row: OutboxMessage) -> str | None:
         """The ts of our earlier post of this row when it did land (same text, by us, since the row was queued)."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 ANY = "*"  # in `opens_form` / `organisers`: any first word
 YAKUBA = "/yakuba"  # shared by features that answer one of its verbs (handlers/yakuba.py declares it)
@@ -15,13 +15,17 @@ class SlashCommand:
 
     Its summary and usage hint are the catalogue's `help.commands.<name>.summary|hint`; `opens_form` lists the
     first words of the text that open a form ("" for no text, "*" for any) — those always run at the front,
-    where Slack's trigger_id is still valid; `organisers` lists the verbs only organisers may use ("*": the whole
-    command), which the handler checks before it acts.
+    where Slack's trigger_id is still valid; `organisers` maps the verbs only organisers may use ("*": the whole
+    command) to the catalogue key of the line everyone else is told. `answered_in_time(handler, COMMAND)` checks
+    it before the handler runs, so no handler repeats the check (buttons and forms still check their own: a
+    forged submission never passes through a command). A command whose verbs mean something else with other
+    words after them (`/faq add WORDS` searches, `/programs add now` is a usage error) asks `refusal_for` itself,
+    once it has read the verb.
     """
 
     name: str
     opens_form: frozenset[str] = frozenset()
-    organisers: frozenset[str] = frozenset()
+    organisers: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def slash(self) -> str:
@@ -35,6 +39,19 @@ class SlashCommand:
 
     def opens_form_for(self, text: str) -> bool:
         return ANY in self.opens_form or first_word(text) in self.opens_form
+
+    def joined(self, *parts: SlashCommand) -> SlashCommand:
+        """This command with the verbs other features declare for it (their forms and organisers' verbs)."""
+        forms, organisers = set(self.opens_form), dict(self.organisers)
+        for part in parts:
+            assert part.name == self.name, part.name
+            forms |= part.opens_form
+            organisers |= part.organisers
+        return SlashCommand(self.name, opens_form=frozenset(forms), organisers=organisers)
+
+    def refusal_for(self, text: str) -> str | None:
+        """The refusal's catalogue key when this text is an organisers' verb; None when anyone may use it."""
+        return self.organisers.get(ANY) or self.organisers.get(first_word(text))
 
 
 def first_word(text: str) -> str:

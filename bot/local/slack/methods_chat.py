@@ -8,6 +8,7 @@ import secrets
 import time
 from typing import Any
 
+from .blockkit import check_message, check_view
 from .methods import id_list, method, require
 from .state import APP_ID, BOT_ID, BOT_USER_ID, SlackError, Workspace
 
@@ -24,34 +25,13 @@ def postable(ws: Workspace, ref: Any) -> dict:
     return ch
 
 
-def check_blocks(blocks: Any, limit: int, code: str) -> None:
-    """A few of Slack's Block Kit limits, the ones that bite in practice."""
-    if blocks is None:
-        return
-    if not isinstance(blocks, list) or len(blocks) > limit:
-        raise SlackError(code, detail=f"at most {limit} blocks")
-    seen: set[str] = set()
-    for i, block in enumerate(blocks):
-        if not isinstance(block, dict) or "type" not in block:
-            raise SlackError(code, detail=f"block {i} has no type")
-        block_id = block.get("block_id")
-        if block_id is not None and block_id in seen:
-            raise SlackError(code, detail=f"duplicate block_id {block_id}")
-        seen.add(block_id)
-        text = (block.get("text") or {}).get("text", "") if isinstance(block.get("text"), dict) else ""
-        if block["type"] == "section" and len(text) > 3000:
-            raise SlackError(code, detail=f"block {i}: section text over 3000 characters")
-        if block["type"] == "header" and len(text) > 150:
-            raise SlackError(code, detail=f"block {i}: header text over 150 characters")
-
-
 def message_fields(args: dict) -> dict:
     text, blocks, attachments = args.get("text"), args.get("blocks"), args.get("attachments")
     if not text and not blocks and not attachments:
         raise SlackError("no_text")
     if text and len(text) > 40000:
         raise SlackError("msg_too_long")
-    check_blocks(blocks, 50, "invalid_blocks")
+    check_message(args)
     return {"text": text or "", "blocks": blocks, "attachments": attachments}
 
 
@@ -91,7 +71,7 @@ def chat_update(ws: Workspace, args: dict, root: str) -> dict:
     for key in ("text", "blocks", "attachments", "metadata"):
         if args.get(key) is not None:
             msg[key] = args[key]
-    check_blocks(msg.get("blocks"), 50, "invalid_blocks")
+    check_message(msg)
     msg["edited"] = {"user": BOT_USER_ID, "ts": ws.new_ts()}
     return {"channel": ch["id"], "ts": msg["ts"], "text": msg.get("text", ""), "message": ws.snapshot(msg)}
 
@@ -142,18 +122,7 @@ def trigger_user(ws: Workspace, trigger_id: Any) -> str | None:
 
 
 def build_view(ws: Workspace, spec: Any, vid: str, **extra: Any) -> dict:
-    if not isinstance(spec, dict) or not spec.get("type"):
-        raise SlackError("invalid_arguments", detail="view must be an object with a type")
-    for key in ("title", "submit", "close"):
-        text = (spec.get(key) or {}).get("text", "")
-        if len(text) > 24:
-            raise SlackError(
-                "invalid_arguments",
-                response_metadata={
-                    "messages": [f"[ERROR] must be less than 25 characters [json-pointer:/view/{key}/text]"]
-                },
-            )
-    check_blocks(spec.get("blocks", []), 100, "invalid_arguments")
+    check_view(spec)
     view = {
         "id": vid,
         "team_id": ws.team_id,

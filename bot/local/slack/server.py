@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from . import methods_chat  # noqa: F401  (registers chat/views/files methods)
+from .blockkit import check_message
 from .methods import METHODS, truthy
 from .state import BOT_USER_ID, SlackError, Workspace
 
@@ -218,6 +219,10 @@ class Server:
             return Reply({"ok": False, "error": "used_url"}, status=404)
         if not isinstance(body, dict):
             return Reply({"ok": False, "error": "invalid_payload"}, status=400)
+        try:
+            check_message(body)
+        except SlackError as exc:  # Slack answers a response_url post it cannot show 400, and shows nothing
+            return Reply({"ok": False, "error": exc.code, **exc.extra}, status=400)
         ctx["uses"] += 1
         ws, channel, ts = self.ws, ctx["channel"], ctx["message_ts"]
         original = next((m for m in ws.history.get(channel or "", []) if m["ts"] == ts), None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.common import Block, clip, plain
+from bot.blocks.common import Block, clip, plain, row_value, section
 from bot.texts import Texts
 from storage.program_checks import Problem
 from storage.programs import StoredProgram
@@ -160,7 +160,7 @@ def program_modal(texts: Texts, program: StoredProgram | None = None) -> dict[st
     return {
         "type": "modal",
         "callback_id": CALLBACK,
-        "private_metadata": str(program.id) if program else "",
+        "private_metadata": row_value(program.id) if program else "",
         "title": plain(texts("programs.form.title_edit" if program else "programs.form.title_add")),
         "submit": plain(texts("programs.form.submit")),
         "close": plain(texts("programs.form.close")),
@@ -173,7 +173,7 @@ def done_view(texts: Texts, text: str) -> dict[str, Any]:
         "type": "modal",
         "title": plain(texts("programs.form.done_title")),
         "close": plain(texts("programs.form.close")),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}],
+        "blocks": [section(text)],
     }
 
 
