@@ -57,7 +57,7 @@ async def _say(respond: AsyncRespond, text: str) -> None:
 
 async def _already(deps: Deps, respond: AsyncRespond, decided: membership.Decided) -> None:
     request = decided.request
-    if request is None:
+    if request is None or request.status == "withdrawn":  # withdrawn: the applicant erased their data
         await _say(respond, deps.texts("approval.gone"))
         return
     decision = deps.texts(f"approval.decisions.{request.status}") if request.status != "pending" else ""

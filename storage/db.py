@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -27,6 +30,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted and overwritten content is zeroed, not left in free pages (the privacy erase means it).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -74,6 +79,17 @@ class Database:
     async def write_connection(self) -> AsyncIterator:
         async with self._write_engine.begin() as conn:
             yield conn
+
+    async def checkpoint(self) -> None:
+        """After an erase: copy the WAL into the file and truncate it, so no older page image keeps erased
+        values in the -wal file (secure_delete zeroes them in the file itself). PostgreSQL: nothing to do here;
+        its autovacuum reclaims the old row versions."""
+        if not self.is_sqlite:
+            return
+        async with self.engine.connect() as conn:
+            busy, _, _ = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        if busy:
+            log.warning("the WAL was not truncated after an erase (a reader held it): the next checkpoint will")
 
     async def ping(self) -> bool:
         try:

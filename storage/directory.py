@@ -1,8 +1,10 @@
 """The member directory in figures: aggregated in SQL (GROUP BY over an index), never a loop over members.
 
 Who counts: approved members who have not left, plus the anonymous rows the privacy erase keeps
-(status "anonymous"), so erasing one's data does not shrink the community's statistics. New members per
-month count approvals (left and anonymised members included), by month in YAKUBA_TZ.
+(status "anonymous"), so erasing one's data does not shrink the membership figures. An anonymous
+member of a municipality keeps its kind of government in org_type (city, ward, …) but no municipality:
+it counts by prefecture and kind, not among the governments. New members per month count approvals
+(left and anonymised members included), by month in YAKUBA_TZ.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ KIND_OF_MUNICIPALITY = {
     "village": "village",
 }
 GOVERNMENT_KINDS = ("prefecture", "city", "ward", "town", "village", "national", "other")
+MUNICIPAL_KINDS = frozenset(KIND_OF_MUNICIPALITY.values())
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ def government_of(org_type: str | None, pref_code: str | None, muni_code: str | 
         muni = municipality(muni_code)
         if muni is not None:
             return (muni.parent_code or muni.code), KIND_OF_MUNICIPALITY.get(muni.kind, "other")
+    if org_type in MUNICIPAL_KINDS:
+        return None, org_type  # an anonymous row: the kind of government is kept, the municipality is not
     return None, "other"
 
 

@@ -52,6 +52,7 @@ class OutboxMessage(Base):
     key: Mapped[str] = mapped_column(String(200))
     # "dm": target is a user id, opened with conversations.open; "post": target is a channel id;
     # "invite": target is a channel id, the payload names the member (a step of bot/slack/outbox.py).
+    # "update": a chat.update of one of our posts in channel `target` (payload carries its ts).
     kind: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

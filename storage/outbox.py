@@ -18,8 +18,9 @@ LEASE = timedelta(seconds=60)
 # this floor, so only the sender's clock (deps.clock) ever decides when a row is due.
 DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
 # "dm": target is a user id; "post": target is a channel id; "invite": target is a channel id and the payload
-# says whom to put in it (the sender hands such rows to the step registered for their kind).
-KINDS = ("dm", "post", "invite")
+# says whom to put in it (the sender hands such rows to the step registered for their kind); "update": a
+# chat.update of one of our posts in channel `target` (the payload carries its ts; the privacy erase).
+KINDS = ("dm", "post", "invite", "update")
 
 
 async def enqueue(

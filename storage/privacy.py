@@ -1,26 +1,35 @@
 """APPI: everything stored about a member (export) and its erasure (forget), keeping an anonymous statistic.
 
-What the erase keeps, and why: an approved member's row stays as status "anonymous" with its Slack id
-replaced by `anon:<row id>`, keeping only what the directory statistics need — prefecture, organisation
-type and municipality code (a government, not a person) — and its dates cut to the month. Name,
-department, title, interests, rejection reason, approver, lead flag and channel placement are erased;
-a member never approved leaves no row. Section memberships, programme subscriptions, FAQ votes and queued
-messages go; message payloads already sent are blanked (their keys stay, so nothing is ever re-sent).
-Audit entries are kept but point at the anonymous id; the erase itself is audited with counts only.
+What the erase keeps, and why (the confirmation promises it, README lists it): an approved member's row
+stays as status "anonymous" with its Slack id replaced by `anon:<row id>`, keeping only prefecture, kind
+of government and the month of joining, for the directory statistics. Everything else about them goes:
+profile fields, the municipality, section memberships, programme subscriptions, FAQ votes; a member never
+approved leaves no row. Messages to them are blanked; our posts that showed them are rewritten to a
+neutral text in the table and in Slack (a chat.update queued in the outbox). Where a Slack id or DM
+channel id made a key unique (outbox keys, delivery targets) a keyed hash takes its place, so the rows
+stay unique and nothing is ever re-sent. Audit entries are kept but point at the anonymous id; the erase
+itself is audited with counts only.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Text, cast, delete, false, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage import models as m
 from storage.db import Database
+from storage.directory import government_of
+from storage.outbox import DUE_AT_ONCE
+from storage.sql import claimed
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -135,6 +144,37 @@ class Forgotten:
         return self.profile != "none" or any((self.sections, self.votes, self.messages))
 
 
+@dataclass(frozen=True)
+class Person:
+    """What identified the member in a post of ours, so a rewrite can take it out."""
+
+    user_id: str
+    name: str | None = None
+    department: str | None = None
+    title: str | None = None
+
+
+# (key, payload, person) -> (neutral payload, still worth sending if not sent yet). Given by the caller, who
+# knows the catalogue and the Block Kit builders (storage knows neither).
+Neutral = Callable[[str, dict[str, Any], Person], tuple[dict[str, Any], bool]]
+# A Slack id or DM channel id -> the token that replaces it where a value must stay unique (a keyed hash).
+Pseudonym = Callable[[str], str]
+
+# Keys of the messages about one member that name the member's row, not their Slack id.
+MEMBER_KEYS = (
+    "greeting",
+    "transfer-greeting",
+    "transfer-dm",
+    "approved-dm",
+    "rejected-dm",
+    "placed-greeting",
+    "placed-dm",
+    "placement",
+    "placement-report",
+)
+ERASED = "erased"
+
+
 def _month(value: datetime | None, tz: tzinfo) -> datetime | None:
     if value is None:
         return None
@@ -142,15 +182,192 @@ def _month(value: datetime | None, tz: tzinfo) -> datetime | None:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
-async def forget(db: Database, *, team_id: str, user_id: str, tz: tzinfo, actor: str | None = None) -> Forgotten:
+def _anonymise(member: m.Member, anon: str, tz: tzinfo) -> None:
+    """Keep what the confirmation promises — prefecture, kind of government, month of joining — and nothing more.
+
+    The kind of government goes into org_type (city, ward, town, village, prefecture, national, other): the
+    municipality code that told it is not kept. Every date becomes that one month (the columns that must
+    not be empty included); left_at stays empty or that month, only to say the member had left.
+    """
+    month = _month(member.approved_at, tz)
+    _, kind = government_of(member.org_type, member.pref_code, member.muni_code)
+    member.user_id, member.status, member.org_type, member.muni_code = anon, "anonymous", kind, None
+    member.name = member.department = member.title = member.rejected_reason = None
+    member.approved_by = member.placed_pref_code = member.public_servant_confirmed_at = None
+    member.registered_at, member.interests, member.is_lead = None, [], False
+    member.left_at = month if member.left_at is not None else None
+    member.joined_at = member.created_at = member.updated_at = member.approved_at = month
+
+
+async def known_dms(db: Database, *, team_id: str, user_id: str) -> set[str]:
+    """The member's DM channel ids as our sends recorded them (empty: ask Slack)."""
+    async with db.read() as session:
+        return await dm_channels(session, team_id=team_id, user_id=user_id)
+
+
+async def dm_channels(session: AsyncSession, *, team_id: str, user_id: str) -> set[str]:
+    """The member's DM channel ids as our sends recorded them."""
+    found = await session.scalars(
+        select(m.OutboxMessage.channel).where(
+            m.OutboxMessage.team_id == team_id, m.OutboxMessage.kind == "dm", m.OutboxMessage.target == user_id
+        )
+    )
+    delivered = await session.scalars(
+        select(m.AnnouncementDelivery.channel).where(
+            m.AnnouncementDelivery.team_id == team_id,
+            m.AnnouncementDelivery.kind == "dm",
+            m.AnnouncementDelivery.target == user_id,
+        )
+    )
+    return {c for c in [*found, *delivered] if c}
+
+
+def whole_id(value: str) -> re.Pattern[str]:
+    """`value` as a whole Slack id: U0AB1 must not match inside U0AB12 (someone else)."""
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
+
+
+def _swap_segments(key: str, swap: dict[str, str]) -> str:
+    return ":".join(swap.get(part, part) for part in key.split(":"))
+
+
+async def _erase_outbox(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    person: Person,
+    member_id: int | None,
+    request_ids: list[int],
+    dms: set[str],
+    alias: str,
+    pseudonym: Pseudonym,
+    neutral: Neutral,
+    now: datetime,
+) -> int:
+    """Messages to the member are blanked; our posts that showed them are rewritten and, once sent, queued for
+    a chat.update (a keyed outbox row: a failure retries). Slack ids and DM ids in keys become keyed hashes."""
+    user_id = person.user_id
+    ids = {user_id, *dms}
+    swap = {i: pseudonym(i) for i in ids}
+    o = m.OutboxMessage
+    about = [
+        o.target.in_(ids),
+        o.channel.in_(dms) if dms else false(),
+        *(o.key.contains(i, autoescape=True) for i in ids),
+        cast(o.payload, Text).contains(user_id, autoescape=True),
+        *(o.key == f"approval-card:{rid}" for rid in request_ids),
+        *(o.key == f"registered-dm:{rid}" for rid in request_ids),
+    ]
+    if member_id is not None:
+        about += [o.key.startswith(f"{p}:{member_id}:", autoescape=True) for p in MEMBER_KEYS]
+    exact = {f"approval-card:{rid}" for rid in request_ids} | {f"registered-dm:{rid}" for rid in request_ids}
+    mine = tuple(f"{p}:{member_id}:" for p in MEMBER_KEYS) if member_id is not None else ()
+    shown = whole_id(user_id)
+
+    def concerns(row: m.OutboxMessage) -> bool:
+        # The query casts a wide net (LIKE); this keeps only what is really about this person.
+        return (
+            row.target in ids
+            or row.channel in dms
+            or row.key in exact
+            or (bool(mine) and row.key.startswith(mine))
+            or any(part in ids for part in row.key.split(":"))
+            or bool(shown.search(json.dumps(row.payload or {})))
+        )
+
+    found = await session.scalars(select(o).where(o.team_id == team_id, or_(*about)).order_by(o.id))
+    rows = [row for row in found if concerns(row)]
+    for row in rows:
+        to_them = (row.kind == "dm" and row.target == user_id) or row.target in dms or row.channel in dms
+        if row.kind not in ("dm", "post"):  # a step (an invite naming them), not a message: nothing to show
+            to_them = True
+        key = _swap_segments(row.key, swap)
+        if key != row.key and await session.scalar(select(o.id).where(o.team_id == team_id, o.key == key)):
+            # The same person erased before under the same key: that tombstone already stands for this one.
+            await session.delete(row)
+            continue
+        row.key = key
+        if to_them:
+            target = alias if row.kind == "dm" else swap.get(row.target, row.target if row.kind != "post" else ERASED)
+            row.payload, row.target, row.channel, worth = {}, target, None, False
+        else:
+            row.payload, worth = neutral(row.key, row.payload or {}, person)
+            if row.status == "sent" and row.channel and row.ts:
+                await claimed(
+                    session,
+                    o,
+                    team_id=team_id,
+                    key=f"forgotten:{row.id}",
+                    kind="update",
+                    target=row.channel,
+                    payload={"ts": row.ts, **{k: v for k, v in row.payload.items() if k in ("text", "blocks")}},
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=DUE_AT_ONCE,
+                    created_at=now,
+                )
+        if row.status in ("pending", "sending") and not worth:
+            row.status, row.last_error, row.locked_until = "failed", ERASED, None
+    return len(rows)
+
+
+async def _erase_mentions(session: AsyncSession, *, team_id: str, user_id: str, alias: str, dms: set[str]) -> None:
+    """The member as the one who did something (an organiser deciding, announcing, writing an FAQ entry)."""
+    for column in (
+        m.Member.approved_by,
+        m.ApprovalRequest.decided_by,
+        m.Announcement.created_by,
+        m.Announcement.cancelled_by,
+        m.Faq.author,
+        m.FaqRevision.edited_by,
+        m.FaqChannel.updated_by,
+        m.AuditEntry.actor,
+        m.AuditEntry.subject,
+    ):
+        table = column.class_
+        await session.execute(
+            update(table).where(table.team_id == team_id, column == user_id).values({column.key: alias})
+        )
+    if dms:
+        await session.execute(
+            update(m.Announcement)
+            .where(m.Announcement.team_id == team_id, m.Announcement.origin_channel.in_(dms))
+            .values(origin_channel=None)
+        )
+    for revision in await session.scalars(
+        select(m.FaqRevision).where(
+            m.FaqRevision.team_id == team_id, cast(m.FaqRevision.snapshot, Text).contains(user_id, autoescape=True)
+        )
+    ):
+        if (revision.snapshot or {}).get("author") == user_id:
+            revision.snapshot = {**revision.snapshot, "author": alias}
+    for section in await session.scalars(select(m.Section).where(m.Section.team_id == team_id)):
+        if user_id in (section.leads or []):
+            section.leads = [u for u in section.leads if u != user_id]
+
+
+async def forget(
+    db: Database,
+    *,
+    team_id: str,
+    user_id: str,
+    tz: tzinfo,
+    pseudonym: Pseudonym,
+    neutral: Neutral,
+    dms: set[str] = frozenset(),
+    actor: str | None = None,
+) -> Forgotten:
     """Erase one person's data in one transaction (programme data: storage.programs.forget_member first).
 
-    Idempotent: a second call finds nothing and changes nothing. `actor` None means the person asked.
+    `dms`: DM channel ids known from elsewhere (Slack), added to those our sends recorded. Idempotent: a
+    second call finds nothing and changes nothing. `actor` None means the person asked.
     """
     now = utcnow()
     async with db.write() as session:
         member = await session.scalar(select(m.Member).where(m.Member.team_id == team_id, m.Member.user_id == user_id))
         anon = anon_id(member.id) if member is not None else None
+        alias = anon or pseudonym(user_id)
+        dms = set(dms) | await dm_channels(session, team_id=team_id, user_id=user_id)
         request_ids = list(
             await session.scalars(
                 select(m.ApprovalRequest.id).where(
@@ -163,46 +380,27 @@ async def forget(db: Database, *, team_id: str, user_id: str, tz: tzinfo, actor:
                 delete(m.SectionMember).where(m.SectionMember.team_id == team_id, m.SectionMember.user_id == user_id)
             )
         ).rowcount
-        for section in await session.scalars(select(m.Section).where(m.Section.team_id == team_id)):
-            if user_id in (section.leads or []):
-                section.leads = [u for u in section.leads if u != user_id]
         votes = (
             await session.execute(delete(m.FaqVote).where(m.FaqVote.team_id == team_id, m.FaqVote.user_id == user_id))
         ).rowcount
-        # Questions they forwarded: who asked goes, and so does the admin card naming them (faq-forward:<asker>).
-        askers = list(
-            await session.scalars(
-                select(m.FaqAsker.id).where(m.FaqAsker.team_id == team_id, m.FaqAsker.user_id == user_id)
-            )
-        )
-        await session.execute(delete(m.FaqAsker).where(m.FaqAsker.id.in_(askers)))
-        keys = [m.OutboxMessage.target == user_id]
-        keys += [m.OutboxMessage.key == f"faq-forward:{asker}" for asker in askers]
+        # Questions they forwarded: who asked goes (the admin cards that name them are rewritten below).
+        await session.execute(delete(m.FaqAsker).where(m.FaqAsker.team_id == team_id, m.FaqAsker.user_id == user_id))
+        person = Person(user_id)
         if member is not None:
-            keys += [
-                m.OutboxMessage.key.like(f"{p}:{member.id}:%")
-                for p in (
-                    "greeting",
-                    "transfer-greeting",
-                    "transfer-dm",
-                    "approved-dm",
-                    "rejected-dm",
-                    "placement",
-                    "placement-report",
-                )
-            ]
-        keys += [m.OutboxMessage.key == f"approval-card:{rid}" for rid in request_ids]
-        keys += [m.OutboxMessage.key == f"registered-dm:{rid}" for rid in request_ids]
-        mine = (m.OutboxMessage.team_id == team_id, or_(*keys))
-        await session.execute(
-            update(m.OutboxMessage)
-            .where(*mine, m.OutboxMessage.status.in_(("pending", "sending")))
-            .values(status="failed", last_error="erased", locked_until=None)
+            person = Person(user_id, member.name, member.department, member.title)
+        messages = await _erase_outbox(
+            session,
+            team_id=team_id,
+            person=person,
+            member_id=member.id if member is not None else None,
+            request_ids=request_ids,
+            dms=dms,
+            alias=alias,
+            pseudonym=pseudonym,
+            neutral=neutral,
+            now=now,
         )
-        messages = (
-            await session.execute(update(m.OutboxMessage).where(*mine).values(payload={}, target=anon or "erased"))
-        ).rowcount
-        # Announcement DMs addressed to them: pending ones are cancelled, and no row keeps their id.
+        # Announcement DMs addressed to them: pending ones are cancelled, and no row keeps their id or DM.
         theirs = (
             m.AnnouncementDelivery.team_id == team_id,
             m.AnnouncementDelivery.kind == "dm",
@@ -211,36 +409,26 @@ async def forget(db: Database, *, team_id: str, user_id: str, tz: tzinfo, actor:
         await session.execute(
             update(m.AnnouncementDelivery)
             .where(*theirs, m.AnnouncementDelivery.status.in_(("pending", "sending")))
-            .values(status="cancelled", last_error="erased", locked_until=None)
+            .values(status="cancelled", last_error=ERASED, locked_until=None)
         )
-        await session.execute(update(m.AnnouncementDelivery).where(*theirs).values(target=anon or "erased"))
+        await session.execute(update(m.AnnouncementDelivery).where(*theirs).values(target=alias, channel=None))
+        # A pending request is withdrawn: a late click on its card must not approve an anonymous row.
+        await session.execute(
+            update(m.ApprovalRequest)
+            .where(m.ApprovalRequest.id.in_(request_ids), m.ApprovalRequest.status == "pending")
+            .values(status="withdrawn", decided_at=now)
+        )
+        await session.execute(
+            update(m.ApprovalRequest).where(m.ApprovalRequest.id.in_(request_ids)).values(user_id=alias, reason=None)
+        )
+        await _erase_mentions(session, team_id=team_id, user_id=user_id, alias=alias, dms=dms)
         profile = "none"
-        if member is not None:
-            await session.execute(
-                update(m.ApprovalRequest).where(m.ApprovalRequest.id.in_(request_ids)).values(user_id=anon, reason=None)
-            )
-            await session.execute(
-                update(m.AuditEntry)
-                .where(m.AuditEntry.team_id == team_id, m.AuditEntry.actor == user_id)
-                .values(actor=anon)
-            )
-            await session.execute(
-                update(m.AuditEntry)
-                .where(m.AuditEntry.team_id == team_id, m.AuditEntry.subject == user_id)
-                .values(subject=anon)
-            )
-            if member.approved_at is not None:
-                profile = "anonymised"
-                member.user_id, member.status = anon, "anonymous"
-                member.name = member.department = member.title = member.rejected_reason = None
-                member.approved_by = member.placed_pref_code = member.public_servant_confirmed_at = None
-                member.interests, member.is_lead = [], False
-                for column in ("joined_at", "created_at", "registered_at", "approved_at", "left_at"):
-                    setattr(member, column, _month(getattr(member, column), tz))
-                member.updated_at = now
-            else:
-                profile = "deleted"
-                await session.delete(member)
+        if member is not None and member.approved_at is not None:
+            profile = "anonymised"
+            _anonymise(member, alias, tz)
+        elif member is not None:
+            profile = "deleted"
+            await session.delete(member)
         result = Forgotten(profile, sections, votes, messages)
         if result.anything:
             audit.record(

@@ -10,6 +10,7 @@ from bot.blocks.faq import ANSWER, EDIT, FORWARD, LINK
 from bot.local import requests as req
 from storage import faqs, privacy
 from tests.faq_flow import ask, body, buttons, by_question, click, form, load_faqs
+from tests.test_privacy import forget
 
 ASKED = "クーポン券をなくしてしまった住民から電話がありました。どうすればいいか教えてください"
 ENTRY = "接種券を紛失した人への再発行の手続きは？"
@@ -156,7 +157,7 @@ async def test_forgetting_a_member_drops_their_forwarded_questions(signed, slack
     data = await privacy.collect(deps.db, team_id=deps.team_id, user_id=people.member)
     [asked] = data["faq_questions_forwarded"]
     assert asked["question"].startswith("クーポン券をなくしてしまった") and asked["answered_at"] is None
-    await privacy.forget(deps.db, team_id=deps.team_id, user_id=people.member, tz=deps.settings.tz)
+    await forget(signed, people.member)  # /mydata forget, confirmed, as the member does it
     data = await privacy.collect(deps.db, team_id=deps.team_id, user_id=people.member)
     assert data["faq_questions_forwarded"] == []
     async with deps.db.read() as session:

@@ -85,6 +85,10 @@ class Outbox:
         posting = False  # past this point a failure may hide a post that did land (timeout, lost answer, 5xx)
         try:
             channel = row.target
+            if row.kind == "update":  # rewrites a post of ours (privacy erase): idempotent, nothing to look up
+                await client.chat_update(channel=channel, **row.payload)
+                await store.mark_sent(self.deps.db, row_id=row.id, channel=channel, ts=row.payload.get("ts"))
+                return 1
             if row.kind == "dm":
                 opened = await client.conversations_open(users=row.target)
                 channel = opened["channel"]["id"]
