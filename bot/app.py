@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
@@ -22,7 +21,7 @@ from bot import __version__
 from bot.config import OperatorError, Settings
 from bot.services.announcer import Announcer
 from bot.slack import identity, middleware
-from bot.slack.client import build_client, without_retries
+from bot.slack.client import build_client, open_session, without_retries
 from bot.slack.context import Deps
 from bot.slack.identity import Backoff, SlackAuthError, SlackUnreachableError
 from bot.slack.inbox import WORKER, Inbox
@@ -90,7 +89,7 @@ class Yakuba:
         # One pooled HTTP session for every Slack call (slack_sdk otherwise opens a connection per call);
         # bolt's per-request clients copy it from this client.
         if self.deps.client.session is None:
-            self.deps.client.session = aiohttp.ClientSession()
+            self.deps.client.session = open_session(self.deps.client)
             if self.bolt.client is not self.deps.client and self.bolt.client.session is None:
                 self.bolt.client.session = self.deps.client.session
         if upgrade:

@@ -14,11 +14,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.announcements import METADATA_TYPE, announcement_message, report_message
-from bot.slack.client import PERMANENT_ERRORS
+from bot.slack.client import PERMANENT_ERRORS, open_session
 from bot.slack.context import Deps
 from bot.slack.pacer import Pacer
 from storage import announcement_deliveries as deliveries
@@ -67,7 +66,7 @@ class Announcer:
     async def run(self) -> None:
         heartbeat = asyncio.get_running_loop().create_task(self._heartbeat())
         # One keep-alive session while the worker runs (the client otherwise opens one per call).
-        self.client.session = aiohttp.ClientSession()
+        self.client.session = open_session(self.client)
         try:
             await self._loop()
         finally:
