@@ -20,7 +20,7 @@ import handlers
 from bot import __version__
 from bot.config import OperatorError, Settings
 from bot.services.announcer import Announcer
-from bot.slack import identity, middleware
+from bot.slack import identity, leases, middleware
 from bot.slack.client import build_client, open_session, without_retries
 from bot.slack.context import Deps
 from bot.slack.identity import Backoff, SlackAuthError, SlackUnreachableError
@@ -135,6 +135,11 @@ class Yakuba:
         if auth is not None:
             self.remember(auth)
         await self.deps.inbox.adopt()
+        if mode:
+            # A restart after a crash: what our dead predecessor on this host held is ours now, sent at once
+            # rather than after its leases run out or at the minute's maintenance tick.
+            await leases.take_over(self.deps.db, team_id=self.deps.team_id)
+            self.deps.announcer.kick()
         if schedule:
             await self.scheduler.start()
         self.deps.inbox.start()

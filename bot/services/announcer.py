@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.announcements import METADATA_TYPE, announcement_message, report_message
 from bot.slack.client import PERMANENT_ERRORS, open_session
 from bot.slack.context import Deps
+from bot.slack.leases import me
 from bot.slack.pacer import Pacer
 from storage import announcement_deliveries as deliveries
 from storage import announcements as store
@@ -82,7 +83,9 @@ class Announcer:
             rows: list[AnnouncementDelivery] = []
             if room > 0:
                 reserved = await self.pacer.reserve(min(room, BATCH))
-                rows = await self._write(deliveries.claim_due, team_id=deps.team_id, limit=reserved, now=deps.clock())
+                rows = await self._write(
+                    deliveries.claim_due, team_id=deps.team_id, limit=reserved, now=deps.clock(), holder=str(me())
+                )
                 await self.pacer.release(reserved - len(rows))
             for row in rows:
                 self._held.add(row.id)
@@ -105,7 +108,7 @@ class Announcer:
         while True:
             await asyncio.sleep(HEARTBEAT)
             if self._held:
-                await self._write(deliveries.extend, row_ids=list(self._held), now=self.deps.clock())
+                await self._write(deliveries.extend, row_ids=list(self._held), now=self.deps.clock(), holder=str(me()))
 
     async def _write(self, fn, /, **kwargs):
         async with self._db_lock:
