@@ -156,7 +156,6 @@ class Inbox:
             return
         self._stopping = False
         self._wake.set()  # rows left by an earlier run (a crash, a restart) are due now
-        self._idle.clear()  # not idle before the first look at them (settled() waits for it)
         self._worker = asyncio.get_running_loop().create_task(self._run(), name="inbox.worker")
         self._worker.add_done_callback(self._ended)
 
