@@ -1,7 +1,7 @@
 """Every Slack call has a deadline, and one slow call never holds the others (tracker #20, point 2).
 
-Over signed HTTP: Slack holds one welcome DM's chat.postMessage for 20 s. With YAKUBA_SLACK_TIMEOUT at 1 s
-the call is abandoned after a second, and DMs queued while it hangs are delivered meanwhile; once the slow
+Over signed HTTP: Slack holds one welcome DM's chat.postMessage for 20 s. With YAKUBA_SLACK_TIMEOUT at 2 s
+the call is abandoned after two seconds, and DMs queued while it hangs are delivered meanwhile; once the slow
 post has landed the retry finds it in the DM's history instead of posting it a second time.
 """
 
@@ -22,7 +22,7 @@ from storage.models import OutboxMessage
 from tests.conftest import TOKEN, SignedSlack, quiet_ticker
 from tests.fake_slack import client_for
 
-TIMEOUT = 1.0
+TIMEOUT = 2.0  # small, so the test is quick; large enough that a loaded machine still delivers inside it
 HELD = 20.0
 
 
@@ -57,10 +57,10 @@ async def test_a_20_second_post_is_abandoned_at_the_deadline_and_holds_no_other_
         assert (await bot.event(req.team_join_event(slack.user(user)), event_id=f"EvNEXT{i}")).status == 200
     calls = await slack.wait_for("chat.postMessage", count=len(others), where=lambda c: c.at >= queued, timeout=10)
 
-    # Delivered while the slow post still hung, each within the deadline of being queued.
+    # Delivered while the slow post still hung, before its deadline (so within the deadline of being queued).
     assert not held.released.is_set()
     assert [len(slack.dm_messages(user)) for user in others] == [1, 1, 1]
-    assert max(call.at for call in calls) - queued < TIMEOUT
+    assert max(call.at for call in calls) < held.arrived_at + TIMEOUT
 
     # The slow call was given up at its deadline (not after Slack's 20 s, nor aiohttp's 300 s): the row waits
     # for a retry that will look for the post first.
