@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
@@ -22,8 +21,8 @@ from bot import __version__
 from bot.config import OperatorError, Settings
 from bot.services.announcer import Announcer
 from bot.services.membership import Placement
-from bot.slack import identity, middleware
-from bot.slack.client import build_client, without_retries
+from bot.slack import identity, leases, middleware
+from bot.slack.client import build_client, open_session, without_retries
 from bot.slack.context import Deps
 from bot.slack.identity import Backoff, SlackAuthError, SlackUnreachableError
 from bot.slack.inbox import WORKER, Inbox
@@ -91,7 +90,7 @@ class Yakuba:
         # One pooled HTTP session for every Slack call (slack_sdk otherwise opens a connection per call);
         # bolt's per-request clients copy it from this client.
         if self.deps.client.session is None:
-            self.deps.client.session = aiohttp.ClientSession()
+            self.deps.client.session = open_session(self.deps.client)
             if self.bolt.client is not self.deps.client and self.bolt.client.session is None:
                 self.bolt.client.session = self.deps.client.session
         if upgrade:
@@ -137,6 +136,11 @@ class Yakuba:
         if auth is not None:
             self.remember(auth)
         await self.deps.inbox.adopt()
+        if mode:
+            # A restart after a crash: what our dead predecessor on this host held is ours now, sent at once
+            # rather than after its leases run out or at the minute's maintenance tick.
+            await leases.take_over(self.deps.db, team_id=self.deps.team_id)
+            self.deps.announcer.kick()
         if schedule:
             await self.scheduler.start()
         self.deps.inbox.start()

@@ -31,8 +31,11 @@ def _running(team_id: str):
     )
 
 
-async def claim_due(db: Database, *, team_id: str, limit: int, now: datetime | None = None) -> list[Delivery]:
-    """Lease due rows of running announcements. A row whose lease ran out was maybe sent: mark it uncertain."""
+async def claim_due(
+    db: Database, *, team_id: str, limit: int, now: datetime | None = None, holder: str | None = None
+) -> list[Delivery]:
+    """Lease due rows of running announcements for `holder`. A row whose lease ran out was maybe sent: mark it
+    uncertain."""
     now = now or utcnow()
     out: list[Delivery] = []
     if limit < 1:
@@ -56,6 +59,7 @@ async def claim_due(db: Database, *, team_id: str, limit: int, now: datetime | N
             .values(
                 status="sending",
                 locked_until=until,
+                holder=holder,
                 attempts=Delivery.attempts + 1,
                 uncertain=or_(Delivery.uncertain, Delivery.status == "sending"),
             )
@@ -71,11 +75,12 @@ async def claim_due(db: Database, *, team_id: str, limit: int, now: datetime | N
     return out
 
 
-async def extend(db: Database, *, row_ids: list[int], now: datetime) -> None:
+async def extend(db: Database, *, row_ids: list[int], now: datetime, holder: str | None = None) -> None:
+    """Renew the leases of rows still being sent by `holder`."""
     async with db.write() as session:
         await session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(row_ids), Delivery.status == "sending")
+            .where(Delivery.id.in_(row_ids), Delivery.status == "sending", Delivery.holder == holder)
             .values(locked_until=now + LEASE)
         )
 

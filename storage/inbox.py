@@ -15,9 +15,10 @@ from storage.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from storage.models import InboxItem
 from storage.types import utcnow
 
-# A row whose worker died mid-way is worked on again after this; the work it starts is keyed (seen events,
-# outbox keys), so a second run does not double anything.
-LEASE = timedelta(seconds=120)
+# A row whose worker died mid-way is worked on again after this (at once by its restarted process on the same
+# host, bot/slack/leases.py); the work it starts is keyed (seen events, outbox keys), so a second run does not
+# double anything. Short, because the worker renews it while a row is in hand.
+LEASE = timedelta(seconds=30)
 MAX_ATTEMPTS = 3
 
 
@@ -125,8 +126,10 @@ def _due(now: datetime):
     return or_(InboxItem.locked_until.is_(None), InboxItem.locked_until < now)
 
 
-async def claim(db: Database, *, team_id: str, limit: int, now: datetime | None = None) -> list[InboxItem]:
-    """Lease the next rows: commands before events, then oldest first."""
+async def claim(
+    db: Database, *, team_id: str, limit: int, now: datetime | None = None, holder: str | None = None
+) -> list[InboxItem]:
+    """Lease the next rows for `holder`: commands before events, then oldest first."""
     now = now or utcnow()
     async with db.write() as session:
         ids = (
@@ -142,11 +145,22 @@ async def claim(db: Database, *, team_id: str, limit: int, now: datetime | None 
         leased = await session.scalars(
             update(InboxItem)
             .where(InboxItem.id.in_(ids), _due(now))
-            .values(locked_until=now + LEASE, attempts=InboxItem.attempts + 1)
+            .values(locked_until=now + LEASE, holder=holder, attempts=InboxItem.attempts + 1)
             .returning(InboxItem),
             execution_options={"synchronize_session": False},
         )
         return sorted(leased.all(), key=lambda item: (item.priority, item.id))
+
+
+async def extend(db: Database, *, ids: Sequence[int], holder: str | None, now: datetime | None = None) -> None:
+    """Renew the leases of rows `holder` still works on."""
+    now = now or utcnow()
+    async with db.write() as session:
+        await session.execute(
+            update(InboxItem)
+            .where(InboxItem.id.in_(list(ids)), InboxItem.holder == holder)
+            .values(locked_until=now + LEASE)
+        )
 
 
 async def done(db: Database, ids: Sequence[int]) -> None:

@@ -60,6 +60,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    # The process holding the lease (host:pid:nonce): its own successor on that host takes over at once.
+    holder: Mapped[str | None] = mapped_column(String(128), default=None)
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
     channel: Mapped[str | None] = mapped_column(String(32), default=None)
     ts: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -88,6 +90,8 @@ class InboxItem(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    # The process holding the lease (host:pid:nonce): its own successor on that host takes over at once.
+    holder: Mapped[str | None] = mapped_column(String(128), default=None)
     attempts: Mapped[int] = mapped_column(default=0)
 
 
@@ -436,6 +440,8 @@ class AnnouncementDelivery(Base):
     uncertain: Mapped[bool] = mapped_column(default=False)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    # The process holding the lease (host:pid:nonce): its own successor on that host takes over at once.
+    holder: Mapped[str | None] = mapped_column(String(128), default=None)
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
     channel: Mapped[str | None] = mapped_column(String(32), default=None)
     ts: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -13,7 +13,11 @@ from storage.models import OutboxMessage
 from storage.sql import claimed
 from storage.types import utcnow
 
-LEASE = timedelta(seconds=60)
+# Short, because the sender renews it while a row is in hand (bot/slack/outbox.py): after a crash on another
+# host the row is taken again soon; on the same host the restarted process takes it at once (bot/slack/leases.py).
+LEASE = timedelta(seconds=15)
+# last_error prefix of a row whose previous post may have landed: the sender checks history before posting again.
+UNCERTAIN = "uncertain:"
 # A new row is due at once, whatever the clock of the process that queued it: its first attempt time is
 # this floor, so only the sender's clock (deps.clock) ever decides when a row is due.
 DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
@@ -55,8 +59,11 @@ async def enqueue(
     )
 
 
-async def claim_due(db: Database, *, team_id: str, limit: int = 20, now: datetime | None = None) -> list[OutboxMessage]:
-    """Lease due rows; a row whose lease ran out (its sender crashed mid-send) is due again."""
+async def claim_due(
+    db: Database, *, team_id: str, limit: int = 20, now: datetime | None = None, holder: str | None = None
+) -> list[OutboxMessage]:
+    """Lease due rows for `holder`; a row whose lease ran out (its sender crashed mid-send) is due again, marked
+    uncertain: its post may have landed."""
     now = now or utcnow()
     due = or_(
         and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
@@ -80,11 +87,29 @@ async def claim_due(db: Database, *, team_id: str, limit: int = 20, now: datetim
         leased = await session.scalars(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), due)
-            .values(status="sending", locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            .values(
+                status="sending",
+                locked_until=now + LEASE,
+                holder=holder,
+                attempts=OutboxMessage.attempts + 1,
+                last_error=case(
+                    (OutboxMessage.status == "sending", literal(UNCERTAIN + "lease")), else_=OutboxMessage.last_error
+                ),
+            )
             .returning(OutboxMessage),
             execution_options={"synchronize_session": False},
         )
         return sorted(leased.all(), key=lambda row: row.id)
+
+
+async def extend(db: Database, *, row_ids: list[int], now: datetime, holder: str | None = None) -> None:
+    """Renew the leases of rows still being sent by `holder`."""
+    async with db.write() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == "sending", OutboxMessage.holder == holder)
+            .values(locked_until=now + LEASE)
+        )
 
 
 async def mark_sent(db: Database, *, row_id: int, channel: str | None, ts: str | None) -> None:

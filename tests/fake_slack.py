@@ -3,6 +3,7 @@
     slack = await started_fake_slack()
     slack.rate_limit("chat.postMessage", retry_after=1)     # next call: 429 + Retry-After
     slack.error("conversations.invite", "already_in_channel", times=None)
+    slow = slack.delay("chat.postMessage", 20)  # held up to 20 s; slow.release() ends it sooner
     ...
     await slack.stop()
 
@@ -14,11 +15,12 @@ Faults also apply to "response_url" (posts to response URLs) and "upload" (file 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -44,12 +46,21 @@ class Fault:
     retry_after: int = 1
     code: str = ""
     seconds: float = 0.0
+    # delay: set when a call is being held (`arrived_at` says when), and what ends the hold before `seconds`.
+    arrived: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    arrived_at: float | None = None
+    released: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    def release(self) -> None:
+        """End a delay now: held calls are answered (and take effect) at once."""
+        self.released.set()
 
 
 class FakeSlack(LocalSlack):
     def __init__(self, *, tokens: Iterable[str] | None = None, team_name: str = "Yakuba Test") -> None:
         super().__init__(tokens=tokens, team_name=team_name)
         self.faults: list[Fault] = []
+        self._delays: list[Fault] = []  # every delay ever added, used up or not: stop() releases them
         self._channel_interval: float | None = None
         self._channel_last: dict[str, float] = {}
         self._budget: int | None = None
@@ -61,6 +72,8 @@ class FakeSlack(LocalSlack):
         if fault.times is not None and fault.times < 1:
             raise ValueError("times must be >= 1 or None (forever)")
         self.faults.append(fault)
+        if fault.kind == "delay":
+            self._delays.append(fault)
         return fault
 
     def fail(self, method: str, *, status: int = 500, times: int | None = 1, where: Where = None) -> Fault:
@@ -76,7 +89,8 @@ class FakeSlack(LocalSlack):
         return self._add(Fault(method, "error", times, where, code=code))
 
     def delay(self, method: str, seconds: float, *, times: int | None = 1, where: Where = None) -> Fault:
-        """Answer normally, but only after `seconds`."""
+        """Answer normally (the call takes effect then), but only after `seconds`, or sooner on `release()`;
+        the fake's stop releases every held call, so a hold is bounded by both."""
         return self._add(Fault(method, "delay", times, where, seconds=seconds))
 
     def drop(self, method: str, *, times: int | None = 1, where: Where = None) -> Fault:
@@ -105,6 +119,11 @@ class FakeSlack(LocalSlack):
         if fault in self.faults:
             self.faults.remove(fault)
 
+    async def stop(self) -> None:
+        for fault in self._delays:
+            fault.release()
+        await super().stop()
+
     def clear_faults(self) -> None:
         self.faults.clear()
         self.enforce_channel_rate(None)
@@ -127,7 +146,10 @@ class FakeSlack(LocalSlack):
         fault = self._take(method, args)
         if fault is not None:
             if fault.kind == "delay":
-                await asyncio.sleep(fault.seconds)
+                fault.arrived_at = fault.arrived_at or time.time()
+                fault.arrived.set()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(fault.released.wait(), fault.seconds)
             elif fault.kind == "fail":
                 return Reply({"ok": False, "error": _HTTP_ERRORS.get(fault.status, "request_failed")}, fault.status)
             elif fault.kind == "rate_limit":

@@ -21,7 +21,7 @@ from storage import announcements, job_runs, migrate, prefectures
 from storage import programs as repo
 from storage.program_io import import_programs
 from tests.conftest import SECRET, TOKEN
-from tests.test_announcements_restart import start
+from tests.restart_flow import start
 from tests.test_cli import ROOT, env, free_port
 
 TEAM = req.TEAM_ID

@@ -14,12 +14,12 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.announcements import METADATA_TYPE, announcement_message, report_message
-from bot.slack.client import PERMANENT_ERRORS
+from bot.slack.client import PERMANENT_ERRORS, open_session
 from bot.slack.context import Deps
+from bot.slack.leases import me
 from bot.slack.pacer import Pacer
 from storage import announcement_deliveries as deliveries
 from storage import announcements as store
@@ -67,7 +67,7 @@ class Announcer:
     async def run(self) -> None:
         heartbeat = asyncio.get_running_loop().create_task(self._heartbeat())
         # One keep-alive session while the worker runs (the client otherwise opens one per call).
-        self.client.session = aiohttp.ClientSession()
+        self.client.session = open_session(self.client)
         try:
             await self._loop()
         finally:
@@ -83,7 +83,9 @@ class Announcer:
             rows: list[AnnouncementDelivery] = []
             if room > 0:
                 reserved = await self.pacer.reserve(min(room, BATCH))
-                rows = await self._write(deliveries.claim_due, team_id=deps.team_id, limit=reserved, now=deps.clock())
+                rows = await self._write(
+                    deliveries.claim_due, team_id=deps.team_id, limit=reserved, now=deps.clock(), holder=str(me())
+                )
                 await self.pacer.release(reserved - len(rows))
             for row in rows:
                 self._held.add(row.id)
@@ -106,7 +108,7 @@ class Announcer:
         while True:
             await asyncio.sleep(HEARTBEAT)
             if self._held:
-                await self._write(deliveries.extend, row_ids=list(self._held), now=self.deps.clock())
+                await self._write(deliveries.extend, row_ids=list(self._held), now=self.deps.clock(), holder=str(me()))
 
     async def _write(self, fn, /, **kwargs):
         async with self._db_lock:

@@ -1,7 +1,16 @@
-"""The one Slack Web API client: built from SLACK_API_URL, retrying 429 (Retry-After), 5xx and dropped connections."""
+"""The one Slack Web API client: built from SLACK_API_URL, retrying 429 (Retry-After), 5xx and dropped connections.
+
+Every call has a deadline, YAKUBA_SLACK_TIMEOUT seconds for the whole call (connect, send, answer): slack_sdk
+applies its timeout only to sessions it opens itself, and a shared keep-alive session would otherwise wait
+aiohttp's default of 300 s. A call past its deadline raises TimeoutError and is not retried here: a post may
+have landed, so the senders that must not double (the outbox, the announcer) check its fate first.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -58,8 +67,26 @@ def retry_handlers(observer: AsyncRetryHandler | None = None) -> list[AsyncRetry
     ]
 
 
-def build_client(settings: Settings, *, observer: AsyncRetryHandler | None = None) -> AsyncWebClient:
-    return AsyncWebClient(
+class SlackClient(AsyncWebClient):
+    """slack_sdk's client with the deadline on each request, whichever session carries it."""
+
+    async def _request(self, *, http_verb: str, api_url: str, req_args: dict) -> dict[str, Any]:
+        req_args["timeout"] = deadline(self.timeout)
+        return await super()._request(http_verb=http_verb, api_url=api_url, req_args=req_args)
+
+
+def deadline(seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=seconds)
+
+
+def open_session(client: AsyncWebClient) -> aiohttp.ClientSession:
+    """A keep-alive session for `client` whose requests keep the client's deadline (bolt's per-request clients
+    are plain AsyncWebClients sharing this session, and file uploads bypass the per-request one)."""
+    return aiohttp.ClientSession(timeout=deadline(client.timeout))
+
+
+def build_client(settings: Settings, *, observer: AsyncRetryHandler | None = None) -> SlackClient:
+    return SlackClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         # Not int(): a sub-second timeout would become 0, which aiohttp reads as "no timeout at all".
@@ -74,7 +101,7 @@ def without_retries(client: AsyncWebClient) -> AsyncWebClient:
     For auth.test at start-up: its caller waits with a back-off of its own, capped at a minute, instead of
     the handlers' quick retries stacking under it.
     """
-    return AsyncWebClient(
+    return SlackClient(
         token=client.token,
         base_url=client.base_url,
         timeout=client.timeout,

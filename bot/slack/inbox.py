@@ -31,6 +31,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.slack.context import Deps
+from bot.slack.leases import Renewal, me
 from storage import events
 from storage import inbox as store
 from storage.models import InboxItem
@@ -59,6 +60,7 @@ class Inbox:
         self._batch: list[tuple[dict[str, Any], asyncio.Future]] = []
         self._storing = 0  # rows handed to store() and not yet committed (or given up)
         self._writer = store.Writer(deps.db)
+        self._renewal = Renewal(self._renew, store.LEASE.total_seconds() / 3)
         self._flusher: asyncio.Task | None = None
         self._worker: asyncio.Task | None = None
         self._stopping = False
@@ -194,7 +196,9 @@ class Inbox:
         while not self._stopping:
             self._wake.clear()
             try:
-                rows = await store.claim(self.deps.db, team_id=self.deps.team_id, limit=2 * self.CONCURRENCY)
+                rows = await store.claim(
+                    self.deps.db, team_id=self.deps.team_id, limit=2 * self.CONCURRENCY, holder=str(me())
+                )
             except Exception as exc:  # noqa: BLE001 - the database is away: rows wait for it
                 log.warning("inbox: rows not read (%s); trying again", type(exc).__name__)
                 await asyncio.sleep(self.POLL)
@@ -206,11 +210,20 @@ class Inbox:
                     await asyncio.wait_for(self._wake.wait(), self.POLL)
                 continue
             self._idle.clear()
-            await asyncio.gather(*(self._take(row, gate) for row in rows))
+            for row in rows:
+                self._renewal.hold(row.id)
+            try:
+                await asyncio.gather(*(self._take(row, gate) for row in rows))
+            finally:
+                for row in rows:
+                    self._renewal.drop(row.id)
             try:
                 await store.done(self.deps.db, [row.id for row in rows])
             except Exception as exc:  # noqa: BLE001 - they run again after their lease; their work is keyed
                 log.warning("inbox: %d done rows not deleted (%s)", len(rows), type(exc).__name__)
+
+    async def _renew(self, ids: list[int]) -> None:
+        await store.extend(self.deps.db, ids=ids, holder=str(me()))
 
     async def _take(self, row: InboxItem, gate: asyncio.Semaphore) -> None:
         async with gate:

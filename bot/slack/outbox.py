@@ -12,15 +12,16 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.client import PERMANENT_ERRORS
 from bot.slack.context import Deps
+from bot.slack.leases import Renewal, me
 from storage import outbox as store
 from storage.models import OutboxMessage
+from storage.outbox import UNCERTAIN
 
 log = logging.getLogger(__name__)
 
 
 MAX_ATTEMPTS = 8
-# last_error prefix of a row whose previous post may have landed: check history before posting again.
-UNCERTAIN = "uncertain:"
+RENEW_EVERY = store.LEASE.total_seconds() / 3  # a lease outlives two missed renewals
 
 
 def backoff(attempts: int) -> timedelta:
@@ -40,7 +41,11 @@ class Step(Protocol):
 
 
 class Outbox:
-    """One flusher per process: `kick()` only wakes it, so a burst of events costs one drain, not one each."""
+    """One pool of senders per process: `kick()` only wakes it, so a burst of events costs one drain, not one each.
+
+    Up to CONCURRENCY rows are in flight; whenever one finishes, or a kick says rows were queued, the pool claims
+    again, so one slow call (held up to the client's deadline) never holds the rows queued after it.
+    """
 
     CONCURRENCY = 8  # rows sent at once: different DMs/channels, well inside Slack's per-channel limits
 
@@ -49,11 +54,14 @@ class Outbox:
         self.steps = dict(steps or {})
         self._lock = asyncio.Lock()
         self._again = False
+        self._wake = asyncio.Event()
         self._flusher: asyncio.Task | None = None
+        self._renewal = Renewal(self._renew, RENEW_EVERY)
 
     def kick(self) -> None:
         """Send what is due soon, after the current handler returns."""
         self._again = True
+        self._wake.set()
         if self._flusher is None or self._flusher.done():
             self._flusher = self.deps.spawn(self._drain(), name="outbox.flush")
 
@@ -63,22 +71,55 @@ class Outbox:
             await self.flush()
 
     async def flush(self) -> int:
-        """Send every due row; returns how many were sent. Safe to run in several processes at once."""
+        """Send every due row, and rows that become due meanwhile; returns how many were sent. Safe to run in
+        several processes at once (rows are leased)."""
         if not self.deps.team_id:
             return 0  # our team is not known yet (Slack unreachable at start): rows wait for it
-        sent = 0
-        gate = asyncio.Semaphore(self.CONCURRENCY)
-
-        async def send(row: OutboxMessage) -> int:
-            async with gate:
-                return await self._send(row)
-
         async with self._lock:
-            while rows := await store.claim_due(
-                self.deps.db, team_id=self.deps.team_id, now=self.deps.clock(), limit=self.CONCURRENCY * 4
-            ):
-                sent += sum(await asyncio.gather(*(send(row) for row in rows)))
-        return sent
+            return await self._pool()
+
+    async def _pool(self) -> int:
+        sent = 0
+        inflight: set[asyncio.Task] = set()
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                self._wake.clear()
+                room = self.CONCURRENCY - len(inflight)
+                rows = await self._claim(room) if room > 0 else []
+                for row in rows:
+                    self._renewal.hold(row.id)
+                    inflight.add(loop.create_task(self._send_held(row), name="outbox.send"))
+                if rows:
+                    continue  # there may be more due than fitted
+                if not inflight:
+                    return sent
+                woken = loop.create_task(self._wake.wait())
+                done, _ = await asyncio.wait({*inflight, woken}, return_when=asyncio.FIRST_COMPLETED)
+                woken.cancel()
+                for task in done - {woken}:
+                    inflight.discard(task)
+                    sent += task.result()
+        finally:
+            for task in inflight:  # only when the pool itself is cancelled (shutdown): their leases lapse
+                task.cancel()
+
+    async def _claim(self, limit: int) -> list[OutboxMessage]:
+        return await store.claim_due(
+            self.deps.db, team_id=self.deps.team_id, now=self.deps.clock(), limit=limit, holder=str(me())
+        )
+
+    async def _renew(self, row_ids: list[int]) -> None:
+        await store.extend(self.deps.db, row_ids=row_ids, now=self.deps.clock(), holder=str(me()))
+
+    async def _send_held(self, row: OutboxMessage) -> int:
+        try:
+            return await self._send(row)
+        except Exception as exc:  # noqa: BLE001 - its outcome was not recorded (the database failed): the lease
+            log.warning("outbox %s not recorded: %s", row.id, type(exc).__name__)  # runs out, and it is retried
+            return 0
+        finally:
+            self._renewal.drop(row.id)
 
     async def _send(self, row: OutboxMessage) -> int:
         client = self.deps.client
