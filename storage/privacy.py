@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 
-from storage import audit
+from storage import audit, intro
 from storage import models as m
 from storage.db import Database
 from storage.types import utcnow
@@ -107,6 +107,7 @@ async def collect(db: Database, *, team_id: str, user_id: str) -> dict[str, Any]
             "program_subscriptions": [{"program": t, "since": _plain(at)} for t, at in subscriptions],
             "faq_votes": [{"question": q, "vote": v, "at": _plain(at)} for q, v, at in votes],
             "audit_log": [_row(e, ("action", "actor", "subject", "detail", "at")) for e in entries],
+            "introductions": await intro.collect(db, team_id=team_id, user_id=user_id),
             "messages_to_you": [
                 {**_row(o, ("key", "status", "created_at", "sent_at")), "text": (o.payload or {}).get("text", "")}
                 for o in messages
