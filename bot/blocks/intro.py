@@ -57,7 +57,7 @@ def intro_message(texts: Texts, people: list[Person]) -> dict[str, Any]:
         if person.prefecture:
             details.append(texts("intro.message.kenjinkai", prefecture=esc(person.prefecture)))
         if shared := sorted(person.sections & others):
-            details.append(texts("intro.message.sections", sections=esc("・".join(shared))))
+            details.append(texts("intro.message.sections", sections=esc(texts("intro.message.separator").join(shared))))
         if details:
             lines.append(" / ".join(details))
         blocks.append(section("\n".join(lines)))

@@ -6,10 +6,10 @@ check-in a week later. A round is recorded with its slot (unique per team), so a
 a replica or a restart mid-round adds nothing and sends nothing twice.
 
 YAKUBA_INTRO_SCHEDULE uses the programmes' recurrence words (storage/recurrence.py) and a local time:
-"every other monday 10:00" (the default), "every thu 15:00", "隔週 月 10:00", "weekly 金 9:30",
+"every other monday 10:00" (the default), "every thu 15:00", "weekly fri 9:30", the Japanese words too,
 "monthly_nth tue nth=2 10:00", "biweekly mon anchor=2026-04-06 10:00". "every other" counts fortnights from
 the first such weekday on or after ANCHOR unless an anchor is given. A round falling on a Japanese public
-holiday moves to the next business day (a Monday round on 成人の日 is made on Tuesday).
+holiday moves to the next business day (a Monday round on Coming of Age Day is made on Tuesday).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ CHECKIN_AFTER = timedelta(days=7)
 CHECKIN_WINDOW = timedelta(days=7)  # a check-in missed for a few days (a stopped server) is still sent
 
 
-_KIND_WORDS = {"隔週": "biweekly", "every_other_week": "biweekly"}
 ANCHOR = date(2026, 1, 5)  # a Monday: "every other" weeks are counted from here
 SHIFT_LOOKBACK = timedelta(days=14)  # how far back an occurrence may lie whose round moved into the window
 _warned: set[str] = set()
@@ -64,7 +63,8 @@ def parse_schedule(text: str) -> tuple[Recurrence, time]:
     data: dict[str, object] = {"kind": kind, **options}
     if days:
         data["weekdays" if kind != "monthly_nth" else "weekday"] = days
-    if _KIND_WORDS.get(kind, kind) == "biweekly" and "anchor" not in options and days:
+    # Only a fortnightly kind reads the anchor (Recurrence.from_dict): the other kinds ignore it.
+    if "anchor" not in options and days:
         weekdays = parse_weekdays(days)
         data["anchor"] = next(
             ANCHOR + timedelta(days=i) for i in range(7) if (ANCHOR.weekday() + i) % 7 in weekdays

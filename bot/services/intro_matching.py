@@ -5,7 +5,7 @@ Rules, in order of weight:
 2. no pair that met within the last `no_repeat` rounds while a grouping without one exists; else the pairs
    that met longest ago (the cost of a repeat falls with its age);
 3. fairness: the trio goes to whoever was least recently in one (never first);
-4. preferences (同じ県 / 違う地域 / 同じ課 / おまかせ) where possible.
+4. preferences (same prefecture / another region / a shared 課 / anyone) where possible.
 
 Small rounds (up to EXACT_MAX members) are solved exactly by branch and bound. Large ones use a seeded
 randomised greedy (the largest government first, candidates sampled from the unmatched pool and from the
@@ -284,6 +284,7 @@ def _greedy(costs: _Costs, rng: random.Random) -> tuple[list[list[int]], list[in
             continue
         pool.remove(best)
         pairs.append([u, best])
+    left = _rescue(costs, pairs, left)
     _repair(costs, pairs, rng)
     if extra is not None:
         left.append(extra)
@@ -301,6 +302,34 @@ def _greedy(costs: _Costs, rng: random.Random) -> tuple[list[list[int]], list[in
             groups[choice].append(x)
             left.remove(x)
     return groups, left
+
+
+def _rescue(costs: _Costs, pairs: list[list[int]], left: list[int]) -> list[int]:
+    """Members the greedy left without a partner (the others took everyone outside their government): two of
+    them split a pair whose members are both from elsewhere, (u, v) + (a, b) → (u, a), (v, b)."""
+    gov = costs.gov
+    left = list(left)
+    changed = True
+    while changed and len(left) >= 2:
+        changed = False
+        for x, u in enumerate(left):
+            for v in left[x + 1 :]:
+                for k, (a, b) in enumerate(pairs):
+                    for p, q in ((a, b), (b, a)):
+                        if gov[u] != gov[p] and gov[v] != gov[q]:
+                            pairs[k] = [u, p]
+                            pairs.append([v, q])
+                            left.remove(u)
+                            left.remove(v)
+                            changed = True
+                            break
+                    if changed:
+                        break
+                if changed:
+                    break
+            if changed:
+                break
+    return left
 
 
 def _wished(c: Candidate, buckets: Mapping[tuple[str, str], list[int]], rng: random.Random) -> list[int]:
