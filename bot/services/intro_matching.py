@@ -5,7 +5,7 @@ Rules, in order of weight:
 2. no pair that met within the last `no_repeat` rounds while a grouping without one exists; else the pairs
    that met longest ago (the cost of a repeat falls with its age);
 3. fairness: the trio goes to whoever was least recently in one (never first);
-4. preferences (same prefecture / another region / a shared 課 / anyone) where possible.
+4. preferences (same prefecture / another region / a shared section / anyone) where possible.
 
 Small rounds (up to EXACT_MAX members) are solved exactly by branch and bound. Large ones use a seeded
 randomised greedy (the largest government first, candidates sampled from the unmatched pool and from the
