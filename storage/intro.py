@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import IntroOptIn, IntroRound, IntroSeat, Member, OutboxMessage, Section, SectionMember
+from storage.outbox import DUE_AT_ONCE
 from storage.sql import claimed
 from storage.types import utcnow
 
@@ -132,13 +134,51 @@ async def save_round(
         return None
     row = await round_at(session, team_id=team_id, slot=slot)
     assert row is not None
-    session.add_all(
-        IntroSeat(team_id=team_id, round_id=row.id, group_no=no, user_id=user_id)
+    seats = [
+        {"team_id": team_id, "round_id": row.id, "group_no": no, "user_id": user_id}
         for no, group in enumerate(groups, start=1)
         for user_id in group
-    )
-    await session.flush()
+    ]
+    if seats:  # one executemany: 10,000 ORM objects would cost more than the matching
+        await session.execute(insert(IntroSeat), seats)
     return row
+
+
+async def queue_messages(
+    session: AsyncSession, *, team_id: str, now: datetime, messages: list[tuple[str, str, dict[str, Any]]]
+) -> int:
+    """Queue (key, target, payload) DMs in the outbox in one statement, inside the caller's transaction.
+
+    The rows are what storage.outbox.enqueue writes (due at once, a key queued before is skipped); one
+    statement for a whole round, because one INSERT per group takes seconds for thousands of groups."""
+    if not messages:
+        return 0
+    keys = [key[:200] for key, _, _ in messages]
+    known = 0
+    for start in range(0, len(keys), 1000):  # an executemany reports no row count: count what was there before
+        chunk = keys[start : start + 1000]
+        known += await session.scalar(
+            select(func.count()).where(OutboxMessage.team_id == team_id, OutboxMessage.key.in_(chunk))
+        )
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_of(OutboxMessage).on_conflict_do_nothing()
+    rows = [
+        {
+            "team_id": team_id,
+            "key": key[:200],
+            "kind": "dm",
+            "target": target,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": DUE_AT_ONCE,
+            "created_at": now,
+        }
+        for key, target, payload in messages
+    ]
+    await session.execute(statement, rows)
+    return len(rows) - known
 
 
 async def seats_between(
