@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy import select, update
 
 from bot.services.intro_matching import pair_key
 from bot.services.privacy import forget_member
+from bot.texts import Texts
 from schedules import intro as jobs
 from storage import intro, privacy
 from storage.directory import government_of
@@ -246,3 +248,19 @@ async def test_mydata_exports_and_forgets_introductions(signed, people):
     async with signed.yakuba.deps.db.read() as session:
         targets = list(await session.scalars(select(OutboxMessage.target).where(OutboxMessage.key.startswith("intro"))))
     assert all(user not in t for t in targets)
+
+
+def test_every_catalogue_key_the_feature_names_exists_in_both_languages():
+    # YAML reads a bare `on:` / `off:` key as a boolean: a key that is not there would show users its own name.
+    root = Path(__file__).resolve().parent.parent
+    call = r"(?:texts|narrate)\(\s*\"(intro\.[a-z_.]+)\""
+    sources = ["bot/blocks/intro.py", "handlers/intro.py", "handlers/home.py", "bot/local/demo/intro.py"]
+    keys = {k for path in sources for k in re.findall(call, (root / path).read_text("utf-8"))}
+    keys |= {f"intro.{group}.{word}" for group in ("command", "home") for word in ("on", "off")}
+    keys |= {f"intro.checkin.{answer}" for answer in intro.CHECKINS} | {
+        f"intro.preferences.{p}" for p in intro.PREFERENCES
+    }
+    assert len(keys) > 20
+    for lang in ("ja", "en"):
+        missing = sorted(k for k in keys if not Texts(lang).has(k))
+        assert not missing, (lang, missing)
