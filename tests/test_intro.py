@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from bot.blocks import intro as ids
+from bot.local import requests as req
 from bot.services.intro_matching import pair_key
 from bot.services.privacy import forget_member
 from bot.texts import Texts
@@ -264,3 +266,35 @@ def test_every_catalogue_key_the_feature_names_exists_in_both_languages():
     for lang in ("ja", "en"):
         missing = sorted(k for k in keys if not Texts(lang).has(k))
         assert not missing, (lang, missing)
+
+
+async def test_app_home_joins_pauses_and_keeps_the_preference(signed, people):
+    texts = signed.yakuba.deps.texts
+    await add_member(signed, people.member)
+    await signed.event(req.app_home_opened_event(people.member))
+    await signed.settle()
+    view = signed.slack.home_view(people.member)
+    shown = all_text(view["blocks"])
+    assert texts("intro.home.off") in shown and texts("intro.home.join") in shown  # opt-in, never default
+    await signed.action(people.member, ids.HOME_JOIN, "join", view=view)
+    await signed.settle()
+    row = await intro.optin(signed.yakuba.deps.db, team_id=TEAM, user_id=people.member)
+    assert row is not None and row.active and row.preference == "any"
+    view = signed.slack.home_view(people.member)
+    option = {"text": {"type": "plain_text", "text": texts("intro.preferences.same_pref")}, "value": "same_pref"}
+    await signed.post(
+        req.block_actions_body(user_id=people.member, action_id=ids.HOME_PREFERENCE, selected_option=option, view=view)
+    )
+    await signed.settle()
+    shown = all_text(signed.slack.home_view(people.member)["blocks"])
+    assert texts("intro.home.on", preference=texts("intro.preferences.same_pref")) in shown
+    await signed.action(people.member, ids.HOME_PAUSE, "pause", view=signed.slack.home_view(people.member))
+    await signed.settle()
+    row = await intro.optin(signed.yakuba.deps.db, team_id=TEAM, user_id=people.member)
+    assert not row.active and row.preference == "same_pref"
+    # Someone not (yet) approved cannot join from the tab either.
+    stranger = signed.slack.add_user("stranger", "S")["id"]
+    await add_member(signed, stranger, status="pending")
+    await signed.action(stranger, ids.HOME_JOIN, "join", view=view)
+    await signed.settle()
+    assert await intro.optin(signed.yakuba.deps.db, team_id=TEAM, user_id=stranger) is None
