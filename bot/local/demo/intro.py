@@ -52,7 +52,7 @@ async def journey_intro(ws: LocalWorkspace, story: StoryClock) -> None:
     ws.show()
     ws.narrate("intro.demo.once")
     for slot, outcome in await scheduler.tick(jobs.JOB, ROUND + timedelta(minutes=1)):
-        ws.printer(f"  · {slot.astimezone(JST):%Y-%m-%d %H:%M} → {outcome}")
+        ws.printer("  · " + ws.texts(f"demo.programs.outcome.{outcome}", when=f"{slot.astimezone(JST):%Y-%m-%d %H:%M}"))
 
     week = ROUND + timedelta(days=7)
     story.at(week)
