@@ -122,7 +122,7 @@ class RoundResult:
 
 def seed_of(team_id: str, slot: datetime) -> int:
     """The round's RNG seed: the same slot always gives the same groups (a rerun after a crash agrees)."""
-    return zlib.crc32(f"{team_id}:{slot.isoformat()}".encode())
+    return zlib.crc32(f"{team_id}:{slot.astimezone(UTC).isoformat()}".encode())  # whichever zone asked
 
 
 def history_costs(rounds: list[list[tuple[str, ...]]]) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
