@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     # The inbox: slash commands are answered in the ack while the server is quiet ("busy", the default) and
     # through response_url once it is busy; "always" answers every command that opens no form that way.
     yakuba_defer_commands: Literal["busy", "always"] = "busy"
+    # Introductions (#18): when rounds are made, in the programmes' recurrence words and a local time (see
+    # schedules/intro.py), and within how many rounds a pair is never introduced again.
+    yakuba_intro_schedule: str = "every other monday 10:00"
+    yakuba_intro_no_repeat: int = Field(default=6, ge=0, le=52)
 
     @field_validator("yakuba_lang")
     @classmethod

@@ -28,6 +28,8 @@ BOT_SCOPES = [
     "im:history",
     "im:read",
     "im:write",
+    "mpim:history",  # introductions: a retried group DM looks for its earlier post
+    "mpim:write",  # introductions: one group DM per pair or trio (conversations.open with several users)
     "team:read",
     "users:read",
 ]

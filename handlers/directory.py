@@ -13,12 +13,14 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.directory import stats_message
 from bot.blocks.help import usage_message
+from bot.blocks.intro import figures_block
 from bot.services.directory import render_map
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
 from bot.slack.files import dm_channel, upload
+from bot.slack.permissions import is_organizer
 from bot.slack.slash import SlashCommand
-from storage import audit, directory
+from storage import audit, directory, intro
 
 # /members: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
 COMMAND = SlashCommand("members", organisers={"export": "directory.export.refused"})
@@ -32,7 +34,11 @@ async def on_members(ack: AsyncAck, command: dict, context: AsyncBoltContext, re
     verb = (command.get("text") or "").strip().lower()
     if verb in ("", "stats"):
         figures = await directory.stats(deps.db, team_id=team_id, now=deps.clock(), tz=deps.settings.tz)
-        await ack(response_type="ephemeral", **stats_message(texts, figures))
+        answer = stats_message(texts, figures)
+        if await is_organizer(deps, user_id):  # introductions' rounds and met rate: organisers' figures
+            rounds = await intro.figures(deps.db, team_id=team_id)
+            answer["blocks"] = [*answer.get("blocks", []), figures_block(texts, rounds, deps.settings.tz)]
+        await ack(response_type="ephemeral", **answer)
     elif verb == "map":
         await ack(response_type="ephemeral", text=texts("directory.map.started"))
         await send_map(deps, team_id=team_id, user_id=user_id, channel=command.get("channel_id") or "", respond=respond)

@@ -1,4 +1,5 @@
-"""App Home: app_home_opened → views.publish (bolt acks the event first); the FAQ search from the tab."""
+"""App Home: app_home_opened → views.publish (bolt acks the event first); the FAQ search and the introductions'
+join/pause toggle and preference from the tab (the tab is redrawn after each)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import home as ids
+from bot.blocks import intro as intro_ids
 from bot.blocks.approvals import when
 from bot.blocks.directory import summary
 from bot.blocks.home import HomeData, faq_modal, faq_results, home_view
 from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer
-from storage import approvals, directory, faqs, members, prefectures, programs, sections
+from storage import approvals, directory, faqs, intro, members, prefectures, programs, sections
 from storage.faq_feedback import log_unanswered
 from storage.members import Profile
 
@@ -41,6 +43,7 @@ async def gather(deps: Deps, *, team_id: str, user_id: str) -> HomeData:
         data.channel_id = channel.channel_id if channel else None
     data.sections = await sections.of_member(deps.db, team_id=team_id, user_id=user_id)
     data.today = await today(deps, team_id)
+    data.intro = await intro.optin(deps.db, team_id=team_id, user_id=user_id)
     if await is_organizer(deps, user_id):
         data.organizer = True
         rows = await approvals.pending(deps.db, team_id=team_id, limit=500)
@@ -92,7 +95,36 @@ async def on_faq_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBol
     await ack(response_action="update", view=faq_results(deps.texts, query=query, hits=hits))
 
 
+async def on_intro_toggle(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
+    """Join or pause introductions from the tab (only approved members still here may join), then redraw it."""
+    await ack()
+    deps = deps_of(context)
+    team = body.get("team") if isinstance(body.get("team"), dict) else {}
+    team_id, user_id = context.team_id or team.get("id") or deps.team_id, body["user"]["id"]
+    action = (body.get("actions") or [{}])[0]
+    joining = action.get("action_id") == intro_ids.HOME_JOIN
+    member = await members.get(deps.db, team_id=team_id, user_id=user_id)
+    if not joining or (member is not None and member.status == "approved" and member.left_at is None):
+        await intro.set_optin(deps.db, team_id=team_id, user_id=user_id, active=joining)
+    await publish(deps, team_id=team_id, user_id=user_id)
+
+
+async def on_intro_preference(ack: AsyncAck, body: dict, context: AsyncBoltContext) -> None:
+    await ack()
+    deps = deps_of(context)
+    team = body.get("team") if isinstance(body.get("team"), dict) else {}
+    team_id, user_id = context.team_id or team.get("id") or deps.team_id, body["user"]["id"]
+    action = (body.get("actions") or [{}])[0]
+    chosen = str(((action.get("selected_option") or {}).get("value")) or "")
+    if chosen in intro.PREFERENCES:
+        await intro.set_optin(deps.db, team_id=team_id, user_id=user_id, preference=chosen)
+    await publish(deps, team_id=team_id, user_id=user_id)
+
+
 def register(app: AsyncApp) -> None:
     app.event("app_home_opened")(on_app_home_opened)
     app.action(ids.FAQ_SEARCH)(on_faq_search)
     app.view(ids.FAQ_VIEW)(on_faq_submit)
+    app.action(intro_ids.HOME_JOIN)(on_intro_toggle)
+    app.action(intro_ids.HOME_PAUSE)(on_intro_toggle)
+    app.action(intro_ids.HOME_PREFERENCE)(on_intro_preference)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schedules import announcements, approvals, digest, faq_report, maintenance, privacy, reminders
+from schedules import announcements, approvals, digest, faq_report, intro, maintenance, privacy, reminders
 from schedules.job import Job
 
 JOBS: list[Job] = [
@@ -13,4 +13,6 @@ JOBS: list[Job] = [
     announcements.JOB,
     privacy.JOB,
     faq_report.JOB,
+    intro.JOB,
+    intro.CHECKIN_JOB,
 ]

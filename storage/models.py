@@ -50,11 +50,12 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(200))
-    # "dm": target is a user id, opened with conversations.open; "post": target is a channel id;
+    # "dm": target is a user id, or several joined by "," for a group DM (conversations.open takes that list),
+    # opened with conversations.open; "post": target is a channel id;
     # "invite": target is a channel id, the payload names the member (a step of bot/slack/outbox.py).
     # "update": a chat.update of one of our posts in channel `target` (payload carries its ts).
     kind: Mapped[str] = mapped_column(String(16))
-    target: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed
     attempts: Mapped[int] = mapped_column(default=0)
@@ -516,3 +517,53 @@ class LocalSlackObject(Base):
     object_id: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --- introductions (繋がりづくり) ----------------------------------------------------------------
+
+
+class IntroOptIn(Base):
+    """A member who asked for introductions: `active` False is a pause (/intro off), kept with the preference."""
+
+    __tablename__ = "intro_optins"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    preference: Mapped[str] = mapped_column(String(16), default="any")  # any|same_pref|other_region|same_section
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class IntroRound(Base):
+    """One round of introductions, made once per scheduled slot."""
+
+    __tablename__ = "intro_rounds"
+    __table_args__ = (UniqueConstraint("team_id", "slot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    slot: Mapped[datetime]
+    eligible: Mapped[int] = mapped_column(default=0)
+    groups: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IntroSeat(Base):
+    """One member in one group of a round; the check-in a week later is recorded on the seat."""
+
+    __tablename__ = "intro_seats"
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id"),
+        Index("ix_intro_seats_member", "team_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    round_id: Mapped[int] = mapped_column(ForeignKey("intro_rounds.id", ondelete="CASCADE"))
+    group_no: Mapped[int]
+    user_id: Mapped[str] = mapped_column(String(32))
+    checkin: Mapped[str | None] = mapped_column(String(16), default=None)  # met|not_yet|pass
+    checkin_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -17,6 +17,7 @@ CONTRACT = {
     "/programs",
     "/kenjinkai",
     "/ka",
+    "/intro",
     "/members",
     "/announce",
     "/approvals",

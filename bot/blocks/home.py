@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.blocks.common import Block, actions, button, context, divider, esc, header, join, plain, safe, section
+from bot.blocks.intro import home_blocks as intro_blocks
 from bot.blocks.long_text import pieces
 from bot.blocks.onboarding import OPEN_REGISTRATION
 from bot.blocks.registration import government_label
 from bot.texts import Texts
 from storage.members import Profile
-from storage.models import Member, Section
+from storage.models import IntroOptIn, Member, Section
 
 FAQ_SEARCH = "home.faq_search"
 FAQ_VIEW = "home.faq_submit"
@@ -31,6 +32,7 @@ class HomeData:
     pending: list[tuple[str, Profile, str]] = field(default_factory=list)  # (user id, profile, submitted)
     pending_total: int = 0
     stats_summary: str | None = None
+    intro: IntroOptIn | None = None  # introductions: shown to approved members (opt-in, never default)
 
 
 def _profile_blocks(texts: Texts, member: Member, channel_id: str | None) -> list[Block]:
@@ -80,6 +82,8 @@ def home_view(texts: Texts, data: HomeData) -> dict[str, Any]:
         style=None if registered else "primary",
     )
     blocks.append(actions(register, button(texts("home.faq"), FAQ_SEARCH, value="home")))
+    if member is not None and member.status == "approved" and member.left_at is None:
+        blocks += [divider(), *intro_blocks(texts, data.intro)]
     if data.organizer:
         blocks += [divider(), header(texts("home.organizer"))]
         pending = join(

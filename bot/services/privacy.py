@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.privacy import neutral_post
 from bot.config import Settings
 from bot.slack.context import Deps
-from storage import audit, privacy, programs
+from storage import audit, intro, privacy, programs
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,8 @@ async def _dm_of(deps: Deps, team_id: str, user_id: str) -> set[str]:
 async def forget_member(deps: Deps, *, team_id: str, user_id: str, actor: str | None = None) -> privacy.Forgotten:
     """Erase everywhere: the programmes feature's own data first, then ours in one transaction."""
     done = await programs.forget_member(db=deps.db, team_id=team_id, user_id=user_id)
-    subscriptions = done.subscriptions + done.personalities
+    introductions = await forget_introductions(deps, team_id=team_id, user_id=user_id)
+    subscriptions = done.subscriptions + done.personalities + introductions
     result = await privacy.forget(
         deps.db,
         team_id=team_id,
@@ -84,3 +85,8 @@ async def forget_member(deps: Deps, *, team_id: str, user_id: str, actor: str | 
     await deps.db.checkpoint()
     deps.outbox.kick()  # the chat.update of our posts that showed them
     return result
+
+
+async def forget_introductions(deps: Deps, *, team_id: str, user_id: str) -> int:
+    """Introductions: the opt-in, the seats with their check-ins, the introductions and check-ins sent to them."""
+    return await intro.forget(deps.db, team_id=team_id, user_id=user_id)

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.local import render
 from bot.local.demo.announcements import journey_announce
 from bot.local.demo.faq import journey_faq
+from bot.local.demo.intro import journey_intro
 from bot.local.demo.membership import journey_join, journey_move
 from bot.local.demo.programs import journey_broadcast
 from bot.local.demo.story import START, Journey, StoryClock
@@ -27,6 +28,7 @@ JOURNEYS: list[tuple[str, Journey]] = [
     ("demo.journey.broadcast", journey_broadcast),
     ("announcements.demo.title", journey_announce),
     ("demo.journey.move", journey_move),
+    ("intro.demo.title", journey_intro),
 ]
 
 

@@ -106,6 +106,14 @@ class LocalSlack(Server):
         dm = self.ws.dm_for(user_id, create=False)
         return self.ws.snapshot(self.ws.history[dm["id"]]) if dm else []
 
+    def group_dms(self) -> dict[tuple[str, ...], list[dict]]:
+        """Every multi-person DM: its people (the bot left out, sorted) → its messages, oldest first."""
+        return {
+            tuple(sorted(u for u in ch["members"] if u != BOT_USER_ID)): self.ws.snapshot(self.ws.history[ch["id"]])
+            for ch in self.ws.channels.values()
+            if ch.get("is_mpim")
+        }
+
     def ephemerals(self, user_id: str | None = None, channel: str | None = None) -> list[dict]:
         """Ephemeral messages (chat.postEphemeral and response_url replies), oldest first."""
         return self.ws.snapshot(

@@ -125,7 +125,7 @@ def conversations_open(ws: Workspace, args: dict, root: str) -> dict:
     if not users:
         raise SlackError("users_list_not_supplied")
     if len(users) > 1:
-        raise SlackError("not_supported", detail="multi-person DMs are not emulated")
+        return _open_mpim(ws, users)
     user = ws.user(users[0])
     if user["deleted"]:
         raise SlackError("account_inactive")
@@ -133,6 +133,22 @@ def conversations_open(ws: Workspace, args: dict, root: str) -> dict:
     ch = existing or ws.dm_for(user["id"])
     assert ch is not None
     body: dict[str, Any] = {"channel": ws.public_channel(ch) if truthy(args.get("return_im")) else {"id": ch["id"]}}
+    if existing:
+        body.update(no_op=True, already_open=True)
+    return body
+
+
+def _open_mpim(ws: Workspace, users: list[str]) -> dict:
+    """A group DM (Slack allows up to 8 people besides the bot); the same people get the same one back."""
+    if len(set(users)) > 8:
+        raise SlackError("too_many_users")
+    for uid in users:
+        if ws.user(uid)["deleted"]:
+            raise SlackError("account_inactive")
+    existing = ws.mpim_for(users, create=False)
+    ch = existing or ws.mpim_for(users)
+    assert ch is not None
+    body: dict[str, Any] = {"channel": {"id": ch["id"]}}
     if existing:
         body.update(no_op=True, already_open=True)
     return body
@@ -157,6 +173,8 @@ def conversations_list(ws: Workspace, args: dict, root: str) -> dict:
     for ch in ws.channels.values():
         if ch["is_im"]:
             kind = "im"
+        elif ch.get("is_mpim"):
+            kind = "mpim"
         elif ch["is_private"]:
             kind = "private_channel" if BOT_USER_ID in ch["members"] else None
         else:

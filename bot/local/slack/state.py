@@ -185,6 +185,32 @@ class Workspace:
         self.history[did] = []
         return self.channels[did]
 
+    def mpim_for(self, uids: list[str], *, create: bool = True) -> dict | None:
+        """The multi-person DM of exactly these users and the bot (Slack reuses it for the same people)."""
+        wanted = {*uids, BOT_USER_ID}
+        for ch in self.channels.values():
+            if ch.get("is_mpim") and ch["members"] == wanted:
+                return ch
+        if not create:
+            return None
+        gid = self.new_id("G")
+        names = sorted(self.users[u]["name"] for u in uids if u in self.users)
+        self.channels[gid] = {
+            "id": gid,
+            "name": "mpdm-" + "--".join(names) + "-1",
+            "created": int(time.time()),
+            "is_im": False,
+            "is_channel": False,
+            "is_group": False,
+            "is_mpim": True,
+            "is_private": True,
+            "is_archived": False,
+            "is_org_shared": False,
+            "members": wanted,
+        }
+        self.history[gid] = []
+        return self.channels[gid]
+
     def find_channel(self, ref: Any) -> dict:
         """A channel by id, by name (with or without '#'), or a user id (their DM)."""
         if not isinstance(ref, str) or not ref:
