@@ -25,7 +25,7 @@ from storage import approvals, members, outbox
 from storage.members import Profile
 
 # /approvals: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("approvals", organisers={ANY: "approval.list.refusal"})
+COMMAND = SlashCommand("approvals", organisers={ANY: "approvals.list.refusal"})
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,10 @@ async def _say(respond: AsyncRespond, text: str) -> None:
 async def _already(deps: Deps, respond: AsyncRespond, decided: membership.Decided) -> None:
     request = decided.request
     if request is None or request.status == "withdrawn":  # withdrawn: the applicant erased their data
-        await _say(respond, deps.texts("approval.gone"))
+        await _say(respond, deps.texts("approvals.gone"))
         return
-    decision = deps.texts(f"approval.decisions.{request.status}") if request.status != "pending" else ""
-    await _say(respond, deps.texts("approval.already", by=request.decided_by or "", decision=decision))
+    decision = deps.texts(f"approvals.decisions.{request.status}") if request.status != "pending" else ""
+    await _say(respond, deps.texts("approvals.already", by=request.decided_by or "", decision=decision))
 
 
 async def _announce(
@@ -97,10 +97,10 @@ async def on_approve(ack: AsyncAck, body: dict, context: AsyncBoltContext, respo
     deps = deps_of(context)
     team_id, user_id, request_id = _team(body, context), body["user"]["id"], _request_id(body)
     if not await is_organizer(deps, user_id):
-        await _say(respond, deps.texts("approval.refusal"))
+        await _say(respond, deps.texts("approvals.refusal"))
         return
     if request_id is None:
-        await _say(respond, deps.texts("approval.gone"))
+        await _say(respond, deps.texts("approvals.gone"))
         return
     decided = await membership.decide(deps, team_id=team_id, request_id=request_id, by=user_id, status="approved")
     if not decided.ok:
@@ -116,7 +116,7 @@ async def on_reject(
     deps = deps_of(context)
     team_id, user_id, request_id = _team(body, context), body["user"]["id"], _request_id(body)
     if not await is_organizer(deps, user_id):
-        await _say(respond, deps.texts("approval.refusal"))
+        await _say(respond, deps.texts("approvals.refusal"))
         return
     request = await approvals.get(deps.db, team_id=team_id, request_id=request_id) if request_id else None
     if request is None or request.status != "pending":
@@ -145,7 +145,7 @@ async def on_reject_reason(ack: AsyncAck, body: dict, view: dict, context: Async
     if len(raw) > ids.REASON_LIMIT:
         await ack(
             response_action="errors",
-            errors={ids.REASON_BLOCK: texts("approval.reject_modal.too_long", limit=ids.REASON_LIMIT)},
+            errors={ids.REASON_BLOCK: texts("approvals.reject_modal.too_long", limit=ids.REASON_LIMIT)},
         )
         return
     reason = "\n".join(clean(line) for line in _REASON_CONTROL.sub("", raw).splitlines()).strip()
@@ -153,13 +153,13 @@ async def on_reject_reason(ack: AsyncAck, body: dict, view: dict, context: Async
         await ack(response_action="errors", errors={ids.REASON_BLOCK: texts("registration.errors.required")})
         return
     if not await is_organizer(deps, user_id):
-        await ack(response_action="errors", errors={ids.REASON_BLOCK: texts("approval.refusal")})
+        await ack(response_action="errors", errors={ids.REASON_BLOCK: texts("approvals.refusal")})
         return
     request_part, _, rest = (view.get("private_metadata") or "").partition("|")
     channel, _, ts = rest.partition("|")
     request_id = row_id(request_part)
     if request_id is None:
-        await ack(response_action="errors", errors={ids.REASON_BLOCK: texts("approval.gone")})
+        await ack(response_action="errors", errors={ids.REASON_BLOCK: texts("approvals.gone")})
         return
     decided = await membership.decide(
         deps, team_id=team_id, request_id=request_id, by=user_id, status="rejected", reason=reason
@@ -168,10 +168,10 @@ async def on_reject_reason(ack: AsyncAck, body: dict, view: dict, context: Async
         request = decided.request
         message = (
             texts(
-                "approval.already", by=request.decided_by or "", decision=texts(f"approval.decisions.{request.status}")
+                "approvals.already", by=request.decided_by or "", decision=texts(f"approvals.decisions.{request.status}")
             )
             if request is not None and request.status != "pending"
-            else texts("approval.gone")
+            else texts("approvals.gone")
         )
         await ack(response_action="errors", errors={ids.REASON_BLOCK: message})
         return

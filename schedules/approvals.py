@@ -71,4 +71,4 @@ async def run(deps: Deps, slot: datetime) -> str | None:
     return f"overdue={len(late)}"
 
 
-JOB = Job(name="approvals_nudge", summary_key="approval.nudge.summary", run=run, slots=cron_slots("0 9 * * *"))
+JOB = Job(name="approvals_nudge", summary_key="approvals.nudge.summary", run=run, slots=cron_slots("0 9 * * *"))

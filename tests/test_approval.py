@@ -32,7 +32,7 @@ async def test_approve_invites_greets_and_dms_next_steps(signed, people):
 
     greeting = signed.slack.messages(tokyo.channel_id)[-1]["text"]
     assert greeting == texts(signed)(
-        "approval.greeting",
+        "approvals.greeting",
         user=people.member,
         name=safe("田中 &lt;b&gt;一郎&lt;/b&gt;"),
         government="東京都 千代田区",
@@ -41,9 +41,9 @@ async def test_approve_invites_greets_and_dms_next_steps(signed, people):
 
     dm = signed.slack.dm_messages(people.member)[-1]
     body = json.dumps(dm["blocks"], ensure_ascii=False)
-    for key in ("approval.approved_dm.briefing", "approval.approved_dm.sections"):
+    for key in ("approvals.approved_dm.briefing", "approvals.approved_dm.sections"):
         assert texts(signed)(key) in body
-    assert texts(signed)("approval.approved_dm.broadcast", channel=safe(f"<#{people.broadcast_channel}>")) in body
+    assert texts(signed)("approvals.approved_dm.broadcast", channel=safe(f"<#{people.broadcast_channel}>")) in body
     assert f"<#{tokyo.channel_id}>" in body
 
     updated = signed.slack.messages(people.admin_channel)[0]
@@ -60,7 +60,7 @@ async def test_approve_invites_greets_and_dms_next_steps(signed, people):
     assert len(signed.slack.calls_to("conversations.invite")) == 1
     assert len(signed.slack.dm_messages(people.member)) == 2  # received + approved
     assert texts(signed)(
-        "approval.already", by=people.organizer, decision=texts(signed)("approval.decisions.approved")
+        "approvals.already", by=people.organizer, decision=texts(signed)("approvals.decisions.approved")
     ) in [e["text"] for e in signed.slack.ephemerals(people.organizer)]
 
 
@@ -89,7 +89,7 @@ async def test_reject_asks_a_reason_and_sends_a_kind_dm(signed, people):
     assert row.status == "rejected"
     dm = signed.slack.dm_messages(people.member)[-1]
     escaped = "&lt;!here&gt; 所属を確認できませんでした。\n再申請をお待ちしています"
-    assert dm["blocks"][0]["text"]["text"] == texts(signed)("approval.rejected_dm.body", reason=safe(escaped))
+    assert dm["blocks"][0]["text"]["text"] == texts(signed)("approvals.rejected_dm.body", reason=safe(escaped))
     assert "<!here>" not in json.dumps(dm, ensure_ascii=False)
     updated = signed.slack.messages(people.admin_channel)[0]
     assert card_buttons(updated) == [] and "&lt;!here&gt;" in str(updated["blocks"])
@@ -108,7 +108,7 @@ async def test_non_organiser_pressing_approve_changes_nothing(signed, people):
     outsider = signed.slack.add_user("yajiuma", "通りすがり")["id"]
     for action in (ids.APPROVE, ids.REJECT):
         await decide(signed, outsider, card, people.admin_channel, action_id=action)
-    assert [e["text"] for e in signed.slack.ephemerals(outsider)] == [texts(signed)("approval.refusal")] * 2
+    assert [e["text"] for e in signed.slack.ephemerals(outsider)] == [texts(signed)("approvals.refusal")] * 2
     assert (await member(signed, people.member)).status == "pending"
     assert signed.slack.calls_to("conversations.invite") == []
     assert signed.slack.calls_to("chat.update") == []
@@ -117,7 +117,7 @@ async def test_non_organiser_pressing_approve_changes_nothing(signed, people):
     modal = {"callback_id": ids.REJECT_VIEW, "private_metadata": f"{card_buttons(card)[0]['value']}||"}
     values = {ids.REASON_BLOCK: {ids.REASON: {"type": "plain_text_input", "value": "no"}}}
     answer = await (await signed.submit(outsider, modal, values)).json()
-    assert answer["errors"][ids.REASON_BLOCK] == texts(signed)("approval.refusal")
+    assert answer["errors"][ids.REASON_BLOCK] == texts(signed)("approvals.refusal")
     assert (await member(signed, people.member)).status == "pending"
 
 
@@ -142,12 +142,12 @@ async def test_two_organisers_at_once_make_one_decision(signed, people):
     approved_dms = [
         m
         for m in signed.slack.dm_messages(people.member)
-        if m["text"].startswith(texts(signed)("approval.approved_dm.fallback", community="")[:4])
+        if m["text"].startswith(texts(signed)("approvals.approved_dm.fallback", community="")[:4])
     ]
     assert len(approved_dms) == 1
     loser = admin if request.decided_by == people.organizer else people.organizer
     assert texts(signed)(
-        "approval.already", by=request.decided_by, decision=texts(signed)("approval.decisions.approved")
+        "approvals.already", by=request.decided_by, decision=texts(signed)("approvals.decisions.approved")
     ) in [e["text"] for e in signed.slack.ephemerals(loser)]
 
 
@@ -164,7 +164,7 @@ async def test_approvals_lists_pending_for_organisers_only(signed, people):
     assert [b["style"] for b in buttons] == ["primary", "danger"] * 2
 
     refused = await (await signed.command(people.member, "/approvals")).json()
-    assert refused["text"] == texts(signed)("approval.list.refusal")
+    assert refused["text"] == texts(signed)("approvals.list.refusal")
 
     # Approving from the list decides the same request and updates the card in the admin channel.
     await signed.action(

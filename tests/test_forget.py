@@ -200,7 +200,7 @@ async def test_a_late_click_on_the_card_of_an_erased_applicant_approves_nothing(
     await forget(signed, people.member)
     posts = sum(len(slack.messages(c["id"])) for c in slack.ws.channels.values())
     await decide(signed, people.organizer, stale, people.admin_channel)
-    assert slack.ephemerals(people.organizer)[-1]["text"] == texts("approval.gone")
+    assert slack.ephemerals(people.organizer)[-1]["text"] == texts("approvals.gone")
     assert sum(len(slack.messages(c["id"])) for c in slack.ws.channels.values()) == posts
     async with signed.yakuba.deps.db.read() as session:
         assert (await session.scalars(select(ApprovalRequest.status).order_by(ApprovalRequest.id))).all() == [

@@ -83,7 +83,7 @@ async def approve(signed, people, user: str) -> None:
 
 def approved_dm_text(signed) -> str:
     community = signed.yakuba.settings.yakuba_community_name
-    return texts(signed)("approval.approved_dm.fallback", community=community)
+    return texts(signed)("approvals.approved_dm.fallback", community=community)
 
 
 # ok: false with HTTP 200 reaches the outbox at once; HTTP 429 only once the client's own 5 retries (each after
@@ -159,8 +159,8 @@ async def test_an_archived_channel_is_reported_once_and_the_member_told_it_is_pe
     )
     told = signed.slack.dm_messages(people.member)[-1]
     body = json.dumps(told, ensure_ascii=False)
-    assert t("approval.approved_dm.pending", prefecture="東京都", channel=safe(f"<#{tokyo}>")) in body
-    assert t("approval.approved_dm.channel", prefecture="東京都", channel=safe(f"<#{tokyo}>")) not in body
+    assert t("approvals.approved_dm.pending", prefecture="東京都", channel=safe(f"<#{tokyo}>")) in body
+    assert t("approvals.approved_dm.channel", prefecture="東京都", channel=safe(f"<#{tokyo}>")) not in body
     assert signed.slack.messages(tokyo) == []  # no greeting
     assert people.member not in signed.slack.channel(tokyo)["members"]
     assert (await member(signed, people.member)).placed_pref_code is None

@@ -126,7 +126,7 @@ async def test_members_approved_before_their_channel_existed_are_told_then_welco
     assert row.placed_pref_code is None
     assert signed.slack.calls_to("conversations.invite") == []
     [told] = signed.slack.dm_messages(people.member)[1:]  # after "registration received"
-    assert t("approval.approved_dm.no_channel", prefecture="東京都") in json.dumps(told, ensure_ascii=False)
+    assert t("approvals.approved_dm.no_channel", prefecture="東京都") in json.dumps(told, ensure_ascii=False)
 
     async def setup() -> None:
         response = await signed.command(people.organizer, "/yakuba", "setup prefectures")

@@ -104,7 +104,7 @@ async def test_changing_org_type_needs_approval_again(signed, people):
     assert row.status == "pending" and row.org_type == "prefecture"
     new_cards = cards(signed, people.admin_channel, people.member)
     assert len(new_cards) == 2
-    assert texts(signed)("approval.card.title_reapproval") in str(new_cards[-1]["blocks"])
+    assert texts(signed)("approvals.card.title_reapproval") in str(new_cards[-1]["blocks"])
     assert people.member in signed.slack.channel(await channel(signed, "13"))["members"]  # stays meanwhile
 
 

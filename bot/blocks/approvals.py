@@ -40,15 +40,15 @@ def when(moment: datetime, tz: tzinfo) -> str:
 
 
 def _profile_fields(texts: Texts, user_id: str, profile: Profile) -> list[dict[str, Any]]:
-    none = texts("approval.card.none")
+    none = texts("approvals.card.none")
     interests = join(", ", profile.interests) or none
     fields = [
-        texts("approval.card.applicant", user=user_id),
-        texts("approval.card.name", name=profile.name),
-        texts("approval.card.government", government=government_label(texts, profile)),
-        texts("approval.card.department", department=profile.department),
-        texts("approval.card.title_field", title=profile.title if profile.title else none),
-        texts("approval.card.interests", interests=interests),
+        texts("approvals.card.applicant", user=user_id),
+        texts("approvals.card.name", name=profile.name),
+        texts("approvals.card.government", government=government_label(texts, profile)),
+        texts("approvals.card.department", department=profile.department),
+        texts("approvals.card.title_field", title=profile.title if profile.title else none),
+        texts("approvals.card.interests", interests=interests),
     ]
     return [{"type": "mrkdwn", "text": clip(field, 2000)} for field in fields]
 
@@ -64,31 +64,31 @@ def card(
     decision: str | None = None,
 ) -> dict[str, Any]:
     """The card in the admin channel. `decision` (already formatted mrkdwn) replaces the buttons."""
-    title = "approval.card.title_reapproval" if kind == "reapproval" else "approval.card.title"
+    title = "approvals.card.title_reapproval" if kind == "reapproval" else "approvals.card.title"
     blocks: list[Block] = [
         header(texts(title)),
         {"type": "section", "fields": _profile_fields(texts, user_id, profile)},
-        context(texts("approval.card.submitted", time=submitted)),
+        context(texts("approvals.card.submitted", time=submitted)),
     ]
     if decision is None:
         value = row_value(request_id)
         blocks.append(
             actions(
-                button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),
-                button(texts("approval.card.reject"), REJECT, value=value, style="danger"),
+                button(texts("approvals.card.approve"), APPROVE, value=value, style="primary"),
+                button(texts("approvals.card.reject"), REJECT, value=value, style="danger"),
                 block_id=f"approval:{request_id}",
             )
         )
     else:
         blocks.append(section(decision))
-    fallback = texts("approval.card.fallback", name=profile.name, government=government_label(texts, profile))
+    fallback = texts("approvals.card.fallback", name=profile.name, government=government_label(texts, profile))
     return message(fallback, blocks)
 
 
 def decision_line(texts: Texts, *, status: str, by: str, at: str, reason: str | None = None) -> str:
     if status == "approved":
-        return texts("approval.card.approved", by=by, time=at)
-    return texts("approval.card.rejected", by=by, time=at, reason=reason or "")
+        return texts("approvals.card.approved", by=by, time=at)
+    return texts("approvals.card.rejected", by=by, time=at, reason=reason or "")
 
 
 def reject_modal(texts: Texts, *, request_id: int, user_id: str, name: str, origin: dict[str, str]) -> dict[str, Any]:
@@ -98,21 +98,21 @@ def reject_modal(texts: Texts, *, request_id: int, user_id: str, name: str, orig
         "type": "modal",
         "callback_id": REJECT_VIEW,
         "private_metadata": meta,
-        "title": plain(texts("approval.reject_modal.title")),
-        "submit": plain(texts("approval.reject_modal.submit")),
-        "close": plain(texts("approval.reject_modal.close")),
+        "title": plain(texts("approvals.reject_modal.title")),
+        "submit": plain(texts("approvals.reject_modal.submit")),
+        "close": plain(texts("approvals.reject_modal.close")),
         "blocks": [
-            section(texts("approval.reject_modal.intro", user=user_id, name=name)),
+            section(texts("approvals.reject_modal.intro", user=user_id, name=name)),
             {
                 "type": "input",
                 "block_id": REASON_BLOCK,
-                "label": plain(texts("approval.reject_modal.reason")),
+                "label": plain(texts("approvals.reject_modal.reason")),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": REASON,
                     "multiline": True,
                     "max_length": REASON_LIMIT,
-                    "placeholder": plain(texts("approval.reject_modal.placeholder")),
+                    "placeholder": plain(texts("approvals.reject_modal.placeholder")),
                 },
             },
         ],
@@ -132,26 +132,26 @@ def approved_dm(
     pref = prefecture(pref_code)
     pref_name = pref.name if pref else ""
     if not channel_id:
-        where = texts("approval.approved_dm.no_channel", prefecture=pref_name)
+        where = texts("approvals.approved_dm.no_channel", prefecture=pref_name)
     else:
         where = texts(
-            f"approval.approved_dm.{'pending' if pending else 'channel'}",
+            f"approvals.approved_dm.{'pending' if pending else 'channel'}",
             prefecture=pref_name,
             channel=safe(f"<#{esc(channel_id)}>"),
         )
     broadcast = (
-        texts("approval.approved_dm.broadcast", channel=safe(f"<#{esc(broadcast_channel)}>"))
+        texts("approvals.approved_dm.broadcast", channel=safe(f"<#{esc(broadcast_channel)}>"))
         if broadcast_channel
-        else texts("approval.approved_dm.broadcast_plain")
+        else texts("approvals.approved_dm.broadcast_plain")
     )
-    steps = "\n".join([texts("approval.approved_dm.briefing"), broadcast, texts("approval.approved_dm.sections")])
+    steps = "\n".join([texts("approvals.approved_dm.briefing"), broadcast, texts("approvals.approved_dm.sections")])
     return message(
-        texts("approval.approved_dm.fallback", community=community),
+        texts("approvals.approved_dm.fallback", community=community),
         [
-            header(texts("approval.approved_dm.title")),
+            header(texts("approvals.approved_dm.title")),
             section(where),
-            section(f"{texts('approval.approved_dm.next')}\n{steps}"),
-            context(texts("approval.approved_dm.footer")),
+            section(f"{texts('approvals.approved_dm.next')}\n{steps}"),
+            context(texts("approvals.approved_dm.footer")),
         ],
     )
 
@@ -161,25 +161,25 @@ def channel_ready_dm(texts: Texts, *, pref_code: str, channel_id: str) -> dict[s
     pref = prefecture(pref_code)
     pref_name = pref.name if pref else ""
     return message(
-        texts("approval.channel_ready_dm.fallback", prefecture=pref_name),
+        texts("approvals.channel_ready_dm.fallback", prefecture=pref_name),
         [
-            header(texts("approval.channel_ready_dm.title")),
-            section(texts("approval.approved_dm.channel", prefecture=pref_name, channel=safe(f"<#{esc(channel_id)}>"))),
+            header(texts("approvals.channel_ready_dm.title")),
+            section(texts("approvals.approved_dm.channel", prefecture=pref_name, channel=safe(f"<#{esc(channel_id)}>"))),
         ],
     )
 
 
 def rejected_dm(texts: Texts, *, reason: str) -> dict[str, Any]:
     return message(
-        texts("approval.rejected_dm.fallback"),
+        texts("approvals.rejected_dm.fallback"),
         [
-            section(texts("approval.rejected_dm.body", reason=reason)),
-            context(texts("approval.rejected_dm.footer")),
+            section(texts("approvals.rejected_dm.body", reason=reason)),
+            context(texts("approvals.rejected_dm.footer")),
         ],
     )
 
 
-def greeting(texts: Texts, *, user_id: str, profile: Profile, key: str = "approval.greeting") -> dict[str, Any]:
+def greeting(texts: Texts, *, user_id: str, profile: Profile, key: str = "approvals.greeting") -> dict[str, Any]:
     """Posted in the prefecture channel; name and government are the member's own words, escaped."""
     pref = prefecture(profile.pref_code)
     text = texts(
@@ -195,14 +195,14 @@ def greeting(texts: Texts, *, user_id: str, profile: Profile, key: str = "approv
 def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> dict[str, Any]:
     """/approvals: one compact card per pending request, each with the same buttons as the channel card."""
     if not rows:
-        return message(texts("approval.list.empty"))
-    blocks: list[Block] = [header(texts("approval.list.title"))]
+        return message(texts("approvals.list.empty"))
+    blocks: list[Block] = [header(texts("approvals.list.title"))]
     for row in rows[:LIST_LIMIT]:
         profile: Profile = row["profile"]
         blocks.append(
             section(
                 texts(
-                    "approval.nudge.line",
+                    "approvals.nudge.line",
                     user=row["user_id"],
                     name=profile.name,
                     government=government_label(texts, profile),
@@ -213,21 +213,21 @@ def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> 
         value = row_value(row["request_id"])
         blocks.append(
             actions(
-                button(texts("approval.card.approve"), APPROVE, value=value, style="primary"),
-                button(texts("approval.card.reject"), REJECT, value=value, style="danger"),
+                button(texts("approvals.card.approve"), APPROVE, value=value, style="primary"),
+                button(texts("approvals.card.reject"), REJECT, value=value, style="danger"),
                 block_id=f"approval:{row['request_id']}",
             )
         )
         blocks.append(divider())
     if more:
-        blocks.append(context(texts("approval.list.more", count=more)))
-    return message(texts("approval.list.title"), blocks)
+        blocks.append(context(texts("approvals.list.more", count=more)))
+    return message(texts("approvals.list.title"), blocks)
 
 
 def nudge(texts: Texts, rows: list[dict[str, Any]]) -> dict[str, Any]:
     lines = [
         texts(
-            "approval.nudge.line",
+            "approvals.nudge.line",
             user=row["user_id"],
             name=row["profile"].name,
             government=government_label(texts, row["profile"]),
@@ -235,5 +235,5 @@ def nudge(texts: Texts, rows: list[dict[str, Any]]) -> dict[str, Any]:
         )
         for row in rows[:LIST_LIMIT]
     ]
-    text = texts("approval.nudge.text", count=len(rows))
+    text = texts("approvals.nudge.text", count=len(rows))
     return message(text, [section(text), section("\n".join(lines))])
