@@ -15,7 +15,6 @@ from handlers import (
     directory,
     fallback,
     faq,
-    faq_mentions,
     home,
     intro,
     leads,
@@ -43,7 +42,6 @@ FEATURES = (
     privacy,
     yakuba,
     faq,
-    faq_mentions,
     archives,
 )
 

@@ -168,7 +168,9 @@ async def on_reject_reason(ack: AsyncAck, body: dict, view: dict, context: Async
         request = decided.request
         message = (
             texts(
-                "approvals.already", by=request.decided_by or "", decision=texts(f"approvals.decisions.{request.status}")
+                "approvals.already",
+                by=request.decided_by or "",
+                decision=texts(f"approvals.decisions.{request.status}"),
             )
             if request is not None and request.status != "pending"
             else texts("approvals.gone")

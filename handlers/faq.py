@@ -1,4 +1,9 @@
-"""/faq: search, categories, 👍/👎, forwarding a question to organisers, the organisers' add / edit / auto."""
+"""The FAQ's listeners: /faq, its buttons and forms, and answers to mentions in channels and to DMs.
+
+/faq searches, lists categories, takes 👍/👎, forwards a question to the organisers and lets them add, edit,
+answer it with an existing entry or turn auto-answers on; a mention or a DM is answered in the asker's thread
+when the match is sure, else "I do not know".
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,10 @@ from bot.blocks import faq_link
 from bot.blocks.common import esc, notice
 from bot.blocks.faq import categories_message, continued_message, no_match_message, results_message
 from bot.blocks.faq_form import CALLBACK, done_view, faq_modal, parse_meta, read_form
-from bot.services.faq import MEMBERS, RELEVANT, forward, show_answered, teach, visibilities
+from bot.services.faq import MEMBERS, RELEVANT, forward, question_of, reply, show_answered, teach, visibilities
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
+from bot.slack.events import once_per_event
 from bot.slack.permissions import is_organizer
 from bot.slack.slash import SlashCommand
 from storage import faq_channels, faqs
@@ -297,6 +303,64 @@ async def on_link_save(ack: AsyncAck, body: dict, view: dict, context: AsyncBolt
     await show_answered(deps, team=team, taught=taught)
 
 
+# --- mentions in channels and DMs to the bot: answered in the asker's thread when sure, else "I do not know" --
+# The reply is bot/services/faq.py; it goes through the outbox keyed by the asked message, so Slack re-sending
+# the event under a new event_id (once_per_event catches the same id) never answers twice.
+
+
+def _bot(deps: Deps, context: AsyncBoltContext) -> str:
+    return getattr(context, "bot_user_id", None) or deps.bot_user_id
+
+
+async def on_app_mention(event: dict, context: AsyncBoltContext) -> None:
+    deps = deps_of(context)
+    user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
+    bot = _bot(deps, context)
+    if not (isinstance(user, str) and isinstance(channel, str) and isinstance(ts, str)) or event.get("bot_id"):
+        return
+    if user == bot:
+        return
+    team = context.team_id or deps.team_id
+    if not await faq_channels.auto_answer(db=deps.db, team_id=team, channel_id=channel):
+        try:
+            await deps.client.chat_postEphemeral(
+                channel=channel, user=user, **notice(deps.texts("faq.mention.auto_off"))
+            )
+        except SlackApiError as exc:
+            log.warning("auto-answer-off notice not shown: %s", exc.response.get("error"))
+        return
+    await reply(
+        deps,
+        team=team,
+        channel=channel,
+        ts=ts,
+        thread_ts=event.get("thread_ts") or ts,
+        user=user,
+        question=question_of(str(event.get("text") or ""), bot),
+        private=False,
+    )
+
+
+async def on_message(event: dict, context: AsyncBoltContext) -> None:
+    """DMs to the bot only; edits, joins and other subtypes, and every bot's messages are ignored."""
+    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        return
+    deps = deps_of(context)
+    user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
+    if not (isinstance(user, str) and isinstance(channel, str) and isinstance(ts, str)) or user == _bot(deps, context):
+        return
+    await reply(
+        deps,
+        team=context.team_id or deps.team_id,
+        channel=channel,
+        ts=ts,
+        thread_ts=event.get("thread_ts") or ts,
+        user=user,
+        question=question_of(str(event.get("text") or ""), _bot(deps, context)),
+        private=True,
+    )
+
+
 def register(app: AsyncApp) -> None:
     app.command(COMMAND.slash)(answered_in_time(on_faq))
     app.action(ids.HELPFUL)(on_feedback)
@@ -309,3 +373,5 @@ def register(app: AsyncApp) -> None:
     app.options(faq_link.ENTRY)(on_link_options)
     app.view(CALLBACK)(on_save)
     app.view(faq_link.CALLBACK)(on_link_save)
+    app.event("app_mention")(once_per_event(on_app_mention))
+    app.event("message")(once_per_event(on_message))

@@ -31,7 +31,9 @@ async def test_nudge_waits_past_the_holiday_and_posts_once_a_day(signed, people)
 
     def nudges() -> list[dict]:
         return [
-            m for m in signed.slack.messages(people.admin_channel) if m["text"] == texts("approvals.nudge.text", count=1)
+            m
+            for m in signed.slack.messages(people.admin_channel)
+            if m["text"] == texts("approvals.nudge.text", count=1)
         ]
 
     # Fri 20 = 1, (Sat, Sun, Mon 23 holiday), Tue 24 = 2, Wed 25 = 3: not yet more than 3.

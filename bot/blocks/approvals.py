@@ -164,7 +164,9 @@ def channel_ready_dm(texts: Texts, *, pref_code: str, channel_id: str) -> dict[s
         texts("approvals.channel_ready_dm.fallback", prefecture=pref_name),
         [
             header(texts("approvals.channel_ready_dm.title")),
-            section(texts("approvals.approved_dm.channel", prefecture=pref_name, channel=safe(f"<#{esc(channel_id)}>"))),
+            section(
+                texts("approvals.approved_dm.channel", prefecture=pref_name, channel=safe(f"<#{esc(channel_id)}>"))
+            ),
         ],
     )
 

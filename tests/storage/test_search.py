@@ -17,7 +17,7 @@ from storage.search.analyzer import query_terms
 from storage.search.query import fts_all_terms, fts_any_token, plan
 from tests.faq_eval_lib import fresh_db
 
-# What handlers/faq.py and handlers/faq_mentions.py show at all (a hit under it is not worth showing).
+# What handlers/faq.py shows (commands, mentions and DMs) at all (a hit under it is not worth showing).
 RELEVANT = 0.3
 
 TEAM = "T1"
