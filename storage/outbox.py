@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -60,10 +61,17 @@ async def enqueue(
 
 
 async def claim_due(
-    db: Database, *, team_id: str, limit: int = 20, now: datetime | None = None, holder: str | None = None
+    db: Database,
+    *,
+    team_id: str,
+    limit: int = 20,
+    now: datetime | None = None,
+    holder: str | None = None,
+    exclude: Collection[int] = (),
 ) -> list[OutboxMessage]:
     """Lease due rows for `holder`; a row whose lease ran out (its sender crashed mid-send) is due again, marked
-    uncertain: its post may have landed."""
+    uncertain: its post may have landed. `exclude`: rows the caller is sending now, whatever their lease says
+    (a clock moved forward must not make a sender take its own row a second time)."""
     now = now or utcnow()
     due = or_(
         and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
@@ -76,6 +84,7 @@ async def claim_due(
                 # status IN (…) keeps the search inside ix_outbox_due: sent rows, the bulk of the table, are
                 # never read (with `due` alone SQLite scans every row the team ever sent).
                 .where(OutboxMessage.team_id == team_id, OutboxMessage.status.in_(("pending", "sending")), due)
+                .where(OutboxMessage.id.not_in(list(exclude)) if exclude else true())
                 .order_by(OutboxMessage.id)
                 .limit(limit)
             )

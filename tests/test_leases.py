@@ -45,6 +45,14 @@ async def test_a_holder_is_gone_only_when_it_is_a_dead_process_or_an_earlier_us_
     assert not leases.gone(None) and not leases.gone("") and not leases.gone("no-pid-here")
 
 
+async def until(check, seconds: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not await check():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
 async def lease(db, model, row_id: int, holder: str) -> None:
     values = {"locked_until": NEVER, "holder": holder}
     if model is not InboxItem:
@@ -113,10 +121,15 @@ async def test_a_restarted_process_sends_what_its_dead_predecessor_held_at_once(
 
     assert [len([m for m in slack.messages(ch) if m.get("metadata")]) for ch in (a, b, c)] == [1, 0, 1]
     assert len(slack.dm_messages(welcomed)) == 1 and len(slack.dm_messages(joined)) == 1
+
+    async def recorded() -> bool:  # Slack has the DM; its row says so once the sender's write commits
+        async with after.deps.db.read() as session:
+            return (await session.get(OutboxMessage, dm)).status == "sent"
+
+    await until(recorded)
     async with after.deps.db.read() as session:
         still = await session.get(AnnouncementDelivery, rows[b])
         assert (still.status, still.holder) == ("sending", alive_elsewhere)  # a live holder keeps its rows
-        assert (await session.get(OutboxMessage, dm)).status == "sent"
 
     # The replica elsewhere finishes its row: the announcement is done and reported once.
     async with after.deps.db.write() as session:

@@ -86,7 +86,13 @@ class Outbox:
             while True:
                 self._wake.clear()
                 room = self.CONCURRENCY - len(inflight)
-                rows = await self._claim(room) if room > 0 else []
+                try:
+                    rows = await self._claim(room) if room > 0 else []
+                except Exception as exc:
+                    if not inflight:
+                        raise  # the database is away: the caller (a tick, a kick) tries again later
+                    log.warning("outbox: rows not claimed (%s); finishing the sends in flight", type(exc).__name__)
+                    rows = []
                 for row in rows:
                     self._renewal.hold(row.id)
                     inflight.add(loop.create_task(self._send_held(row), name="outbox.send"))
@@ -106,7 +112,12 @@ class Outbox:
 
     async def _claim(self, limit: int) -> list[OutboxMessage]:
         return await store.claim_due(
-            self.deps.db, team_id=self.deps.team_id, now=self.deps.clock(), limit=limit, holder=str(me())
+            self.deps.db,
+            team_id=self.deps.team_id,
+            now=self.deps.clock(),
+            limit=limit,
+            holder=str(me()),
+            exclude=self._renewal.held,
         )
 
     async def _renew(self, row_ids: list[int]) -> None:
