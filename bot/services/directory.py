@@ -22,6 +22,7 @@ def shapes() -> dict[str, list[list[float]]]:
 
 def render_map(counts: dict[str, int], *, dpi: int = 100) -> bytes:
     """PNG of the prefectures coloured by count (0: light grey), with a colour bar."""
+    # matplotlib costs about a second and 40 MB to import: only the process that draws a map pays it.
     import matplotlib
 
     matplotlib.use("Agg", force=False)

@@ -113,6 +113,7 @@ _STOP = {
 }
 
 
+# The dictionaries load on the first search, not at import: the CLI and the jobs that never search skip them.
 @lru_cache(maxsize=1)
 def _tokenizer():
     from sudachipy import Dictionary, SplitMode
