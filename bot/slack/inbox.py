@@ -84,7 +84,14 @@ class Inbox:
         self._holding = True
 
     async def adopt(self) -> None:
-        """Our team is known: rows stored while holding get it (the worker, started next, claims by team)."""
+        """Our team is known: rows stored while holding get it (the worker, started next, claims by team).
+
+        Rows an earlier run left behind (a crash, a restart) make the inbox busy until the worker's first look
+        at them, so `settled()` waits for them; with none, a command right after start is still answered in its
+        ack.
+        """
+        if await store.pending_count(self.deps.db, team_id=self.deps.team_id):
+            self._idle.clear()
         if not self._holding:
             return
         while self._flusher is not None and not self._flusher.done():
