@@ -149,6 +149,7 @@ async def test_leave_and_rejoin_keep_the_profile(signed, people):
 
     # The same person leaving and coming back by team_join is restored without a second welcome.
     await signed.event({"type": "user_change", "user": {**user, "deleted": True}})
+    await signed.settle()  # they left first; the inbox works on stored events concurrently, not in order
     await signed.event(req.team_join_event(user))
     await signed.settle()
     assert (await member(signed, people.member)).left_at is None
