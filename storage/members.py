@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.db import Database
-from storage.models import Member
+from storage.models import Member, MemberCount
 from storage.sql import insert_ignore
 from storage.types import utcnow
 
@@ -192,23 +192,34 @@ class Association:
 
 
 async def association(db: Database, *, team_id: str, pref_code: str) -> Association:
+    """Figures from the kept counts (storage.member_counts); the leads from members (few, indexed by prefecture)."""
+    counted = (
+        MemberCount.team_id == team_id,
+        MemberCount.pref_code == pref_code,
+        MemberCount.status == "approved",
+        MemberCount.live.is_(True),
+        MemberCount.n > 0,
+    )
+    # A municipality's staff count their municipality; prefecture or national staff their one government.
+    government = case(
+        (MemberCount.org_type == "municipality", func.nullif(MemberCount.muni_code, "")),
+        else_=func.nullif(MemberCount.org_type, ""),
+    )
     here = (
         Member.team_id == team_id,
         Member.pref_code == pref_code,
         Member.status == "approved",
         Member.left_at.is_(None),
     )
-    # A municipality's staff count their municipality; prefecture or national staff their one government.
-    government = case((Member.org_type == "municipality", Member.muni_code), else_=Member.org_type)
     async with db.read() as session:
-        members = await session.scalar(select(func.count(Member.id)).where(*here))
-        governments = await session.scalar(select(func.count(distinct(government))).where(*here))
+        members = await session.scalar(select(func.sum(MemberCount.n)).where(*counted))
+        governments = await session.scalar(select(func.count(distinct(government))).where(*counted))
         leads = list(
             await session.scalars(
                 select(Member.user_id).where(*here, Member.is_lead.is_(True)).order_by(Member.user_id)
             )
         )
-    return Association(members or 0, governments or 0, leads)
+    return Association(int(members or 0), governments or 0, leads)
 
 
 async def leave(db: Database, *, team_id: str, user_id: str) -> bool:

@@ -567,3 +567,34 @@ class IntroSeat(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     checkin: Mapped[str | None] = mapped_column(String(16), default=None)  # met|not_yet|pass
     checkin_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# --- member counts (#19): the directory's figures, kept by triggers on members -----------------------
+
+
+class MemberCount(Base):
+    """How many members share one (team, status, here or left, kind, prefecture, municipality).
+
+    Written only by the triggers of revision 0019 (same statement, same transaction as the change to members)
+    and by `yakuba db recount`; a missing org_type, pref_code or muni_code is stored as "" so it can be a key.
+    """
+
+    __tablename__ = "member_counts"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    live: Mapped[bool] = mapped_column(primary_key=True)  # left_at IS NULL
+    org_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    pref_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    muni_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    n: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class MemberApproval(Base):
+    """Approvals per quarter hour of approved_at (UTC): any time zone's months are whole quarter hours."""
+
+    __tablename__ = "member_approvals"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(sa.BigInteger, default=0)
