@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import case, distinct, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit
+from storage import audit, member_counts
 from storage.db import Database
 from storage.models import Member, MemberCount
 from storage.sql import insert_ignore
@@ -250,3 +251,33 @@ async def awaiting_placement(db: Database, *, team_id: str) -> list[str]:
             )
         )
         return list(rows)
+
+
+# --- bulk import ---------------------------------------------------------------------------------------------
+
+
+def _sqlite_value(value: Any) -> Any:
+    """As SQLAlchemy's SQLite DateTime stores it (naive UTC text with microseconds); bools as 0/1."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+async def import_batch(db: Database, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """New members in one transaction: COPY on PostgreSQL, one executemany on SQLite; the counts follow.
+
+    Rows are plain tuples in `columns` order with naive UTC datetimes (no ORM objects: at millions of rows the
+    per-row bind processing would cost several times the insert). On PostgreSQL the statement trigger adds the
+    batch's aggregate to member_counts; on SQLite storage.member_counts.bulk_insert does, in the same transaction.
+    """
+    if db.is_sqlite:
+        statement = f"INSERT INTO members ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        converted = [tuple(map(_sqlite_value, row)) for row in rows]
+        async with db.write_connection() as conn:
+            await member_counts.bulk_insert(conn, statement, converted)
+        return
+    async with db.engine.begin() as conn:
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table("members", records=rows, columns=list(columns))
