@@ -42,7 +42,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.common import peak_rss_mb, percentile, table
-from storage import directory
+from storage import directory, members
 from storage.data import municipalities, prefectures
 from storage.db import Database
 from storage.migrate import upgrade
@@ -182,37 +182,13 @@ def batches(n: int, size: int, now: datetime, seed: int = 7):
         yield rows
 
 
-SQLITE_INSERT = f"INSERT INTO members ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-DATETIME_COLUMNS = [i for i, c in enumerate(COLUMNS) if c.endswith("_at")]
-
-
-def _sqlite_rows(rows: list[tuple]) -> list[tuple]:
-    """Datetimes as SQLAlchemy's SQLite DateTime stores them (naive UTC text with microseconds), bools as 0/1."""
-    out = []
-    for row in rows:
-        values = list(row)
-        for i in DATETIME_COLUMNS:
-            if values[i] is not None:
-                values[i] = values[i].strftime("%Y-%m-%d %H:%M:%S.%f")
-        values[-1] = int(values[-1])
-        out.append(tuple(values))
-    return out
-
-
 async def import_members(db: Database, n: int, size: int, now: datetime, limit: float) -> int:
     """Insert up to n members; stop early (between batches) after `limit` seconds. Returns the rows written."""
     started = time.perf_counter()
     done = 0
     for rows in batches(n, size, now):
-        if db.is_sqlite:
-            # One executemany per batch, straight to the driver (SQLAlchemy's per-row bind processing
-            # would cost several times the insert itself), in one BEGIN IMMEDIATE transaction.
-            async with db.write_connection() as conn:
-                await conn.exec_driver_sql(SQLITE_INSERT, _sqlite_rows(rows))
-        else:
-            async with db.engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                await raw.driver_connection.copy_records_to_table("members", records=rows, columns=list(COLUMNS))
+        # What an import does: one transaction per batch, the member counts updated in it (storage.members).
+        await members.import_batch(db, COLUMNS, rows)
         done += len(rows)
         if done % (size * 10) == 0:
             print(f"  {done:,} rows, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)

@@ -15,7 +15,7 @@ from storage import audit, member_counts
 from storage.db import Database
 from storage.models import Member, MemberCount
 from storage.sql import insert_ignore
-from storage.types import utcnow
+from storage.types import UTCDateTime, utcnow
 
 
 async def join(session: AsyncSession, *, team_id: str, user_id: str) -> Member:
@@ -256,13 +256,21 @@ async def awaiting_placement(db: Database, *, team_id: str) -> list[str]:
 # --- bulk import ---------------------------------------------------------------------------------------------
 
 
-def _sqlite_value(value: Any) -> Any:
-    """As SQLAlchemy's SQLite DateTime stores it (naive UTC text with microseconds); bools as 0/1."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, bool):
-        return int(value)
-    return value
+_DATETIME_COLUMNS = frozenset(c.name for c in Member.__table__.columns if isinstance(c.type, UTCDateTime))
+
+
+def _sqlite_rows(columns: Sequence[str], rows: Sequence[tuple]) -> list[tuple]:
+    """Datetimes as SQLAlchemy's SQLite DateTime stores them: naive UTC text, always with microseconds."""
+    at = [i for i, name in enumerate(columns) if name in _DATETIME_COLUMNS]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in at:
+            value = values[i]
+            if value is not None:
+                values[i] = value.isoformat(" ", "microseconds")  # several times cheaper than strftime
+        out.append(tuple(values))
+    return out
 
 
 async def import_batch(db: Database, columns: Sequence[str], rows: Sequence[tuple]) -> None:
@@ -274,9 +282,8 @@ async def import_batch(db: Database, columns: Sequence[str], rows: Sequence[tupl
     """
     if db.is_sqlite:
         statement = f"INSERT INTO members ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        converted = [tuple(map(_sqlite_value, row)) for row in rows]
         async with db.write_connection() as conn:
-            await member_counts.bulk_insert(conn, statement, converted)
+            await member_counts.bulk_insert(conn, statement, _sqlite_rows(columns, rows))
         return
     async with db.engine.begin() as conn:
         raw = await conn.get_raw_connection()
