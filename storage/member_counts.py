@@ -97,11 +97,11 @@ async def recount(db: Database) -> Recount:
 
 
 async def bulk_insert(conn: AsyncConnection, statement: str, rows: Sequence[tuple]) -> None:
-    """SQLite: one executemany of new members with the per-row triggers paused, then the batch's aggregate.
+    """SQLite: one executemany of new members with the per-row insert trigger paused, then the batch's aggregate.
 
     Must run inside the caller's write transaction (BEGIN IMMEDIATE): the pause row is never committed, so no
-    other connection ever sees it, and a failed batch rolls back with its counts. Relies on new rows getting
-    ids above every existing one (INTEGER PRIMARY KEY without deletes of the highest ids in between).
+    other connection ever sees it, and a failed batch rolls back with its counts. The batch is found by id:
+    SQLite gives each new row max(id) + 1, so `rows` must not bring their own ids.
     """
     # A bounded page cache for this connection (SQLite's default is 2 MiB): the indexes' pages a batch touches
     # stay in memory instead of being read again for every row; memory stays flat (1.8x on 300,000 rows).

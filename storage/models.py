@@ -489,8 +489,7 @@ class SectionMember(Base):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# ix_members_directory (0006) was dropped by 0019: the statistics read member_counts now.
-Index("ix_members_approved_at", Member.team_id, Member.approved_at)
+# ix_members_directory and ix_members_approved_at (0006) were dropped by 0019: the statistics read member_counts.
 
 
 # --- local workspace ---------------------------------------------------------------------------
