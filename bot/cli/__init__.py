@@ -68,6 +68,11 @@ async def _reach_database(settings: Settings) -> None:
         raise OperatorError("cli.database.unreachable", where=where)
 
 
+def _texts() -> Texts:
+    """The operator's catalogue: plain text for a terminal, in YAKUBA_LANG."""
+    return Texts(operator_language(), markup=False)
+
+
 def _logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -88,7 +93,7 @@ class OperatorGroup(click.Group):
             if ctx.params.get("debug"):
                 raise
             error = _operator_error(exc)
-            texts = Texts(operator_language(), markup=False)
+            texts = _texts()
             if error is None:
                 line = texts("cli.unexpected", error=type(exc).__name__, command=ctx.invoked_subcommand or "")
                 click.echo(line, err=True)
@@ -209,7 +214,7 @@ def db_upgrade() -> None:
         finally:
             await database.dispose()
 
-    click.echo(f"database at {', '.join(asyncio.run(go()))}")
+    click.echo(_texts()("cli.db.upgraded", revisions=", ".join(asyncio.run(go()))))
 
 
 @main.group()
@@ -263,11 +268,18 @@ def setup_prefectures() -> None:
         raise ConfigError("cli.config.invalid.yakuba_prefecture_channel_pattern", value=pattern[:60]) from None
     _logging(logging.WARNING)
     report = asyncio.run(cli_setup_prefectures(settings))
+    texts = _texts()
     click.echo(
-        f"created {report.created}, linked {report.linked}, unchanged {report.unchanged}, failed {len(report.failures)}"
+        texts(
+            "cli.setup.prefectures",
+            created=report.created,
+            linked=report.linked,
+            unchanged=report.unchanged,
+            failed=len(report.failures),
+        )
     )
     for name, error in report.failures:
-        click.echo(f"  {name}: {error}", err=True)
+        click.echo(texts("cli.setup.prefecture_failed", name=name, error=error), err=True)
     if report.failures:
         sys.exit(1)
 
@@ -289,18 +301,26 @@ def members_sync() -> None:
     # The bar appears with the first page, so a failure before it (a bad token) stays one line.
     bar = Progress(SpinnerColumn(), TextColumn("{task.description}"))
     task = bar.add_task("users.list …", total=None)
+    texts = _texts()
 
     def progress(report) -> None:
         bar.start()
-        bar.update(task, description=f"page {report.pages}: {report.seen} seen, {report.added} new")
+        line = texts("cli.members.sync_progress", pages=report.pages, seen=report.seen, added=report.added)
+        bar.update(task, description=line)
 
     try:
         report = asyncio.run(cli_sync_members(settings, progress=progress))
     finally:
         bar.stop()
     click.echo(
-        f"{report.seen} members seen ({report.added} new, {report.changed} left/returned, "
-        f"{report.skipped} bots skipped) in {report.pages} pages"
+        texts(
+            "cli.members.synced",
+            seen=report.seen,
+            added=report.added,
+            changed=report.changed,
+            skipped=report.skipped,
+            pages=report.pages,
+        )
     )
 
 
