@@ -7,10 +7,10 @@ from typing import Any
 
 from bot.blocks.common import Block, actions, button, context, divider, esc, header, join, plain, safe, section
 from bot.blocks.intro import home_blocks as intro_blocks
-from bot.blocks.long_text import pieces
 from bot.blocks.onboarding import OPEN_REGISTRATION
 from bot.blocks.registration import government_label
 from bot.texts import Texts
+from bot.texts.markup import pieces
 from storage.members import Profile
 from storage.models import IntroOptIn, Member, Section
 
