@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     yakuba_organizers: str = ""
     yakuba_admin_channel: str | None = None
     yakuba_broadcast_channel: str | None = None
+    # The community profile (a YAML file, see storage/community.py); empty: the built-in オンライン市役所.
+    yakuba_community: str = ""
     # Not part of the public contract: tuning knobs with safe defaults.
     yakuba_community_name: str = "オンライン市役所"
     yakuba_catchup_minutes: int = Field(default=30, ge=0)

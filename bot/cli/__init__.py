@@ -25,16 +25,26 @@ from bot.texts import Texts
 DATABASE_PROBE_SECONDS = 10.0
 
 
-def _settings(*required: str, database: bool = True) -> Settings:
-    """The settings, checked before anything starts: the variables a command needs, and its database.
+def _settings(*required: str, database: bool = True, community: bool = False) -> Settings:
+    """The settings, checked before anything starts: the variables a command needs, the community profile
+    (for the commands that run the bot), and the database.
 
     Commands call this before importing the app, so a mistake is reported before seconds of imports.
     """
     settings = load_settings()
     settings.require(*required)
+    if community:
+        _check_community(settings)
     if database:
         _check_database(settings)
     return settings
+
+
+def _check_community(settings: Settings) -> None:
+    """A wrong YAKUBA_COMMUNITY profile stops the command with one line naming the key and the reason."""
+    from bot.cli.profile import load_profile
+
+    load_profile(settings.yakuba_community)
 
 
 def _check_database(settings: Settings) -> None:
@@ -128,7 +138,7 @@ def main(debug: bool) -> None:
 @main.command()
 def serve() -> None:
     """HTTP mode: POST /slack/events and GET /healthz on $PORT, scheduler in-process."""
-    settings = _settings("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    settings = _settings("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", community=True)
     from bot.server import serve as run
 
     _logging()
@@ -138,7 +148,7 @@ def serve() -> None:
 @main.command()
 def socket() -> None:
     """Socket Mode (needs SLACK_APP_TOKEN): no inbound URL, for closed networks such as LGWAN."""
-    settings = _settings("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    settings = _settings("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", community=True)
     from bot.socket_mode import run
 
     _logging()
@@ -181,7 +191,7 @@ def console(lang: str | None) -> None:
     from bot.local.console import run
 
     _logging(logging.WARNING)
-    asyncio.run(run(_settings(), lang=lang))
+    asyncio.run(run(_settings(community=True), lang=lang))
 
 
 @main.command()
@@ -192,6 +202,28 @@ def demo(lang: str | None) -> None:
 
     _logging(logging.WARNING)
     sys.exit(asyncio.run(run(_settings(database=False), lang=lang)))
+
+
+@main.group()
+def profile() -> None:
+    """The community profile (YAKUBA_COMMUNITY): who may join, the form, consent, approval, features."""
+
+
+@profile.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+def profile_check(file: Path) -> None:
+    """Check a profile file without starting anything."""
+    from bot.cli.profile import check
+
+    click.echo(check(file))
+
+
+@profile.command("show")
+def profile_show() -> None:
+    """Print the profile in force (YAKUBA_COMMUNITY, or the built-in one) as YAML."""
+    from bot.cli.profile import show
+
+    click.echo(show(_settings(database=False)), nl=False)
 
 
 @main.group()
