@@ -65,7 +65,7 @@ class ProfileField(_Strict):
     personal: bool = True  # personal data under APPI: a purpose is shown in the form and in /mydata export
     purpose: Label | None = None
     hint: Label | None = None
-    options: tuple[Option, ...] = ()
+    options: tuple[Option, ...] = Field(default=(), max_length=100)
     max_length: int | None = Field(default=None, ge=1, le=TEXT_LIMIT)
 
     @field_validator("key")

@@ -155,3 +155,12 @@ def test_profile_show_prints_the_profile_in_force_as_yaml_that_reads_back_the_sa
     assert community.parse(yaml.safe_load(shown.output)) == community.parse(BASE)
     usable = _run(["profile", "check", str(own)], tmp_path)
     assert usable.exit_code == 0 and "テスト市役所" in usable.output
+
+
+def test_an_alias_bomb_is_refused_without_expanding_it(tmp_path):
+    rows = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    rows += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join([*rows, "name: x", "welcome: {ja: x}", "eligibility: {who: anyone}", "fields: *a7"]))
+    with pytest.raises(ProfileProblem):
+        community.load(bomb)
