@@ -39,12 +39,12 @@ async def test_upgrade_matches_the_models_and_downgrade_removes_the_tables(tmp_p
 
 
 def test_min_intensity_is_read_as_people_and_jma_write_it():
-    assert load_settings(_env_file=None).yakuba_disaster_min_intensity is Intensity.FIVE_LOWER
-    assert load_settings(_env_file=None, yakuba_disaster_min_intensity="６弱").yakuba_disaster_min_intensity is (
-        Intensity.SIX_LOWER
+    assert load_settings(_env_file=None).yakuba_disaster_min_intensity == Intensity.FIVE_LOWER.code
+    assert load_settings(_env_file=None, yakuba_disaster_min_intensity="６弱").yakuba_disaster_min_intensity == (
+        Intensity.SIX_LOWER.code
     )
-    assert load_settings(_env_file=None, yakuba_disaster_min_intensity="5+").yakuba_disaster_min_intensity is (
-        Intensity.FIVE_UPPER
+    assert load_settings(_env_file=None, yakuba_disaster_min_intensity="5+").yakuba_disaster_min_intensity == (
+        Intensity.FIVE_UPPER.code
     )
     with pytest.raises(ConfigError) as caught:
         load_settings(_env_file=None, yakuba_disaster_min_intensity="8")
