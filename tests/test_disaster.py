@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,8 +14,10 @@ from bot.app import create_app
 from bot.blocks import disaster as ids
 from bot.services import disaster as service
 from bot.services.disaster_feed import FeedState
+from bot.services.privacy import forget_member
 from bot.texts import Texts
 from schedules import disaster as job
+from schedules import privacy as privacy_job
 from storage import disaster, prefectures
 from storage.models import DisasterCheckin, DisasterStatus
 from tests.community_flow import add_member, all_text
@@ -343,3 +346,42 @@ async def test_feed_state_is_stored_per_feed_and_the_first_read_posts_nothing(ap
     await tick(signed, T0 + timedelta(minutes=1))
     assert jma.count("feed", status=304) == 1
     assert await job.run(signed.yakuba.deps, T0 + timedelta(minutes=1, seconds=20)) == "taken"
+
+
+async def test_answers_are_exported_erased_on_forget_and_kept_only_for_the_retention_days(app, people):
+    signed = app
+    deps = signed.yakuba.deps
+    await channels(signed, (SAITAMA,))
+    saitama = await channel_of(signed, SAITAMA)
+    await add_member(signed, people.member, pref=SAITAMA, muni=None, org_type="prefecture")
+    checkin, post = await manual_checkin(signed, people, saitama)
+    value = ids.row_value(checkin.id)
+    await signed.action(people.member, f"{ids.ANSWER_ACTION}.responding", value, channel_id=saitama, message=post)
+    await signed.action("U0OTHER01", f"{ids.ANSWER_ACTION}.safe", value, channel_id=saitama, message=post)
+    await signed.settle()
+
+    response = await signed.command(people.member, "/mydata", "export")
+    assert response.status == 200
+    await signed.settle()
+    dm = signed.slack.dm_messages(people.member)[-1]
+    data = json.loads(signed.slack.file(dm["files"][0]["id"])["content"])
+    [answer] = data["disaster_checkins"]
+    assert (answer["status"], answer["prefecture"], answer["kind"]) == ("responding", SAITAMA, "manual")
+
+    await forget_member(deps, team_id=TEAM, user_id=people.member)
+    await signed.settle()
+    assert (await disaster.tally(deps.db, checkin_id=checkin.id)).counts == {"safe": 1, "responding": 0, "need_help": 0}
+    [shown] = signed.slack.messages(saitama)
+    assert tally_line(signed, safe=1) in all_text(shown)  # the post no longer counts the erased member
+
+    # The nightly privacy job: answers older than YAKUBA_CHECKIN_RETENTION_DAYS (30) go, newer ones stay.
+    days = signed.yakuba.settings.yakuba_checkin_retention_days
+    assert days == 30
+    assert await privacy_job.run(deps, signed.clock() + timedelta(days=days - 1)) == (
+        "anonymised=0 checkin_answers_removed=0"
+    )
+    assert await privacy_job.run(deps, signed.clock() + timedelta(days=days, minutes=1)) == (
+        "anonymised=0 checkin_answers_removed=1"
+    )
+    async with deps.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(DisasterStatus)) == 0
