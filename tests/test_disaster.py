@@ -8,10 +8,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.blocks import disaster as ids
+from bot.cli import main
+from bot.cli.disaster import cli_replay, read_telegram
+from bot.cli.operations import run_job
 from bot.services import disaster as service
 from bot.services.disaster_feed import FeedState
 from bot.services.privacy import forget_member
@@ -21,7 +25,7 @@ from schedules import privacy as privacy_job
 from storage import disaster, prefectures
 from storage.models import DisasterCheckin, DisasterStatus
 from tests.community_flow import add_member, all_text
-from tests.fake_jma import FakeJma, started_fake_jma
+from tests.fake_jma import FIXTURES, FakeJma, started_fake_jma
 from tests.membership_flow import TEAM, channels
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -385,3 +389,39 @@ async def test_answers_are_exported_erased_on_forget_and_kept_only_for_the_reten
     )
     async with deps.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(DisasterStatus)) == 0
+
+
+async def test_replay_posts_a_drill_marked_as_one_and_jobs_run_reads_the_feed(app, settings, jma, capsys):
+    signed = app
+    t = texts(signed)
+    await channels(signed, ("22",))
+    shizuoka = await channel_of(signed, "22")
+    quake = read_telegram(FIXTURES / "vxse53_drill.xml")
+    assert await cli_replay(settings, quake) == 0
+    plain = Texts(settings.yakuba_lang, markup=False)
+    assert capsys.readouterr().out.strip() == plain("disaster.replay.done", count=1, event=quake.event_id)
+    [post] = signed.slack.messages(shizuoka)
+    assert t("disaster.post.drill") in all_text(post)
+    assert header_of(post) == t("disaster.post.header", prefecture="静岡県", intensity=t("disaster.intensity.6-"))
+    # A telegram with nowhere to post says so.
+    assert await cli_replay(settings, read_telegram(FIXTURES / "vxse53_below_threshold.xml")) == 0
+    assert capsys.readouterr().out.strip() == plain("disaster.replay.none", intensity=plain("disaster.intensity.5-"))
+
+    # `yakuba jobs run disaster_feed`: the scheduler's own path, from the shell.
+    await run_job(settings, job.NAME, T0)
+    assert capsys.readouterr().out.strip().endswith("→ done")
+    stored = await disaster.feed_state(signed.yakuba.deps.db, team_id=TEAM, url=settings.yakuba_jma_feed_url)
+    assert stored["primed"] is True
+
+
+def test_replay_of_a_file_that_is_not_a_telegram_is_one_line(tmp_path, monkeypatch):
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<Report><Control>", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    environ = {"SLACK_BOT_TOKEN": "xoxb-1", "YAKUBA_LANG": "en", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db"}
+    result = CliRunner().invoke(main, ["disaster", "replay", str(bad)], env=environ)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == Texts("en", markup=False)(
+        "cli.disaster.bad_file", file=str(bad), reason="malformed"
+    )
+    assert result.stdout == ""

@@ -29,7 +29,7 @@ from bot.slack.context import Deps
 from bot.slack.permissions import is_organizer
 from storage import disaster as store
 from storage import members, outbox, prefectures
-from storage.jma import TITLE_HYPOCENTRE_INTENSITY, Intensity, PrefIntensity, Quake, parse_telegram
+from storage.jma import TITLE_HYPOCENTRE_INTENSITY, Intensity, PrefIntensity, Quake
 from storage.models import DisasterCheckin
 
 log = logging.getLogger(__name__)
@@ -264,10 +264,12 @@ async def health(deps: Deps) -> dict[str, Any] | None:
     }
 
 
-async def replay(deps: Deps, data: bytes, *, now: datetime) -> tuple[Quake, Outcome]:
-    """`yakuba disaster replay FILE`: a saved telegram posted as a drill (JmaXmlError for a file that is not one)."""
-    quake = await asyncio.to_thread(parse_telegram, data)
-    return quake, await act(deps, quake, now=now, drill=True)
+async def replay(deps: Deps, quake: Quake, *, now: datetime) -> Outcome:
+    """`yakuba disaster replay FILE`: a saved telegram posted as a drill, every post marked 訓練 (a new event key
+    each time, so a drill can be run again and never touches the posts of a real earthquake)."""
+    outcome = await act(deps, quake, now=now, drill=True)
+    await deps.outbox.flush()
+    return outcome
 
 
 # ------------------------------------------------------------------ members' answers
