@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.services.disaster import watch
 from bot.slack.context import Deps
@@ -17,6 +17,7 @@ from schedules.job import Job
 from storage import job_runs
 
 NAME = "disaster_feed"
+KEEP_CLAIMS = timedelta(days=1)  # a minute's claim matters only while another replica might still tick it
 
 
 async def run(deps: Deps, now: datetime) -> str | None:
@@ -34,6 +35,8 @@ async def run(deps: Deps, now: datetime) -> str | None:
         )
         raise
     await job_runs.finish(deps.db, team_id=deps.team_id, job=NAME, slot=slot, status="done", detail=outcome.detail())
+    if slot.minute == 0:
+        await job_runs.prune(deps.db, team_id=deps.team_id, job=NAME, before=slot - KEEP_CLAIMS)
     return outcome.detail()
 
 

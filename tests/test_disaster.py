@@ -22,7 +22,7 @@ from bot.services.privacy import forget_member
 from bot.texts import Texts
 from schedules import disaster as job
 from schedules import privacy as privacy_job
-from storage import disaster, prefectures
+from storage import disaster, job_runs, members, prefectures
 from storage.models import DisasterCheckin, DisasterStatus
 from tests.community_flow import add_member, all_text
 from tests.fake_jma import FIXTURES, FakeJma, started_fake_jma
@@ -67,8 +67,6 @@ async def tick(signed, at: datetime, *, app=None) -> str:
 
 
 async def _runs(yakuba):
-    from storage import job_runs
-
     return await job_runs.runs(yakuba.deps.db, team_id=TEAM, job=job.NAME)
 
 
@@ -327,8 +325,6 @@ async def test_manual_checkin_leads_organisers_and_who_sees_the_answers(app, peo
 
 
 async def disaster_lead(signed, user_id: str) -> None:
-    from storage import members
-
     await members.set_lead(signed.yakuba.deps.db, team_id=TEAM, user_id=user_id, lead=True)
 
 
@@ -425,3 +421,13 @@ def test_replay_of_a_file_that_is_not_a_telegram_is_one_line(tmp_path, monkeypat
         "cli.disaster.bad_file", file=str(bad), reason="malformed"
     )
     assert result.stdout == ""
+
+
+async def test_minute_claims_older_than_a_day_are_forgotten_on_the_hour(app, jma):
+    signed = app
+    deps = signed.yakuba.deps
+    old = T0 - timedelta(days=2)
+    await job_runs.claim(deps.db, team_id=TEAM, job=job.NAME, slot=old, owner="gone:1", status="done")
+    await prime(signed, jma, at=T0.replace(minute=0) + timedelta(hours=1))
+    slots = [run.slot for run in await job_runs.runs(deps.db, team_id=TEAM, job=job.NAME)]
+    assert slots == [T0.replace(minute=0) + timedelta(hours=1)]

@@ -85,6 +85,7 @@ class CheckinRefresher:
     """One update loop per post in this process: presses mark it dirty, the loop folds them into one update."""
 
     interval = 1.0  # seconds between two updates of one post (Slack allows about one write per channel second)
+    retries = 30  # updates tried again while the post is not sent yet; after that the watcher's sweep takes over
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -98,13 +99,19 @@ class CheckinRefresher:
             self.deps.spawn(self._loop(row), name="disaster.refresh")
 
     async def _loop(self, row: int) -> None:
+        misses = 0
         try:
             while row in self._dirty:
                 self._dirty.discard(row)
                 try:
-                    await refresh(self.deps, row)
+                    done = await refresh(self.deps, row)
                 except Exception as exc:  # noqa: BLE001 - the watcher's sweep brings the post up to date later
                     log.warning("check-in post not refreshed: %s", type(exc).__name__)
+                    done = False
+                if not done and misses < self.retries:
+                    # Not posted yet (the outbox is still sending it) or Slack was away: try again shortly.
+                    misses += 1
+                    self._dirty.add(row)
                 if row in self._dirty:
                     await asyncio.sleep(self.interval)
         finally:
