@@ -17,6 +17,7 @@ from schedules.job import Job
 from storage import job_runs
 
 NAME = "disaster_feed"
+TIMEOUT_SECONDS = 10.0  # for one request to JMA; a slower answer is tried again on the next tick
 KEEP_CLAIMS = timedelta(days=1)  # a minute's claim matters only while another replica might still tick it
 
 
@@ -28,7 +29,7 @@ async def run(deps: Deps, now: datetime) -> str | None:
     if not await job_runs.claim(deps.db, team_id=deps.team_id, job=NAME, slot=slot, owner=owner):
         return "taken"
     try:
-        outcome = await watch(deps, now=now)
+        outcome = await watch(deps, now=now, timeout=TIMEOUT_SECONDS)
     except Exception as exc:
         await job_runs.finish(
             deps.db, team_id=deps.team_id, job=NAME, slot=slot, status="failed", detail=type(exc).__name__

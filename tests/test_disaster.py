@@ -198,7 +198,7 @@ async def test_three_prefectures_get_three_posts_once_across_a_restart(app, jma,
     assert len(signed.slack.calls_to("chat.postMessage")) == 3
 
 
-async def test_jma_failing_or_hanging_is_retried_and_the_bot_keeps_answering(app, jma, people):
+async def test_jma_failing_or_hanging_is_retried_and_the_bot_keeps_answering(app, jma, people, monkeypatch):
     signed = app
     await channels(signed, (SAITAMA,))
     saitama = await channel_of(signed, SAITAMA)
@@ -229,6 +229,16 @@ async def test_jma_failing_or_hanging_is_retried_and_the_bot_keeps_answering(app
     await ticking
     [post] = signed.slack.messages(saitama)
     assert "さいたま市浦和区" in all_text(post)
+
+    # A telegram that takes longer than the timeout is left pending and fetched on the next tick.
+    jma.publish(CORRECTED, at=jma.published[-1].at + timedelta(minutes=5))
+    jma.hang("telegram", bound=5)
+    monkeypatch.setattr(job, "TIMEOUT_SECONDS", 0.2)
+    assert (await tick(signed, T0 + timedelta(minutes=4))).startswith("timeout posted=0 updated=0")
+    jma.release()
+    assert "updated=1 " in await tick(signed, T0 + timedelta(minutes=5))
+    [post] = signed.slack.messages(saitama)
+    assert "戸田市" in all_text(post)
 
 
 async def test_sixty_members_pressing_at_once_keep_an_exact_tally(app, people):

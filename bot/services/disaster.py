@@ -24,7 +24,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.disaster import checkin_message, help_dm
-from bot.services.disaster_feed import FeedState, FeedUnavailable, fetch_telegram, poll
+from bot.services.disaster_feed import TIMEOUT_SECONDS, FeedState, FeedUnavailable, fetch_telegram, poll
 from bot.slack.context import Deps
 from bot.slack.permissions import is_organizer
 from storage import disaster as store
@@ -198,7 +198,9 @@ async def act(deps: Deps, quake: Quake, *, now: datetime, drill: bool = False) -
     return outcome
 
 
-async def watch(deps: Deps, *, now: datetime, http: aiohttp.ClientSession | None = None) -> Outcome:
+async def watch(
+    deps: Deps, *, now: datetime, http: aiohttp.ClientSession | None = None, timeout: float = TIMEOUT_SECONDS
+) -> Outcome:
     """One tick of the watcher: poll, act on each new telegram in order, remember where it got to."""
     url = deps.settings.yakuba_jma_feed_url
     if not url:
@@ -210,7 +212,7 @@ async def watch(deps: Deps, *, now: datetime, http: aiohttp.ClientSession | None
     own = http is None
     session = aiohttp.ClientSession() if own else http
     try:
-        entries, state = await poll(session, url, state, now=now)
+        entries, state = await poll(session, url, state, now=now, timeout=timeout)
         if not primed:
             if state.last_success != now:  # the feed could not be read: nothing to remember yet
                 outcome.state = state.last_error or "error"
@@ -224,7 +226,7 @@ async def watch(deps: Deps, *, now: datetime, http: aiohttp.ClientSession | None
             return outcome
         for entry in entries:
             try:
-                quake = await fetch_telegram(session, entry.link)
+                quake = await fetch_telegram(session, entry.link, timeout=timeout)
             except FeedUnavailable as exc:
                 if exc.reason in UNUSABLE:
                     log.warning("jma telegram unusable (%s): skipped", exc.reason)
