@@ -441,3 +441,21 @@ async def test_minute_claims_older_than_a_day_are_forgotten_on_the_hour(app, jma
     await prime(signed, jma, at=T0.replace(minute=0) + timedelta(hours=1))
     slots = [run.slot for run in await job_runs.runs(deps.db, team_id=TEAM, job=job.NAME)]
     assert slots == [T0.replace(minute=0) + timedelta(hours=1)]
+
+
+def test_the_post_clips_a_long_list_of_municipalities_and_shows_no_buttons_once_withdrawn():
+    t = Texts("ja")
+    cities = [f"市{i:02d}" for i in range(15)]
+    checkin = DisasterCheckin(
+        id=7, team_id=TEAM, event_id="e", pref_code="13", channel_id="C1", kind="quake", drill=False,
+        withdrawn=False, version=1, info={"max_int": "6+", "level": "5-", "cities": cities, "title": "震度速報"},
+    )  # fmt: skip
+    tally = disaster.Tally(1, {"safe": 2, "responding": 1, "need_help": 0})
+    text = all_text(ids.checkin_message(t, checkin, tally, JST))
+    shown = ids.join(t("disaster.post.separator"), cities[: ids.CITIES_SHOWN])
+    assert t("disaster.post.cities_more", cities=shown, count=15 - ids.CITIES_SHOWN) in text
+    assert "市14" not in text
+    assert t("disaster.post.tally", safe=2, responding=1, need_help=0) in text
+    checkin.withdrawn = True
+    withdrawn = ids.checkin_message(t, checkin, tally, JST)
+    assert buttons(withdrawn) == [] and t("disaster.post.withdrawn") in all_text(withdrawn)

@@ -18,6 +18,7 @@ from bot.blocks.common import (
     row_value,
     safe,
     section,
+    sections,
 )
 from bot.texts import Texts
 from storage.data import prefecture
@@ -115,11 +116,12 @@ def answers_view(texts: Texts, checkin: DisasterCheckin, answers: list[tuple[str
     for status in reversed(STATUSES):  # those who need help first
         people = [user for user, said in answers if said == status]
         if people:
-            mentions = safe(" ".join(f"<@{esc(user)}>" for user in people))
             blocks.append(
                 section(texts("disaster.answers.heading", status=status_label(texts, status), count=len(people)))
             )
-            blocks.append(section(mentions))
+            mentions = [f"<@{esc(user)}>" for user in people]
+            # Ten to a line, packed into as many sections as they need: hundreds of answers stay readable.
+            blocks.extend(sections(safe(" ".join(mentions[i : i + 10])) for i in range(0, len(mentions), 10)))
     return {
         "type": "modal",
         "callback_id": ANSWERS_VIEW,

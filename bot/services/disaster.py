@@ -17,7 +17,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -124,7 +124,7 @@ def info_of(quake: Quake, pref: PrefIntensity, level: Intensity) -> dict[str, An
     occurred = quake.occurred_at
     return {
         "title": quake.title,
-        "report_time": quake.report_time.isoformat(),
+        "report_time": quake.report_time.astimezone(UTC).isoformat(),  # one offset: compared as text below
         "occurred_at": occurred.isoformat() if occurred else None,
         "epicentre": quake.epicentre,
         "magnitude": quake.magnitude,
