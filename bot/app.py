@@ -20,6 +20,7 @@ import handlers
 from bot import __version__
 from bot.config import OperatorError, Settings
 from bot.services.announcer import Announcer
+from bot.services.disaster import CheckinRefresher
 from bot.services.membership import Placement
 from bot.slack import identity, leases, middleware
 from bot.slack.client import build_client, open_session, without_retries
@@ -214,6 +215,7 @@ def create_app(
     )
     deps.outbox = Outbox(deps, steps={"invite": Placement(deps)})
     deps.announcer = Announcer(deps)
+    deps.checkins = CheckinRefresher(deps)
     # Offline commands (db, jobs list, imports) build the app without a token; bolt insists on one, so it
     # gets an inert placeholder. serve/socket refuse to start without the real token before this point.
     bolt_client = client if settings.slack_bot_token else AsyncWebClient(token="xoxb-offline", base_url=client.base_url)

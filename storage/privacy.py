@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, intro
+from storage import audit, disaster, intro
 from storage import models as m
 from storage.db import Database
 from storage.directory import government_of
@@ -126,6 +126,7 @@ async def collect(db: Database, *, team_id: str, user_id: str) -> dict[str, Any]
             ],
             "audit_log": [_row(e, ("action", "actor", "subject", "detail", "at")) for e in entries],
             "introductions": await intro.collect(db, team_id=team_id, user_id=user_id),
+            "disaster_checkins": await disaster.collect(db, team_id=team_id, user_id=user_id),
             "messages_to_you": [
                 {**_row(o, ("key", "status", "created_at", "sent_at")), "text": (o.payload or {}).get("text", "")}
                 for o in messages

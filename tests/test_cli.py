@@ -19,7 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def env(tmp_path: Path, **extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "YAKUBA_", "DATABASE_URL"))}
-    return {**base, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db", "PYTHONUNBUFFERED": "1", **extra}
+    # YAKUBA_JMA_FEED_URL empty: a `yakuba serve` under test never reaches JMA (tests/fake_jma.py stands in for it).
+    return {
+        **base,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+        "PYTHONUNBUFFERED": "1",
+        "YAKUBA_JMA_FEED_URL": "",
+        **extra,
+    }
 
 
 async def yakuba(*args: str, environ: dict[str, str], stdin: bytes | None = None, timeout: float = 120):

@@ -282,6 +282,23 @@ def jobs_run(name: str, at: str | None) -> None:
 
 
 @main.group()
+def disaster() -> None:
+    """Disaster check-ins (JMA earthquake reports)."""
+
+
+@disaster.command("replay")
+@click.argument("file", type=click.Path(path_type=Path))
+def disaster_replay(file: Path) -> None:
+    """Post check-ins from a saved JMA telegram (VXSE51/VXSE53) as a drill, marked as one in every post."""
+    settings = _settings("SLACK_BOT_TOKEN")
+    from bot.cli.disaster import cli_replay, read_telegram
+
+    quake = read_telegram(file)
+    _logging(logging.WARNING)
+    sys.exit(asyncio.run(cli_replay(settings, quake)))
+
+
+@main.group()
 def setup() -> None:
     """One-off set-up of the workspace."""
 

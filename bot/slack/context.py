@@ -44,6 +44,12 @@ class Sender(Protocol):
     def kick(self) -> None: ...
 
 
+class Refresher(Protocol):
+    """Keeps posts current (the disaster check-ins' tally): `kick(row)` asks for one paced, coalesced update."""
+
+    def kick(self, row: int) -> None: ...
+
+
 class Outbound(Sender, Protocol):
     async def flush(self) -> int: ...
 
@@ -63,6 +69,7 @@ class Deps:
     outbox: Outbound = field(init=False)
     inbox: Backlog = field(init=False)
     announcer: Sender = field(init=False)
+    checkins: Refresher = field(init=False)
     # users.info answers for bot/slack/permissions.py: {user_id: (monotonic time, organiser?)}
     organizer_cache: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
     _tasks: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)

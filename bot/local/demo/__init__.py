@@ -15,6 +15,7 @@ from rich.text import Text
 from bot.config import Settings
 from bot.local import render
 from bot.local.demo.announcements import journey_announce
+from bot.local.demo.disaster import journey_disaster
 from bot.local.demo.faq import journey_faq
 from bot.local.demo.intro import journey_intro
 from bot.local.demo.membership import journey_join, journey_move
@@ -29,6 +30,7 @@ JOURNEYS: list[tuple[str, Journey]] = [
     ("announcements.demo.title", journey_announce),
     ("demo.journey.move", journey_move),
     ("intro.demo.title", journey_intro),
+    ("disaster.demo.title", journey_disaster),
 ]
 
 
