@@ -62,14 +62,26 @@ def card(
     kind: str,
     submitted: str,
     decision: str | None = None,
+    answers: tuple[tuple[str, str], ...] = (),
+    confirmed: bool = True,
 ) -> dict[str, Any]:
-    """The card in the admin channel. `decision` (already formatted mrkdwn) replaces the buttons."""
+    """The card in the admin channel. `decision` (already formatted mrkdwn) replaces the buttons.
+
+    `answers` are (label, value) of the fields a community profile adds; `confirmed` says the applicant
+    confirmed the eligibility statement (a profile open to anyone has none)."""
     title = "approvals.card.title_reapproval" if kind == "reapproval" else "approvals.card.title"
     blocks: list[Block] = [
         header(texts(title)),
         {"type": "section", "fields": _profile_fields(texts, user_id, profile)},
-        context(texts("approvals.card.submitted", time=submitted)),
     ]
+    extra = [
+        {"type": "mrkdwn", "text": clip(texts("approvals.card.answer", label=k, value=v), 2000)} for k, v in answers
+    ]
+    for start in range(0, len(extra), 10):  # a section holds at most 10 fields
+        blocks.append({"type": "section", "fields": extra[start : start + 10]})
+    blocks.append(
+        context(texts("approvals.card.submitted" if confirmed else "approvals.card.submitted_plain", time=submitted))
+    )
     if decision is None:
         value = row_value(request_id)
         blocks.append(

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.slack.metrics import Metrics
 from bot.slack.slash import SlashCommand
 from bot.texts import Texts
+from storage.community import CommunityProfile, shipped
 from storage.db import Database
 from storage.types import utcnow
 
@@ -59,6 +60,8 @@ class Deps:
     bot_user_id: str = ""
     metrics: Metrics = field(default_factory=Metrics)
     commands: tuple[SlashCommand, ...] = ()  # every slash command, as its handler declares it
+    # The community profile in force (YAKUBA_COMMUNITY), loaded once by create_app.
+    community: CommunityProfile = field(default_factory=shipped)
     # Built by create_app once the Deps exist (each holds the Deps): a Protocol each, so this module stays a leaf.
     outbox: Outbound = field(init=False)
     inbox: Backlog = field(init=False)
