@@ -186,6 +186,9 @@ async def test_gmail_applicant_gets_a_card_showing_the_profile_fields(signed, pe
     for label, value in (("連絡先メール", "hanako@example.org"), ("所属団体", "まちづくり協議会")):
         assert texts("approvals.card.answer", label=label, value=value) in shown
     assert any(t.startswith(texts("approvals.card.submitted_plain", time="")) for t in shown)
+    listed = json.loads(await (await signed.command(people.organizer, "/approvals")).text())
+    lines = [e["text"] for b in listed["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert texts("approvals.list.answer", label="連絡先メール", value="hanako@example.org") in lines[0]
 
 
 async def test_mydata_export_lists_each_answer_with_label_and_purpose(signed, people):

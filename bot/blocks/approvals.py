@@ -224,6 +224,11 @@ def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> 
                 )
             )
         )
+        answers = row.get("answers") or ()
+        if answers:  # the fields a community profile adds, in its order
+            blocks.append(
+                context(clip(" · ".join(texts("approvals.list.answer", label=k, value=v) for k, v in answers), 2900))
+            )
         value = row_value(row["request_id"])
         blocks.append(
             actions(
