@@ -340,7 +340,7 @@ GREETING_KEYS = ("greeting:", "transfer-greeting:", "placed-greeting:")
 def _approved_dm(deps: Deps, pref_code: str, channel_id: str | None, *, pending: bool = False) -> dict:
     return approval_blocks.approved_dm(
         deps.texts,
-        community=deps.settings.yakuba_community_name,
+        community=deps.community_name,
         pref_code=pref_code,
         channel_id=channel_id,
         broadcast_channel=deps.settings.yakuba_broadcast_channel,

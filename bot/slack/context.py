@@ -99,6 +99,11 @@ class Deps:
                 await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
 
     @property
+    def community_name(self) -> str:
+        """The name members see: the profile's when YAKUBA_COMMUNITY names one, else the configured name."""
+        return self.community.name if self.settings.yakuba_community else self.settings.yakuba_community_name
+
+    @property
     def command_names(self) -> list[str]:
         return [command.name for command in self.commands]
 
