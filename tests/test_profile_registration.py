@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -11,6 +15,7 @@ from sqlalchemy import select
 from bot.blocks import profile_form
 from bot.blocks import registration as ids
 from bot.config import Settings
+from bot.texts import Texts
 from storage.community import parse
 from storage.models import AuditEntry, Member
 from tests.membership_flow import channels, member, open_form
@@ -215,3 +220,25 @@ async def test_removed_field_keeps_its_answer_and_an_edit_replaces_the_asked_one
     await submit(signed, people.member, values(phone=""))
     row = await member(signed, people.member)
     assert row.answers["years"] == "5" and "phone" not in row.answers
+
+
+def test_demo_with_the_1741_profile_refuses_kindly_then_registers():
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "YAKUBA_LANG": "ja", "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--community", "storage/data/communities/1741.yaml"],
+        cwd=root,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    ja = Texts("ja", markup=False)
+    steps = ["demo.profile.not_eligible", "registration.profile.eligibility_missing", "demo.profile.approve"]
+    positions = [out.index(ja(key)) for key in steps]
+    assert positions == sorted(positions)
+    assert ja("registration.profile.eligibility_missing") not in out[positions[1] + 1 :]
+    assert "東京都 千代田区" in out and ja("demo.profile.mydata") in out

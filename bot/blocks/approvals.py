@@ -39,17 +39,20 @@ def when(moment: datetime, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _profile_fields(texts: Texts, user_id: str, profile: Profile) -> list[dict[str, Any]]:
+ROWS = ("name", "government", "department", "title", "interests")
+
+
+def _profile_fields(texts: Texts, user_id: str, profile: Profile, rows: tuple[str, ...] = ROWS) -> list[dict[str, Any]]:
     none = texts("approvals.card.none")
     interests = join(", ", profile.interests) or none
-    fields = [
-        texts("approvals.card.applicant", user=user_id),
-        texts("approvals.card.name", name=profile.name),
-        texts("approvals.card.government", government=government_label(texts, profile)),
-        texts("approvals.card.department", department=profile.department),
-        texts("approvals.card.title_field", title=profile.title if profile.title else none),
-        texts("approvals.card.interests", interests=interests),
-    ]
+    shown = {
+        "name": lambda: texts("approvals.card.name", name=profile.name),
+        "government": lambda: texts("approvals.card.government", government=government_label(texts, profile)),
+        "department": lambda: texts("approvals.card.department", department=profile.department),
+        "title": lambda: texts("approvals.card.title_field", title=profile.title if profile.title else none),
+        "interests": lambda: texts("approvals.card.interests", interests=interests),
+    }
+    fields = [texts("approvals.card.applicant", user=user_id), *(shown[row]() for row in ROWS if row in rows)]
     return [{"type": "mrkdwn", "text": clip(field, 2000)} for field in fields]
 
 
@@ -64,15 +67,17 @@ def card(
     decision: str | None = None,
     answers: tuple[tuple[str, str], ...] = (),
     confirmed: bool = True,
+    rows: tuple[str, ...] = ROWS,
 ) -> dict[str, Any]:
     """The card in the admin channel. `decision` (already formatted mrkdwn) replaces the buttons.
 
     `answers` are (label, value) of the fields a community profile adds; `confirmed` says the applicant
-    confirmed the eligibility statement (a profile open to anyone has none)."""
+    confirmed the eligibility statement (a profile open to anyone has none); `rows` are the typed fields
+    the profile asks (all of them for the built-in form)."""
     title = "approvals.card.title_reapproval" if kind == "reapproval" else "approvals.card.title"
     blocks: list[Block] = [
         header(texts(title)),
-        {"type": "section", "fields": _profile_fields(texts, user_id, profile)},
+        {"type": "section", "fields": _profile_fields(texts, user_id, profile, rows)},
     ]
     extra = [
         {"type": "mrkdwn", "text": clip(texts("approvals.card.answer", label=k, value=v), 2000)} for k, v in answers

@@ -288,6 +288,8 @@ def _split(community: CommunityProfile, got: dict[str, Any]) -> Submission:
             typed[f.key] = value if value is not None else typed.get(f.key)
         elif value not in (None, ""):
             answers[f.key] = value
+    if not community.field("org_type") and typed["muni_code"]:
+        typed["org_type"] = "municipality"  # no such question: a municipality chosen says it
     return Submission(
         profile=Profile(**typed),
         answers=answers,

@@ -26,6 +26,7 @@ from bot.blocks import prefectures as prefecture_blocks
 from bot.blocks import profile_form
 from bot.slack.context import Deps
 from storage import approvals, audit, members, outbox, prefectures
+from storage.community import ProfileField
 from storage.data import prefecture
 from storage.members import Profile
 from storage.models import ApprovalRequest, Member, OutboxMessage
@@ -63,13 +64,16 @@ class Saved:
 def card_answers(deps: Deps, member: Member) -> tuple[tuple[str, str], ...]:
     """(label, value) of the answers to fields the profile in force adds, for organisers' eyes."""
     return tuple(
-        (label, _shown(deps, value))
+        (label, _shown(deps, f, value))
         for f, label, value in profile_form.answered(deps.community, member.answers or {}, deps.texts.lang)
         if f is not None
     )
 
 
-def _shown(deps: Deps, value: object) -> str:
+def _shown(deps: Deps, f: ProfileField, value: object) -> str:
+    option = next((o for o in f.options if o.value == value), None)
+    if option is not None:
+        return option.label(deps.texts.lang)
     if value is True:
         return deps.texts.plain("registration.profile.checked")
     if isinstance(value, list | tuple):
@@ -79,6 +83,14 @@ def _shown(deps: Deps, value: object) -> str:
 
 def _confirmed(deps: Deps) -> bool:
     return deps.community.eligibility.who != "anyone"
+
+
+def card_rows(deps: Deps) -> tuple[str, ...]:
+    """The typed rows of the approval card that the profile's form asks (all of them for the built-in form)."""
+    asked = {f.key for f in deps.community.fields} | {f.kind for f in deps.community.fields}
+    wanted = {"name": "name", "government": "prefecture", "department": "department", "title": "title"}
+    rows = [row for row, key in wanted.items() if key in asked]
+    return (*rows, "interests") if "sections" in asked else tuple(rows)
 
 
 async def _queue_card(
@@ -97,6 +109,7 @@ async def _queue_card(
         submitted=approval_blocks.when(request.submitted_at, deps.settings.tz),
         answers=card_answers(deps, member),
         confirmed=_confirmed(deps),
+        rows=card_rows(deps),
     )
     await outbox.enqueue(
         session, team_id=team_id, key=card_key(request.id), kind="post", target=channel, payload=payload
@@ -126,6 +139,8 @@ async def save_profile(
         old = Profile.of(member)
         status = member.status
         members.apply_profile(member, profile, now=now)
+        if deps.community.eligibility.who == "anyone":
+            member.public_servant_confirmed_at = None  # nobody confirmed being a public servant: nobody was asked
         if answers is not None:
             members.apply_answers(member, answers, asked=[f.key for f in deps.community.fields])
         if consent_version is not None and member.consent_version != consent_version:
@@ -324,6 +339,7 @@ async def update_card(deps: Deps, *, team_id: str, request: ApprovalRequest, mem
         decision=decision,
         answers=card_answers(deps, member),
         confirmed=_confirmed(deps),
+        rows=card_rows(deps),
     )
     try:
         await deps.client.chat_update(channel=sent.channel, ts=sent.ts, **payload)
