@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.blocks import profile_form
 from bot.blocks import registration as ids
 from bot.config import Settings
+from bot.local import requests as req
 from bot.texts import Texts
 from storage.community import parse
 from storage.models import AuditEntry, Member
@@ -242,3 +243,24 @@ def test_demo_with_the_1741_profile_refuses_kindly_then_registers():
     assert positions == sorted(positions)
     assert ja("registration.profile.eligibility_missing") not in out[positions[1] + 1 :]
     assert "東京都 千代田区" in out and ja("demo.profile.mydata") in out
+
+
+async def test_features_switched_off_leave_help_welcome_and_home(signed, people):
+    texts = signed.yakuba.deps.texts
+    await signed.event(req.team_join_event(signed.slack.user(people.member)))
+    await signed.settle()
+    welcome = signed.slack.dm_messages(people.member)[0]
+    assert welcome["blocks"][1]["text"]["text"] == "ようこそ"  # the profile's own welcome
+    assert texts("onboarding.welcome.step3") not in str(welcome["blocks"])  # no 課 promised
+    assert texts("onboarding.welcome.step_look", n=3) in str(welcome["blocks"])
+
+    help_text = json.loads(await (await signed.command(people.member, "/yakuba", "help")).text())
+    shown = json.dumps(help_text, ensure_ascii=False)
+    assert "`/kenjinkai`" in shown and "`/ka`" not in shown  # sections are off in this profile
+
+    await submit(signed, people.member, values())
+    await signed.event(req.app_home_opened_event(people.member))
+    await signed.settle()
+    home = [b["text"]["text"] for b in signed.slack.home_view(people.member)["blocks"] if b["type"] == "section"]
+    assert texts("home.sections", sections=texts("home.no_sections")) not in home
+    assert texts("home.kenjinkai", channel=texts("home.no_channel")) in home  # prefecture channels stay on

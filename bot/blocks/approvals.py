@@ -23,6 +23,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.registration import government_label
 from bot.texts import Texts
+from storage.community import Features
 from storage.data import prefecture
 from storage.members import Profile
 
@@ -40,6 +41,12 @@ def when(moment: datetime, tz: tzinfo) -> str:
 
 
 ROWS = ("name", "government", "department", "title", "interests")
+ALL_ROWS = ("name", "government", "prefecture", "department", "title", "interests")
+
+
+def _prefecture_name(code: str | None) -> str:
+    found = prefecture(code or "")
+    return found.name if found else ""
 
 
 def _profile_fields(texts: Texts, user_id: str, profile: Profile, rows: tuple[str, ...] = ROWS) -> list[dict[str, Any]]:
@@ -48,11 +55,12 @@ def _profile_fields(texts: Texts, user_id: str, profile: Profile, rows: tuple[st
     shown = {
         "name": lambda: texts("approvals.card.name", name=profile.name),
         "government": lambda: texts("approvals.card.government", government=government_label(texts, profile)),
+        "prefecture": lambda: texts("approvals.card.prefecture", prefecture=_prefecture_name(profile.pref_code)),
         "department": lambda: texts("approvals.card.department", department=profile.department),
         "title": lambda: texts("approvals.card.title_field", title=profile.title if profile.title else none),
         "interests": lambda: texts("approvals.card.interests", interests=interests),
     }
-    fields = [texts("approvals.card.applicant", user=user_id), *(shown[row]() for row in ROWS if row in rows)]
+    fields = [texts("approvals.card.applicant", user=user_id), *(shown[row]() for row in ALL_ROWS if row in rows)]
     return [{"type": "mrkdwn", "text": clip(field, 2000)} for field in fields]
 
 
@@ -144,8 +152,12 @@ def approved_dm(
     channel_id: str | None,
     broadcast_channel: str | None,
     pending: bool = False,
+    features: Features | None = None,
 ) -> dict[str, Any]:
-    """The welcome after approval; `pending`: the channel exists but the member could not be put in it yet."""
+    """The welcome after approval; `pending`: the channel exists but the member could not be put in it yet.
+
+    A profile without prefecture channels or sections (`features`) leaves those lines out."""
+    features = features or Features()
     pref = prefecture(pref_code)
     pref_name = pref.name if pref else ""
     if not channel_id:
@@ -161,12 +173,15 @@ def approved_dm(
         if broadcast_channel
         else texts("approvals.approved_dm.broadcast_plain")
     )
-    steps = "\n".join([texts("approvals.approved_dm.briefing"), broadcast, texts("approvals.approved_dm.sections")])
+    lines = [texts("approvals.approved_dm.briefing"), broadcast]
+    if features.sections:
+        lines.append(texts("approvals.approved_dm.sections"))
+    steps = "\n".join(lines)
     return message(
         texts("approvals.approved_dm.fallback", community=community),
         [
             header(texts("approvals.approved_dm.title")),
-            section(where),
+            *([section(where)] if features.prefecture_channels else []),
             section(f"{texts('approvals.approved_dm.next')}\n{steps}"),
             context(texts("approvals.approved_dm.footer")),
         ],

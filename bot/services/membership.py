@@ -88,7 +88,15 @@ def _confirmed(deps: Deps) -> bool:
 def card_rows(deps: Deps) -> tuple[str, ...]:
     """The typed rows of the approval card that the profile's form asks (all of them for the built-in form)."""
     asked = {f.key for f in deps.community.fields} | {f.kind for f in deps.community.fields}
-    wanted = {"name": "name", "government": "prefecture", "department": "department", "title": "title"}
+    # The organisation line needs the kind or the municipality; a profile with neither shows the prefecture.
+    government = bool(asked & {"org_type", "municipality"})
+    wanted = {
+        "name": "name",
+        "government": "prefecture" if government else "-",
+        "prefecture": "-" if government else "prefecture",
+        "department": "department",
+        "title": "title",
+    }
     rows = [row for row, key in wanted.items() if key in asked]
     return (*rows, "interests") if "sections" in asked else tuple(rows)
 
@@ -289,8 +297,9 @@ async def decide(
 async def _admit(deps: Deps, session: AsyncSession, *, member: Member, by: str, ref: str, now: datetime) -> None:
     """Approve inside the caller's transaction: placed in the prefecture's channel, or told it is coming."""
     member.status, member.approved_at, member.approved_by = "approved", now, by
+    placing = deps.community.features.prefecture_channels
     channel = await prefectures.channel_in(session, team_id=member.team_id, pref_code=member.pref_code)
-    if channel is not None:
+    if placing and channel is not None:
         # The greeting and the "approved" DM follow once the member is in the channel (Placement).
         await _queue_placement(
             deps,
@@ -303,7 +312,8 @@ async def _admit(deps: Deps, session: AsyncSession, *, member: Member, by: str, 
         )
     else:
         # "waiting": approved before their prefecture had a channel; `setup prefectures` places them later.
-        deps.metrics.placements.labels(outcome="waiting").inc()
+        if placing:
+            deps.metrics.placements.labels(outcome="waiting").inc()
         await outbox.enqueue(
             session,
             team_id=member.team_id,
@@ -361,6 +371,7 @@ def _approved_dm(deps: Deps, pref_code: str, channel_id: str | None, *, pending:
         channel_id=channel_id,
         broadcast_channel=deps.settings.yakuba_broadcast_channel,
         pending=pending,
+        features=deps.community.features,
     )
 
 

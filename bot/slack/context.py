@@ -24,6 +24,8 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 DEPS_KEY = "deps"
+# The slash command of each feature a community profile can switch off (help does not list it then).
+FEATURE_COMMANDS = {"prefecture_channels": "kenjinkai", "sections": "ka", "programs": "programs", "events": "events"}
 
 
 class Backlog(Protocol):
@@ -105,7 +107,9 @@ class Deps:
 
     @property
     def command_names(self) -> list[str]:
-        return [command.name for command in self.commands]
+        """Every command for help, less those of features the profile switches off."""
+        off = {name for feature, name in FEATURE_COMMANDS.items() if not getattr(self.community.features, feature)}
+        return [command.name for command in self.commands if command.name not in off]
 
     def is_organizer(self, user_id: str) -> bool:
         """Organisers by configuration; workspace admins/owners are checked by `bot.slack.permissions`."""
