@@ -86,8 +86,8 @@ def answered_fields(member: m.Member, profile: CommunityProfile, language: str) 
     extra = dict(member.answers or {})
     for f in profile.fields:
         column = _COLUMN_BY_KIND.get(f.kind) or _COLUMN_BY_KEY.get(f.key)
-        value = getattr(member, column) if column else extra.get(f.key)
-        extra.pop(f.key, None)
+        # An answer too long for its typed column is kept whole in answers: that one is the member's.
+        value = extra.pop(f.key, None) if f.key in extra or not column else getattr(member, column)
         if value in (None, "", [], False):
             continue
         purpose = f.purpose(language) if f.purpose else None

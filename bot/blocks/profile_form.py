@@ -17,7 +17,7 @@ from bot.blocks.registration_form import _SEPARATORS, _selected, _text, _value, 
 from bot.texts import Texts
 from storage.community import CommunityProfile, ProfileField
 from storage.data import municipality, prefecture, prefectures
-from storage.members import Profile
+from storage.members import ORG_TYPES, Profile
 
 CONSENT_BLOCK, CONSENT = "reg_consent", "registration.consent"
 CHECKED = "yes"
@@ -25,6 +25,7 @@ LABEL_LIMIT = 2000  # Slack's input label and hint
 SECTIONS_LIMIT = 500
 # Typed columns a profile field fills by its key (the rest go to Member.answers).
 TYPED_KEYS = frozenset({"name", "org_type", "department", "title"})
+COLUMN_LIMITS = {"name": 100, "department": 200, "title": 200}  # storage.models.Member
 _EMAIL = re.compile(
     r"^[^@\s<>]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
@@ -115,9 +116,9 @@ def _element(texts: Texts, f: ProfileField, current: Any) -> dict[str, Any]:
 
 def current_answers(community: CommunityProfile, profile: Profile | None, answers: dict[str, Any]) -> dict[str, Any]:
     """What a member already answered, by field key: the typed columns first, then the stored answers."""
-    out = dict(answers or {})
+    out: dict[str, Any] = {}
     if profile is None:
-        return out
+        return dict(answers or {})
     for f in community.fields:
         if f.kind == "prefecture":
             out[f.key] = profile.pref_code
@@ -127,7 +128,7 @@ def current_answers(community: CommunityProfile, profile: Profile | None, answer
             out[f.key] = list(profile.interests)
         elif f.key in TYPED_KEYS:
             out[f.key] = getattr(profile, f.key)
-    return out
+    return {**out, **(answers or {})}  # a whole answer kept beside its shortened column wins
 
 
 def profile_modal(
@@ -273,6 +274,14 @@ def parse(values: dict, texts: Texts, community: CommunityProfile) -> Submission
     return _split(community, got)
 
 
+def _fits(key: str, value: Any) -> bool:
+    """Whether an answer fits its typed column; one that does not is kept whole among the answers (a longer
+    name also fills the column, shortened; an organisation kind of the profile's own stays out of it)."""
+    if key == "org_type":
+        return value in ORG_TYPES
+    return value is None or (isinstance(value, str) and len(value) <= COLUMN_LIMITS[key])
+
+
 def _split(community: CommunityProfile, got: dict[str, Any]) -> Submission:
     typed: dict[str, Any] = {"name": "", "org_type": "other", "pref_code": "", "muni_code": None, "department": ""}
     answers: dict[str, Any] = {}
@@ -284,8 +293,11 @@ def _split(community: CommunityProfile, got: dict[str, Any]) -> Submission:
             typed["muni_code"] = value
         elif f.kind == "sections":
             typed["interests"] = tuple(value or ())
-        elif f.key in TYPED_KEYS:
+        elif f.key in TYPED_KEYS and _fits(f.key, value):
             typed[f.key] = value if value is not None else typed.get(f.key)
+        elif f.key in COLUMN_LIMITS and isinstance(value, str):
+            typed[f.key] = value[: COLUMN_LIMITS[f.key]]  # the directory's short form; the whole answer is kept
+            answers[f.key] = value
         elif value not in (None, ""):
             answers[f.key] = value
     if not community.field("org_type") and typed["muni_code"]:
