@@ -131,7 +131,12 @@ async def on_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltCon
     email = None
     if deps.community.approval.mode == "auto" and (member is None or member.status not in ("approved", "pending")):
         email = await email_of(deps.client, user_id)  # read once, at registration; never stored from here
-    moving = member is not None and member.status == "approved" and member.pref_code != parsed.pref_code
+    moving = (
+        deps.community.features.prefecture_channels
+        and member is not None
+        and member.status == "approved"
+        and member.pref_code != parsed.pref_code
+    )
     if moving and member.pref_code:
         old = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
         new = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=parsed.pref_code)

@@ -169,7 +169,7 @@ async def save_profile(
                     detail={"request": request.id},
                 )
                 return Saved("reapproval", member.id, request.id, old.pref_code)
-            if old.pref_code == profile.pref_code:
+            if old.pref_code == profile.pref_code or not deps.community.features.prefecture_channels:
                 return Saved("updated", member.id)
             await _queue_transfer(deps, session, team_id=team_id, member=member, old_pref=old.pref_code, now=now)
             audit.record(
