@@ -31,7 +31,7 @@ from bot.slack.metrics import Metrics
 from bot.slack.outbox import Outbox
 from bot.texts import Texts
 from schedules.scheduler import Scheduler
-from storage import migrate
+from storage import community, migrate
 from storage.db import Database
 from storage.types import utcnow
 
@@ -212,6 +212,7 @@ def create_app(
         team_id=team_id,
         commands=handlers.COMMANDS,
         metrics=metrics,
+        community=community.in_force(settings.yakuba_community),
     )
     deps.outbox = Outbox(deps, steps={"invite": Placement(deps)})
     deps.announcer = Announcer(deps)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -200,6 +201,16 @@ class CommunityProfile(_Strict):
         return tuple(f for f in self.fields if f.personal)
 
     @property
+    def is_built_in_form(self) -> bool:
+        """The form, eligibility and consent are the built-in オンライン市役所 ones (today's fixed modal)."""
+        built_in = shipped(BUILT_IN)
+        return (self.fields, self.eligibility, self.consent) == (
+            built_in.fields,
+            built_in.eligibility,
+            built_in.consent,
+        )
+
+    @property
     def stores_email(self) -> bool:
         """The Slack email is read for auto-approval; it is kept only when the form has an email field."""
         return any(f.kind == "email" for f in self.fields)
@@ -301,6 +312,7 @@ def load(path: Path) -> CommunityProfile:
     return parse(data)
 
 
+@cache  # frozen values: one parse per process
 def shipped(name: str = BUILT_IN) -> CommunityProfile:
     """One of the profiles shipped in the package (storage/data/communities/NAME.yaml)."""
     text = resources.files("storage.data").joinpath("communities", f"{name}.yaml").read_text(encoding="utf-8")

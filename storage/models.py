@@ -127,6 +127,11 @@ class Member(Base):
     is_lead: Mapped[bool] = mapped_column(default=False)  # 県人会の世話役 of pref_code
     # The prefecture whose channel the member was last placed in (differs from pref_code mid-transfer).
     placed_pref_code: Mapped[str | None] = mapped_column(String(2), default=None)
+    # Answers to the fields a community profile adds beyond the typed columns above, by field key
+    # (see migration 0021). A key the profile no longer lists keeps its answer until forget/retention.
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)  # None once anonymised
+    consent_version: Mapped[str | None] = mapped_column(String(40), default=None)
+    consent_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class JobRun(Base):

@@ -196,12 +196,17 @@ def console(lang: str | None) -> None:
 
 @main.command()
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
-def demo(lang: str | None) -> None:
-    """A scripted walk through the journeys, printed as a transcript."""
+@click.option("--community", "community_file", type=click.Path(path_type=Path), default=None)
+def demo(lang: str | None, community_file: Path | None) -> None:
+    """A scripted walk through the journeys, printed as a transcript (--community: journey 1 with that profile)."""
     from bot.local.demo import run
 
     _logging(logging.WARNING)
-    sys.exit(asyncio.run(run(_settings(database=False), lang=lang)))
+    settings = _settings(database=False)
+    if community_file is not None:
+        settings = settings.model_copy(update={"yakuba_community": str(community_file)})
+        _check_community(settings)
+    sys.exit(asyncio.run(run(settings, lang=lang)))
 
 
 @main.group()
