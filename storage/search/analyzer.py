@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from storage.search import normalize as nz
-from storage.search import vectors
 
 # Parts of speech that carry no meaning for search (particles, auxiliaries, symbols, blanks).
 _SKIP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
@@ -157,8 +156,6 @@ class Term:
     # The reading of a word typed in kanji: only weak evidence (問心票 and 問診票 are both もんしんひょう,
     # a typo; 天気 and 転居 are close only in kana), so the ranking counts it below a written match.
     weak_readings: tuple[str, ...] = ()
-    # Per content word of the term: the index tokens of its vector row's neighbours, with their cosines.
-    neighbours: tuple[tuple[tuple[str, float], ...], ...] = ()
 
 
 def bigrams(text: str) -> list[str]:
@@ -246,21 +243,18 @@ def doc_tokens(text: str, *, both_readings: bool = False) -> str:
 _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞"}
 
 
-def _is_content(m) -> bool:
-    pos = m.part_of_speech()
-    if pos[0] not in _CONTENT_POS or "非自立可能" in pos or pos[1] == "数詞":
-        return False
-    return m.normalized_form() not in _STOP and m.dictionary_form() not in _STOP
-
-
 def content_words(text: str) -> list[str]:
     """Sudachi-normalised nouns, verbs and adjectives of a text, folded; no particles, auxiliaries,
     numbers, dependent words (する, こと) or question framing (教える, 場合): what a text is about."""
     out: list[str] = []
     for m in _morphemes(text):
-        if not _is_content(m):
+        pos = m.part_of_speech()
+        if pos[0] not in _CONTENT_POS or "非自立可能" in pos or pos[1] == "数詞":
             continue
-        folded = nz.fold(m.normalized_form())
+        word = m.normalized_form()
+        if word in _STOP or m.dictionary_form() in _STOP:
+            continue
+        folded = nz.fold(word)
         if folded and not folded.isspace():
             out.append(folded)
     return list(dict.fromkeys(out))
@@ -276,13 +270,7 @@ def syn_tokens(text: str) -> str:
     first line (the question itself), which say how much of the entry a query explains."""
     groups = [f"s{g}" for g in dict.fromkeys(synonym_groups(text))]
     first = text.split("\n", 1)[0] if text else ""
-    return " ".join(groups + [word_token(w) for w in content_words(first)] + vector_tokens(text))
-
-
-def vector_tokens(text: str) -> list[str]:
-    """The vector rows of a text's content words (see storage.search.vectors), one token per row."""
-    rows = (vectors.row(m.normalized_form()) for line in text.split("\n") for m in _morphemes(line) if _is_content(m))
-    return [vectors.token(r) for r in dict.fromkeys(r for r in rows if r is not None)]
+    return " ".join(groups + [word_token(w) for w in content_words(first)])
 
 
 _WEAK_POS = {"動詞", "形容詞", "助動詞", "副詞", "形状詞", "接尾辞", "接頭辞"}
@@ -308,9 +296,7 @@ def _term(run: list) -> Term | None:
     groups += tuple(g for g in core_groups("".join(m.surface() for m in run)) if g)
     weight = 0.5 if all(m.part_of_speech()[0] in _WEAK_POS for m in run) else 1.0
     weak = (reading_,) if reading_ and _ALL_KANJI.match(surface) and len(reading_) >= 3 else ()
-    rows = [r for r in (vectors.row(m.normalized_form()) for m in run if _is_content(m)) if r is not None]
-    near = tuple(tuple((vectors.token(n), sim) for n, sim in word) for word in vectors.neighbours(rows))
-    return Term(surface, tuple(sorted(readings)), groups, tuple(alts), weight, weak, near)
+    return Term(surface, tuple(sorted(readings)), groups, tuple(alts), weight, weak)
 
 
 def query_terms(query: str) -> list[Term]:
@@ -320,10 +306,6 @@ def query_terms(query: str) -> list[Term]:
     kanji word was meant, and cutting it into pieces would lose the reading match.
     """
     text = nz.strip_question(query)[:500]
-    # The vector neighbours of all the question's words in one product (the terms below then find them kept).
-    vectors.neighbours(
-        [r for m in _morphemes(text) if _is_content(m) and (r := vectors.row(m.normalized_form())) is not None]
-    )
     terms: list[Term] = []
     for chunk in nz.clean(text).split():
         chunk = nz.strip_question(chunk)

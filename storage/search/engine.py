@@ -157,11 +157,9 @@ def _pg_has(tok: str, groups: frozenset[str] = frozenset()):
 
 async def _pg_candidates(session, team_id: str, kind: str, p: QueryPlan, limit: int) -> list:
     """Documents holding the most query tokens; LIKE '% token %' is served by the pg_trgm GIN index."""
-    vecs = p.vector_tokens()
-    groups = p.groups() | vecs
+    groups = p.groups()
     toks = sorted(p.tokens())[:64]
     toks += sorted(p.weak_tokens() - set(toks))[: 64 - len(toks)]  # readings of kanji words: typos (問心票)
-    toks += sorted(vecs - set(toks))[:32]  # neighbours by word vector: paraphrases
     hits = sum((case((_pg_has(t, groups), 1), else_=0) for t in toks), start=literal(0))
     stmt = (
         select(SearchDoc.ref_id, SearchDoc.q, SearchDoc.a, SearchDoc.s)

@@ -45,10 +45,6 @@ class QueryPlan:
             out |= t.groups
         return out
 
-    def vector_tokens(self) -> set[str]:
-        """Neighbour rows of the query's words (see storage.search.vectors): paraphrase candidates."""
-        return {tok for t in self.terms for word in t.term.neighbours for tok, _ in word}
-
     def weak_tokens(self) -> set[str]:
         """Bigrams of kanji words' readings: searched only as a last resort (see fts_any_token)."""
         return {x for t in self.terms for alt in t.weak for x in alt}
@@ -111,7 +107,6 @@ def fts_relaxed(p: QueryPlan) -> str:
             else:
                 parts += [_token(x) for x in toks]
         parts += [f"s : {quote(g)}" for g in sorted(t.groups)]
-    parts += [f"s : {quote(v)}" for v in sorted(p.vector_tokens())]
     return " OR ".join(dict.fromkeys(parts))
 
 
@@ -125,6 +120,5 @@ def fts_any_token(p: QueryPlan) -> str:
         for alt in (*t.alts, *t.weak):
             grams |= alt
         groups |= t.groups
-    groups |= p.vector_tokens()
     parts = [_token(g) for g in sorted(grams)] + [f"s : {quote(g)}" for g in sorted(groups)]
     return " OR ".join(parts)

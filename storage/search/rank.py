@@ -23,7 +23,6 @@ from storage.search.query import QueryPlan
 ANSWER_WEIGHT = 0.6
 SYNONYM_WEIGHT = 0.75
 READING_WEIGHT = 0.5
-VECTOR_WEIGHT = 0.6  # a neighbour by word vector (storage.search.vectors), times its cosine
 ENTRY_WEIGHT = 0.2  # share of the score that says how much of the entry the question explains
 EXPLAINED_WEIGHT = 0.8  # the relevance of a document the question explains entirely
 PRIOR_WEIGHT = 0.05
@@ -58,7 +57,6 @@ class _Term:
     weak: tuple[_Alt, ...]
     groups: frozenset[str]
     word_groups: tuple[frozenset[str], ...]
-    neighbours: tuple[tuple[tuple[str, float], ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,7 @@ def prepare(p: QueryPlan, idf: dict[str, float], default_idf: float) -> Prepared
         # IDF per bigram, grown with the length of the word (会計年度任用職員 says more than 人).
         weight = t.term.weight * max(a.total / len(a.tokens) * math.sqrt(len(a.tokens)) for a in alts)
         word_groups = tuple(frozenset(f"s{g}" for g in w) for w in t.term.groups)
-        terms.append(_Term(weight, alts, weak, t.groups, word_groups, t.term.neighbours))
+        terms.append(_Term(weight, alts, weak, t.groups, word_groups))
     singles = any(x.startswith("^") for t in terms for a in (*t.alts, *t.weak) for x, _ in a.tokens)
     return Prepared(tuple(terms), p.echo, p.words, singles)
 
@@ -123,12 +121,7 @@ def score(p: Prepared, q: str, a: str, s: str, prior: float = 0.0) -> Score:
         if t.weak and cq < READING_WEIGHT:
             # The whole reading, or nothing: a few shared kana bigrams (れんらくもう ~ くんれん) are noise.
             cr = READING_WEIGHT * max(_coverage(alt, qset) >= 1.0 for alt in t.weak)
-        cv = 0.0
-        if t.neighbours and cq < VECTOR_WEIGHT:
-            # Each content word of the term by its nearest neighbour the entry holds (0 when none).
-            found = (max((sim for tok, sim in word if tok in sset), default=0.0) for word in t.neighbours)
-            cv = VECTOR_WEIGHT * sum(found) / len(t.neighbours)
-        best_q = max(cq, cs, cr, cv)
+        best_q = max(cq, cs, cr)
         num += t.weight * max(best_q, ANSWER_WEIGHT * ca)
         q_num += t.weight * best_q
         den += t.weight
