@@ -6,7 +6,18 @@ import math
 
 import pytest
 
-from bot.slack.pacer import CEILING_RATE, FLOOR_RATE, INITIAL_RATE, SendRate
+from bot.slack.pacer import (
+    CEILING_RATE,
+    CLIMB,
+    CUT,
+    DEEPEST,
+    FLOOR_RATE,
+    INITIAL_RATE,
+    QUIET_POSTS,
+    QUIET_SECONDS,
+    STEP,
+    SendRate,
+)
 
 
 class Bucket:
@@ -91,20 +102,21 @@ def test_a_second_429_cuts_to_what_slack_accepted_in_between():
     learner = SendRate(10.0)
     learner.accepted(0.0)
     learner.limited(0.1, sent_at=0.05, retry_after=1)
-    assert learner.rate == pytest.approx(7.0, rel=0.01)
-    # 3 posts accepted in the 3 s to the next 429: Slack allows about 1 a second, far below 7 × 0.7 ...
+    assert learner.rate == pytest.approx(10.0 * CUT, rel=0.01)
+    # 3 posts accepted in the 3 s to the next 429: Slack allows about 1 a second, far below the next cut ...
     for t in (1.1, 2.1, 3.0):
         learner.accepted(t)
     before = learner.rate
     learner.limited(3.1, sent_at=3.05, retry_after=1)
     assert learner.measured == pytest.approx(1.0)
-    assert learner.rate == pytest.approx(before * 0.49)  # ... but one cut goes no deeper than DEEPEST
+    assert learner.rate == pytest.approx(before * DEEPEST)  # ... but one cut goes no deeper than DEEPEST
     # Between 0.7 and 0.49 of the rate, the measure decides.
     for t in (4.1, 4.4, 4.7, 5.0, 5.3, 5.6):
         learner.accepted(t)
     before = learner.rate
     learner.limited(5.1 + 1, sent_at=6.05, retry_after=1)
-    assert learner.measured == pytest.approx(2.0) and learner.rate == pytest.approx(max(2.0, before * 0.49))
+    assert learner.measured == pytest.approx(2.0)
+    assert learner.rate == pytest.approx(max(before * DEEPEST, min(2.0, before * CUT)))
     assert learner.remembered == pytest.approx(learner.rate)
 
 
@@ -112,6 +124,37 @@ def test_the_climb_after_a_cut_is_slow_and_bounded():
     learner = SendRate(10.0)
     for i in range(100):
         learner.accepted(i / 10)
-    assert 10.0 < learner.rate < 10.0 * 1.5  # +3 % of the level per second for 10 s, at most
+    # CLIMB of the level per second for 10 s, and no more than STEP of it per post.
+    assert 10.0 < learner.rate <= 10.0 * (1 + min(10 * CLIMB, 100 * STEP)) + 1e-9 and not learner.probing
     assert SendRate(1e6).rate == CEILING_RATE and SendRate(0.0).rate == FLOOR_RATE
     assert SendRate(50.0, ceiling=25.0).rate == 25.0
+
+
+def test_a_long_quiet_spell_probes_fast_again():
+    learner = SendRate(10.0)
+    learner.accepted(0.0)
+    learner.limited(0.1, sent_at=0.05, retry_after=1)
+    for i in range(QUIET_POSTS - 1):
+        learner.accepted(1.0 + i * 0.2)
+    assert not learner.probing  # one post short of the quiet spell
+    learner.accepted(0.1 + QUIET_SECONDS - 0.01)
+    assert not learner.probing  # and not quite long enough
+    learner.accepted(0.1 + QUIET_SECONDS)
+    assert learner.probing
+
+
+def test_posts_the_sender_was_too_slow_to_pace_do_not_raise_the_rate():
+    learner = SendRate(10.0)
+    now = 0.0
+    for _ in range(3):  # the first second always counts as paced: nothing is known yet
+        now = learner.slot(now + 0.5)
+        learner.accepted(now)
+    start = learner.rate
+    for _ in range(20):
+        now = learner.slot(now + 0.5)  # one post every 0.5 s although 10 a second were allowed
+        learner.accepted(now)
+    assert learner.rate == start
+    for _ in range(20):
+        now = learner.slot(now)  # paced: waiting for its moment each time
+        learner.accepted(now)
+    assert learner.rate > start

@@ -31,12 +31,12 @@ GROW = 2.0
 FIRST_CUT = 0.5
 # Later 429s: the rate drops to CUT of itself, or lower, to what Slack accepted since the previous 429, but
 # not below DEEPEST of itself: a Retry-After longer than a small burst lasts makes that measure too low.
-CUT = 0.7
+CUT = 0.8
 DEEPEST = 0.49
 # After a cut the rate climbs back by CLIMB of the level it was cut to, per second (+30 % in 10 s), and by no
 # more than STEP of it per post: at a few posts a second the climb in time alone would overshoot within a
 # handful of posts, and every 429 is a post answered 429.
-CLIMB = 0.03
+CLIMB = 0.05
 STEP = 0.004
 # After QUIET_POSTS accepted posts and QUIET_SECONDS without a 429 the rate probes fast again (slow start).
 QUIET_POSTS = 100
@@ -57,7 +57,11 @@ class SendRate:
         self.answers = 0  # posts Slack answered (accepted or 429): nothing learned while it is 0
         self.measured = 0.0  # a lower bound of Slack's rate, from what it accepted between two 429s
         self._accepted_since_cut = 0
+        self._quiet_since: float | None = None  # the last cut, or the first answer
         self._last = -math.inf
+        self._paced = True
+        self._recent: deque[float] = deque()
+        self._started: float | None = None
 
     def _bounded(self, rate: float) -> float:
         return min(self.ceiling, max(FLOOR_RATE, rate))
@@ -70,17 +74,30 @@ class SendRate:
         """Take the next moment a post may leave (now or later)."""
         at = max(now, self.next_at())
         self._last = at
+        # Posts that leave slower than the rate show the sender, not the rate, was the limit: their answers say
+        # nothing about a faster rate, so they do not raise it (else it would climb unchecked past Slack's).
+        span = max(1.0, 4.0 / self.rate)
+        self._recent.append(at)
+        while self._recent and self._recent[0] < at - span:
+            self._recent.popleft()
+        self._paced = self._started is None or at - self._started < span or len(self._recent) >= 0.75 * self.rate * span
+        if self._started is None:
+            self._started = at
         return at
 
     def accepted(self, now: float) -> None:
         """Slack took a post: probe upwards (fast before the first 429, slowly after)."""
         self.answers += 1
         self._accepted_since_cut += 1
-        if not self.probing and self._accepted_since_cut >= QUIET_POSTS and now - self.cut_at >= QUIET_SECONDS:
+        if self._quiet_since is None:
+            self._quiet_since = now
+        quiet = now - self._quiet_since
+        if not self.probing and self._accepted_since_cut >= QUIET_POSTS and quiet >= QUIET_SECONDS:
             # Long without a 429: the limit may have risen (or the cut came from someone else's burst).
             self.probing = True
-        step = GROW if self.probing else self.level * min(CLIMB / self.rate, STEP)
-        self.rate = self._bounded(self.rate + step)
+        if self._paced:
+            step = GROW if self.probing else self.level * min(CLIMB / self.rate, STEP)
+            self.rate = self._bounded(self.rate + step)
 
     def limited(self, now: float, *, sent_at: float, retry_after: float) -> None:
         """Slack answered 429 to a post sent at `sent_at`: honour Retry-After and slow down.
@@ -104,7 +121,7 @@ class SendRate:
                 rate = max(self.rate * DEEPEST, min(rate, self.measured))
         self.rate = self.level = self._bounded(rate)
         self.probing = False
-        self.cut_at = now
+        self.cut_at = self._quiet_since = now
         self.cuts += 1
         self._accepted_since_cut = 0
 
