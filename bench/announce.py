@@ -17,6 +17,8 @@ broadcasts to M = max(47, R/2 + 10 R) member DMs: "cold" (nothing remembered: th
 learns) and "warm" (the next broadcast, starting from the rate the first stored). The bot's window cap
 (YAKUBA_ANNOUNCE_PER_MINUTE) is set to 6,000 so it does not bind. Lower bound: the burst at once, then one post
 per 1/R s: (M - R/2) / R seconds (about 10 s). Target: ratio ≤ 1.3 and at most 5 % of posts answered 429.
+"no limit s" is the same broadcast with no workspace limit at all (run first, then forgotten): when it is near
+or above the bound, the machine, not the pacer, sets the pace.
 
 Window (--window): the fake allows N accepted posts in any sliding 60 s window, and the bot is told the same N.
 M posts to M distinct channels need at least floor((M - 1) / N) × 60 s between the first and the last:
@@ -36,6 +38,7 @@ import time
 from contextlib import asynccontextmanager
 
 from aiohttp import ClientSession, web
+from sqlalchemy import delete
 
 from bench.common import table
 from bot.app import create_app
@@ -46,7 +49,7 @@ from bot.server import init_web
 from bot.slack.pacer import Pacer
 from storage import prefectures, send_rates
 from storage.data import prefectures as all_prefectures
-from storage.models import Member
+from storage.models import Member, SendRate
 from tests.fake_slack import FakeSlack
 
 SECRET, TOKEN = "bench-secret", "xoxb-bench"
@@ -150,19 +153,39 @@ async def rate_cases(args: argparse.Namespace) -> int:
         lower = (count - burst) / limit
         async with running(count, per_minute=6000) as (slack, yakuba, base, organizer):
             slack.enforce_channel_rate(1.0)
+            # The same broadcast with no workspace limit: how fast this app on this machine sends at all.
+            slack.workspace_rate(None)
+            alone = await run_case(
+                slack, yakuba, base, organizer, text="members 計測のお知らせ", count=count, lower=lower
+            )
+            async with yakuba.deps.db.write() as session:
+                await session.execute(delete(SendRate))  # forget what that taught the pacer
+            await asyncio.sleep(1.1)  # the per-channel second between two broadcasts' DMs
             for run in ("cold", "warm"):
                 slack.workspace_rate(limit, burst=burst)  # a full bucket, as after a quiet spell
                 r = await run_case(
                     slack, yakuba, base, organizer, text=f"members {run} のお知らせ", count=count, lower=lower
                 )
                 stored = await send_rates.remembered(yakuba.deps.db, team_id=yakuba.deps.team_id)
-                rows.append([f"{limit}/s burst {burst}", run, *_cells(r), stored])
+                rows.append([f"{limit}/s burst {burst}", run, *_cells(r), alone["seconds"], stored])
                 once = once and r["once"]
                 ok = ok and r["once"] and (run == "cold" or (r["ratio"] <= 1.3 and r["share"] <= 0.05))
-                await asyncio.sleep(1.1)  # the per-channel second between the two broadcasts' DMs
+                await asyncio.sleep(1.1)
     print(
         table(
-            ["workspace limit", "run", "posts", "429s", "429 %", "once", "time s", "bound s", "ratio", "learned/s"],
+            [
+                "workspace limit",
+                "run",
+                "posts",
+                "429s",
+                "429 %",
+                "once",
+                "time s",
+                "bound s",
+                "ratio",
+                "no limit s",
+                "learned/s",
+            ],
             rows,
             digits=2,
         )

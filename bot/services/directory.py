@@ -104,5 +104,5 @@ def render_map(counts: dict[str, int], *, dpi: int = 100) -> bytes:
         draw.text((bx1 + 6 * dpi / 72 * SCALE, y), str(value), fill=INK, font=font, anchor="lm")
 
     out = io.BytesIO()
-    image.resize((size // SCALE, size // SCALE), Image.Resampling.LANCZOS).save(out, format="PNG", optimize=True)
+    image.resize((size // SCALE, size // SCALE), Image.Resampling.BOX).save(out, format="PNG")
     return out.getvalue()
