@@ -33,7 +33,7 @@ FIRST_CUT = 0.5
 # not below DEEPEST of itself: a Retry-After longer than a small burst lasts makes that measure too low.
 CUT = 0.8
 DEEPEST = 0.49
-# After a cut the rate climbs back by CLIMB of the level it was cut to, per second (+30 % in 10 s), and by no
+# After a cut the rate climbs back by CLIMB of the level it was cut to, per second (+50 % in 10 s), and by no
 # more than STEP of it per post: at a few posts a second the climb in time alone would overshoot within a
 # handful of posts, and every 429 is a post answered 429.
 CLIMB = 0.05
@@ -132,6 +132,8 @@ class SendRate:
 
 
 class Pacer:
+    """The announcer's sending turns: the learned rate, the per-minute ceiling, one post per channel at a time."""
+
     def __init__(
         self,
         per_minute: int,
