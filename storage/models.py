@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime, utcnow
@@ -452,6 +452,16 @@ class AnnouncementDelivery(Base):
     channel: Mapped[str | None] = mapped_column(String(32), default=None)
     ts: Mapped[str | None] = mapped_column(String(32), default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SendRate(Base):
+    """The post rate learned for a workspace while broadcasting, so the next broadcast (on any replica) starts there."""
+
+    __tablename__ = "send_rates"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    per_second: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 # --- community ---------------------------------------------------------------------------------
