@@ -131,7 +131,7 @@ async def main(members: int, repeats: int, db_path: str | None) -> None:
         f"{figures.governments:,} governments, {len(figures.by_prefecture)} prefectures"
     )
     rows = [(name, percentile(s, 50) * 1000, percentile(s, 95) * 1000, max(s) * 1000, len(s)) for name, s in results]
-    rows.append(("map rendering (first, imports matplotlib)", cold * 1000, cold * 1000, cold * 1000, 1))
+    rows.append(("map rendering (first, imports Pillow)", cold * 1000, cold * 1000, cold * 1000, 1))
     rows.append((f"export CSV ({exported:,} rows)", export_s * 1000, export_s * 1000, export_s * 1000, 1))
     print(table(("measure", "p50 ms", "p95 ms", "max ms", "runs"), rows))
 

@@ -49,6 +49,7 @@ async def one_run(workdir: str) -> list[object]:
             **base,
             "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/resume.db",
             "PYTHONUNBUFFERED": "1",
+            "YAKUBA_JMA_FEED_URL": "",  # no JMA watcher in a benchmark of the outbox
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.base_url or "",

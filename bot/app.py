@@ -20,6 +20,7 @@ import handlers
 from bot import __version__
 from bot.config import OperatorError, Settings
 from bot.services.announcer import Announcer
+from bot.services.disaster import CheckinRefresher
 from bot.services.membership import Placement
 from bot.slack import identity, leases, middleware
 from bot.slack.client import build_client, open_session, without_retries
@@ -30,7 +31,7 @@ from bot.slack.metrics import Metrics
 from bot.slack.outbox import Outbox
 from bot.texts import Texts
 from schedules.scheduler import Scheduler
-from storage import migrate
+from storage import community, migrate
 from storage.db import Database
 from storage.types import utcnow
 
@@ -211,9 +212,11 @@ def create_app(
         team_id=team_id,
         commands=handlers.COMMANDS,
         metrics=metrics,
+        community=community.in_force(settings.yakuba_community),
     )
     deps.outbox = Outbox(deps, steps={"invite": Placement(deps)})
     deps.announcer = Announcer(deps)
+    deps.checkins = CheckinRefresher(deps)
     # Offline commands (db, jobs list, imports) build the app without a token; bolt insists on one, so it
     # gets an inert placeholder. serve/socket refuse to start without the real token before this point.
     bolt_client = client if settings.slack_bot_token else AsyncWebClient(token="xoxb-offline", base_url=client.base_url)

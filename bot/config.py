@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +37,10 @@ class ConfigError(OperatorError):
 
 
 # The database URLs yakuba runs on: (backend, async driver) → what `pip install -e` installs the driver with.
+# JMA's high-frequency earthquake and volcano feed (気象庁防災情報XML, eqvol), updated every minute.
+JMA_EQVOL_FEED = "https://www.data.jma.go.jp/developer/xml/feed/eqvol.xml"
+# JMA's seismic intensity scale as it codes it (storage.jma.Intensity reads the same codes).
+JMA_INTENSITIES = ("1", "2", "3", "4", "5-", "5+", "6-", "6+", "7")
 DATABASE_DRIVERS = {("sqlite", "aiosqlite"): ".", ("postgresql", "asyncpg"): "'.[postgres]'"}
 
 
@@ -53,6 +58,8 @@ class Settings(BaseSettings):
     yakuba_organizers: str = ""
     yakuba_admin_channel: str | None = None
     yakuba_broadcast_channel: str | None = None
+    # The community profile (a YAML file, see storage/community.py); empty: the built-in オンライン市役所.
+    yakuba_community: str = ""
     # Not part of the public contract: tuning knobs with safe defaults.
     yakuba_community_name: str = "オンライン市役所"
     yakuba_catchup_minutes: int = Field(default=30, ge=0)
@@ -78,6 +85,11 @@ class Settings(BaseSettings):
     # schedules/intro.py), and within how many rounds a pair is never introduced again.
     yakuba_intro_schedule: str = "every other monday 10:00"
     yakuba_intro_no_repeat: int = Field(default=6, ge=0, le=52)
+    # Disaster check-ins (#17): JMA's earthquake feed (empty turns the watcher off), the lowest observed
+    # intensity that opens a check-in in a prefecture's 県人会, and how long members' statuses are kept.
+    yakuba_jma_feed_url: str = JMA_EQVOL_FEED
+    yakuba_disaster_min_intensity: str = "5-"  # JMA's code (storage.jma.Intensity's value)
+    yakuba_checkin_retention_days: int = Field(default=30, ge=1)
 
     @field_validator("yakuba_lang")
     @classmethod
@@ -94,6 +106,16 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("unknown time zone") from None  # KeyError would escape pydantic's report
         return value
+
+    @field_validator("yakuba_disaster_min_intensity", mode="before")
+    @classmethod
+    def _intensity(cls, value: object) -> str:
+        # Operators write the scale as people do (5弱, ６強) or as JMA codes it (5-): both become JMA's code.
+        word = unicodedata.normalize("NFKC", str(value)).strip().removeprefix("震度").strip()
+        word = word.replace("弱", "-").replace("強", "+")
+        if word not in JMA_INTENSITIES:
+            raise ValueError("not a JMA seismic intensity")
+        return word
 
     @field_validator("slack_api_url")
     @classmethod
@@ -143,7 +165,7 @@ class Settings(BaseSettings):
 
 
 # The variables whose value has its own explanation in the catalogue (cli.config.invalid.<name>).
-EXPLAINED = ("PORT", "YAKUBA_LANG", "YAKUBA_TZ")
+EXPLAINED = ("PORT", "YAKUBA_LANG", "YAKUBA_TZ", "YAKUBA_DISASTER_MIN_INTENSITY")
 
 
 def load_settings(**overrides) -> Settings:

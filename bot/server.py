@@ -16,6 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot import __version__
 from bot.app import Yakuba, create_app
 from bot.config import OperatorError, Settings
+from bot.services import disaster
 from bot.slack import envelope
 from bot.slack.metrics import Metrics, request_kind
 from storage import inbox, outbox
@@ -83,6 +84,9 @@ async def healthz(request: web.Request) -> web.Response:
     if db_ok and deps.team_id:
         body["outbox_pending"] = await outbox.pending_count(deps.db, team_id=deps.team_id)
         body["inbox_pending"] = await inbox.pending_count(deps.db, team_id=deps.team_id)
+        # The JMA watcher (#17): a feed that has not been read for long is a silent failure worth seeing here.
+        if (feed := await disaster.health(deps)) is not None:
+            body["disaster_feed"] = feed
     return web.json_response(body, status=200 if body["ok"] else 503)
 
 

@@ -190,6 +190,7 @@ async def on_approvals(ack: AsyncAck, command: dict, context: AsyncBoltContext) 
             "request_id": request.id,
             "user_id": request.user_id,
             "profile": Profile.of(member),
+            "answers": membership.card_answers(deps, member),
             "submitted": when(request.submitted_at, deps.settings.tz),
         }
         for request, member in rows[: ids.LIST_LIMIT]

@@ -37,7 +37,7 @@ async def today(deps: Deps, team_id: str) -> list[tuple[str, str]]:
 
 async def gather(deps: Deps, *, team_id: str, user_id: str) -> HomeData:
     member = await members.get(deps.db, team_id=team_id, user_id=user_id)
-    data = HomeData(community=deps.settings.yakuba_community_name, member=member)
+    data = HomeData(community=deps.community_name, member=member, features=deps.community.features)
     if member is not None and member.pref_code and member.status == "approved":
         channel = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
         data.channel_id = channel.channel_id if channel else None

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 
 async def send_export(deps: Deps, *, team_id: str, user_id: str, respond: AsyncRespond) -> None:
-    data = await privacy.collect(deps.db, team_id=team_id, user_id=user_id)
+    data = await privacy.collect(
+        deps.db, team_id=team_id, user_id=user_id, profile=deps.community, language=deps.texts.lang
+    )
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     try:
         await upload(

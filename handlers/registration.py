@@ -11,6 +11,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks import profile_form
 from bot.blocks import registration as ids
 from bot.blocks import registration_form as form
 from bot.blocks.onboarding import OPEN_REGISTRATION
@@ -19,6 +20,7 @@ from bot.services import membership
 from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
 from bot.slack.slash import SlashCommand
+from bot.slack.users import email_of
 from storage import approvals, members, prefectures
 from storage.data import search_municipalities
 from storage.members import Profile
@@ -36,10 +38,24 @@ def _team(body: dict, context) -> str:
     return context.team_id or team.get("id") or deps_of(context).team_id
 
 
+def _form(deps: Deps, member, *, org_type: str | None = None) -> dict:
+    """The built-in community keeps today's fixed form; any other profile's form is built from its fields."""
+    registered = member is not None and member.name and (member.pref_code or not _has_prefecture(deps))
+    profile = Profile.of(member) if registered else None
+    if deps.community.is_built_in_form:
+        return register_modal(deps.texts, community=deps.community_name, profile=profile, org_type=org_type)
+    return profile_form.profile_modal(
+        deps.texts, deps.community, profile=profile, answers=member.answers if registered else None
+    )
+
+
+def _has_prefecture(deps: Deps) -> bool:
+    return any(f.kind == "prefecture" for f in deps.community.fields)
+
+
 async def _open_form(client: AsyncWebClient, deps: Deps, *, team_id: str, user_id: str, trigger_id: str) -> None:
     member = await members.get(deps.db, team_id=team_id, user_id=user_id)
-    profile = Profile.of(member) if member is not None and member.name and member.pref_code else None
-    view = register_modal(deps.texts, community=deps.settings.yakuba_community_name, profile=profile)
+    view = _form(deps, member)
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:  # an expired trigger (the user waited > 3 s) cannot be retried
@@ -76,11 +92,8 @@ async def on_org_type_chosen(ack: AsyncAck, body: dict, client: AsyncWebClient, 
     team_id, user_id = _team(body, context), body["user"]["id"]
     org_type = form.chosen_org_type(((view.get("state") or {}).get("values")) or {})
     member = await members.get(deps.db, team_id=team_id, user_id=user_id)
-    profile = Profile.of(member) if member is not None and member.name and member.pref_code else None
     # Same block and action ids: Slack keeps what the person already typed or chose.
-    updated = register_modal(
-        deps.texts, community=deps.settings.yakuba_community_name, profile=profile, org_type=org_type
-    )
+    updated = _form(deps, member, org_type=org_type)
     try:
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
     except SlackApiError as exc:  # hash_conflict: a newer version is already shown, which is fine
@@ -100,12 +113,30 @@ async def on_municipality_options(ack: AsyncAck, body: dict, context: AsyncBoltC
 async def on_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     texts, team_id, user_id = deps.texts, _team(body, context), body["user"]["id"]
-    parsed = form.parse(((view.get("state") or {}).get("values")) or {}, texts)
+    values = ((view.get("state") or {}).get("values")) or {}
+    answers: dict | None = None
+    consent: str | None = None
+    if deps.community.is_built_in_form:
+        parsed = form.parse(values, texts)
+    else:
+        submission = profile_form.parse(values, texts, deps.community)
+        if isinstance(submission, dict):
+            parsed = submission
+        else:
+            parsed, answers, consent = submission.profile, submission.answers, submission.consent_version
     if isinstance(parsed, dict):
         await ack(response_action="errors", errors=parsed)
         return
     member = await members.get(deps.db, team_id=team_id, user_id=user_id)
-    moving = member is not None and member.status == "approved" and member.pref_code != parsed.pref_code
+    email = None
+    if deps.community.approval.mode == "auto" and (member is None or member.status not in ("approved", "pending")):
+        email = await email_of(deps.client, user_id)  # read once, at registration; never stored from here
+    moving = (
+        deps.community.features.prefecture_channels
+        and member is not None
+        and member.status == "approved"
+        and member.pref_code != parsed.pref_code
+    )
     if moving and member.pref_code:
         old = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
         new = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=parsed.pref_code)
@@ -120,7 +151,15 @@ async def on_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltCon
             ),
         )
         return
-    saved = await membership.save_profile(deps, team_id=team_id, user_id=user_id, profile=parsed)
+    saved = await membership.save_profile(
+        deps,
+        team_id=team_id,
+        user_id=user_id,
+        profile=parsed,
+        answers=answers,
+        consent_version=consent,
+        email=email,
+    )
     await ack(response_action="update", view=_result_view(texts, saved.outcome))
     await _after_save(deps, team_id=team_id, user_id=user_id, saved=saved)
 
@@ -143,6 +182,8 @@ async def on_transfer_confirmed(ack: AsyncAck, body: dict, view: dict, context: 
 def _result_view(texts, outcome: str) -> dict:
     if outcome in ("submitted", "pending_updated"):
         return notice_view(texts, title_key="registration.received.title", body=texts("registration.received.body"))
+    if outcome == "auto_approved":
+        return notice_view(texts, title_key="registration.received.title", body=texts("registration.auto_approved"))
     if outcome == "reapproval":
         return notice_view(texts, title_key="registration.updated.title", body=texts("registration.updated.reapproval"))
     return notice_view(texts, title_key="registration.updated.title", body=texts("registration.updated.body"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schedules import announcements, approvals, digest, faq_report, intro, maintenance, privacy, reminders
+from schedules import announcements, approvals, digest, disaster, faq_report, intro, maintenance, privacy, reminders
 from schedules.job import Job
 
 JOBS: list[Job] = [
@@ -15,4 +15,5 @@ JOBS: list[Job] = [
     faq_report.JOB,
     intro.JOB,
     intro.CHECKIN_JOB,
+    disaster.JOB,
 ]

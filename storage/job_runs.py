@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from storage.db import Database
 from storage.models import JobRun
@@ -68,3 +68,12 @@ async def unfinished_slots(db: Database, *, team_id: str, job: str, start: datet
             )
         )
         return set(rows)
+
+
+async def prune(db: Database, *, team_id: str, job: str, before: datetime) -> int:
+    """Forget a job's claims older than `before` (a job claiming every minute would otherwise grow without end)."""
+    async with db.write() as session:
+        result = await session.execute(
+            delete(JobRun).where(JobRun.team_id == team_id, JobRun.job == job, JobRun.slot < before)
+        )
+        return int(result.rowcount or 0)

@@ -105,6 +105,13 @@ def apply_profile(member: Member, profile: Profile, *, now: datetime) -> None:
     member.updated_at = now
 
 
+def apply_answers(member: Member, answers: dict[str, Any], *, asked: list[str]) -> None:
+    """The answers to a profile's own fields: the fields `asked` now are replaced (a cleared one removed);
+    answers to fields the profile no longer lists are kept until forget or retention removes them."""
+    kept = {k: v for k, v in (member.answers or {}).items() if k not in asked}
+    member.answers = {**kept, **answers}
+
+
 async def restore(db: Database, *, team_id: str, user_id: str) -> Member | None:
     """A reactivated account: clear left_at; the profile was never deleted. None when not left."""
     async with db.write() as session:

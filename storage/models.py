@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime, utcnow
@@ -127,6 +127,11 @@ class Member(Base):
     is_lead: Mapped[bool] = mapped_column(default=False)  # 県人会の世話役 of pref_code
     # The prefecture whose channel the member was last placed in (differs from pref_code mid-transfer).
     placed_pref_code: Mapped[str | None] = mapped_column(String(2), default=None)
+    # Answers to the fields a community profile adds beyond the typed columns above, by field key
+    # (see migration 0021). A key the profile no longer lists keeps its answer until forget/retention.
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)  # None once anonymised
+    consent_version: Mapped[str | None] = mapped_column(String(40), default=None)
+    consent_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class JobRun(Base):
@@ -449,6 +454,16 @@ class AnnouncementDelivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class SendRate(Base):
+    """The post rate learned for a workspace while broadcasting, so the next broadcast (on any replica) starts there."""
+
+    __tablename__ = "send_rates"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    per_second: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 # --- community ---------------------------------------------------------------------------------
 
 
@@ -557,6 +572,66 @@ class IntroSeat(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     checkin: Mapped[str | None] = mapped_column(String(16), default=None)  # met|not_yet|pass
     checkin_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# --- disaster check-ins (県人会の安否確認) -----------------------------------------------------------
+
+
+class DisasterFeed(Base):
+    """What the watcher knows of one JMA feed between ticks (bot/services/disaster_feed.FeedState as JSON)."""
+
+    __tablename__ = "disaster_feeds"
+    __table_args__ = (UniqueConstraint("team_id", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(String(500))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DisasterCheckin(Base):
+    """One check-in post: at most one per (event, prefecture); a manual one has its own event key.
+
+    `info` is what the post shows (time, epicentre, intensity, municipalities, message); `version` grows with
+    every change to what it shows (a later report, a withdrawal, a press) and `shown_version` is the version
+    last written to Slack, so a post whose update was missed is found and brought up to date.
+    """
+
+    __tablename__ = "disaster_checkins"
+    __table_args__ = (UniqueConstraint("team_id", "event_id", "pref_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(80))
+    pref_code: Mapped[str] = mapped_column(String(2))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # quake|manual
+    drill: Mapped[bool] = mapped_column(default=False)
+    withdrawn: Mapped[bool] = mapped_column(default=False)
+    info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(default=1)
+    shown_version: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DisasterStatus(Base):
+    """A member's answer to one check-in (the last press wins); `help_sent` once the helpers were told."""
+
+    __tablename__ = "disaster_statuses"
+    __table_args__ = (
+        UniqueConstraint("checkin_id", "user_id"),
+        Index("ix_disaster_statuses_member", "team_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("disaster_checkins.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # safe|responding|need_help
+    help_sent: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 # --- member counts (#19): the directory's figures, kept by triggers on members -----------------------

@@ -24,8 +24,9 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, intro
+from storage import audit, disaster, intro
 from storage import models as m
+from storage.community import CommunityProfile, shipped
 from storage.db import Database
 from storage.directory import government_of
 from storage.outbox import DUE_AT_ONCE
@@ -73,8 +74,35 @@ def _row(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return {f: _plain(getattr(obj, f)) for f in fields}
 
 
-async def collect(db: Database, *, team_id: str, user_id: str) -> dict[str, Any]:
-    """Everything stored about one person, as plain JSON-ready data (empty lists when nothing)."""
+# The typed column that holds a built-in field's answer, by field kind or key (the rest are in answers).
+_COLUMN_BY_KIND = {"prefecture": "pref_code", "municipality": "muni_code", "sections": "interests"}
+_COLUMN_BY_KEY = {"name": "name", "org_type": "org_type", "department": "department", "title": "title"}
+
+
+def answered_fields(member: m.Member, profile: CommunityProfile, language: str) -> list[dict[str, Any]]:
+    """Each answered registration field with its label and purpose (APPI: why it is kept), in form order;
+    answers to fields the profile no longer lists follow under their key."""
+    out: list[dict[str, Any]] = []
+    extra = dict(member.answers or {})
+    for f in profile.fields:
+        column = _COLUMN_BY_KIND.get(f.kind) or _COLUMN_BY_KEY.get(f.key)
+        # An answer too long for its typed column is kept whole in answers: that one is the member's.
+        value = extra.pop(f.key, None) if f.key in extra or not column else getattr(member, column)
+        if value in (None, "", [], False):
+            continue
+        purpose = f.purpose(language) if f.purpose else None
+        out.append({"key": f.key, "label": f.label(language), "purpose": purpose, "value": _plain(value)})
+    out.extend({"key": k, "label": k, "purpose": None, "value": _plain(v)} for k, v in extra.items())
+    return out
+
+
+async def collect(
+    db: Database, *, team_id: str, user_id: str, profile: CommunityProfile | None = None, language: str = "ja"
+) -> dict[str, Any]:
+    """Everything stored about one person, as plain JSON-ready data (empty lists when nothing).
+
+    `profile` (the community's, default the built-in one) names each registration answer and its purpose."""
+    profile = profile or shipped()
     async with db.read() as session:
         member = await session.scalar(select(m.Member).where(m.Member.team_id == team_id, m.Member.user_id == user_id))
         requests = await session.scalars(
@@ -117,6 +145,10 @@ async def collect(db: Database, *, team_id: str, user_id: str) -> dict[str, Any]
         return {
             "user_id": user_id,
             "profile": _row(member, PROFILE_FIELDS) if member is not None else None,
+            "registration_answers": answered_fields(member, profile, language) if member is not None else [],
+            "consent": {"version": member.consent_version, "at": _plain(member.consent_at)}
+            if member is not None and member.consent_version
+            else None,
             "registrations": [_row(r, ("kind", "status", "submitted_at", "decided_at", "reason")) for r in requests],
             "sections": [{"name": n, "joined_at": _plain(at)} for n, at in sections],
             "program_subscriptions": [{"program": t, "since": _plain(at)} for t, at in subscriptions],
@@ -126,6 +158,7 @@ async def collect(db: Database, *, team_id: str, user_id: str) -> dict[str, Any]
             ],
             "audit_log": [_row(e, ("action", "actor", "subject", "detail", "at")) for e in entries],
             "introductions": await intro.collect(db, team_id=team_id, user_id=user_id),
+            "disaster_checkins": await disaster.collect(db, team_id=team_id, user_id=user_id),
             "messages_to_you": [
                 {**_row(o, ("key", "status", "created_at", "sent_at")), "text": (o.payload or {}).get("text", "")}
                 for o in messages
@@ -196,6 +229,7 @@ def _anonymise(member: m.Member, anon: str, tz: tzinfo) -> None:
     member.name = member.department = member.title = member.rejected_reason = None
     member.approved_by = member.placed_pref_code = member.public_servant_confirmed_at = None
     member.registered_at, member.interests, member.is_lead = None, [], False
+    member.answers, member.consent_version, member.consent_at = None, None, None
     member.left_at = month if member.left_at is not None else None
     member.joined_at = member.created_at = member.updated_at = member.approved_at = month
 

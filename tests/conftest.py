@@ -121,6 +121,8 @@ def settings(slack: FakeSlack, db_url: str, people: People) -> Settings:
         yakuba_organizers=people.organizer,
         yakuba_admin_channel=people.admin_channel,
         yakuba_broadcast_channel=people.broadcast_channel,
+        # Never JMA itself: tests that want the disaster watcher point it at tests/fake_jma.py.
+        yakuba_jma_feed_url="",
     )
 
 

@@ -6,6 +6,7 @@
     jma.hang("feed", bound=5)                  # the next feed request answers only after release() or 5 s
     jma.malformed("telegram")                  # the next telegram is cut in the middle of an element
     jma.count("feed"), jma.requests            # what was asked, with which validators, and what it got
+    await jma.holding.wait()                   # a request is being held by a hang (jma.held: how many now)
     await jma.stop()
 
 Faults are matched by target — "feed" (eqvol.xml and eqvol_l.xml), "telegram" (any data file) or one file
@@ -93,6 +94,8 @@ class FakeJma:
         self.published: list[Published] = []
         self.faults: list[Fault] = []
         self.requests: list[Seen] = []
+        self.held = 0  # requests being held by a hang right now (a test waits on this, never on time)
+        self.holding = asyncio.Event()
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -228,8 +231,13 @@ class FakeJma:
     async def _serve(self, request: web.Request, target: str, body: bytes, modified: datetime) -> web.StreamResponse:
         fault = self._take(target, request.path.rsplit("/", 1)[-1])
         if fault is not None and fault.kind == "hang":
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._release.wait(), fault.bound)
+            self.held += 1
+            self.holding.set()
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._release.wait(), fault.bound)
+            finally:
+                self.held -= 1
         if fault is not None and fault.kind == "fail":
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             failed = web.Response(status=fault.status, text="fault injected", headers=headers)

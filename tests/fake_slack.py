@@ -65,6 +65,9 @@ class FakeSlack(LocalSlack):
         self._channel_last: dict[str, float] = {}
         self._budget: int | None = None
         self._budget_sent: deque[float] = deque()
+        self._bucket: tuple[float, float] | None = None  # per second, burst
+        self._tokens = 0.0
+        self._tokens_at = 0.0
         self._method_limits: dict[str, tuple[int, deque[float]]] = {}
 
     # ------------------------------------------------------------ scripting
@@ -107,6 +110,14 @@ class FakeSlack(LocalSlack):
         self._budget = per_minute
         self._budget_sent.clear()
 
+    def workspace_rate(self, per_second: float | None, *, burst: float = 1.0) -> None:
+        """A token bucket for chat.postMessage: `per_second` sustained, `burst` at once when idle, 429 beyond.
+
+        The shape of a workspace whose limit Slack does not publish; the bucket starts full.
+        """
+        self._bucket = (per_second, max(1.0, burst)) if per_second else None
+        self._tokens, self._tokens_at = max(1.0, burst), time.monotonic()
+
     def method_rate(self, method: str, per_minute: int | None) -> None:
         """Slack's per-method tiers (users.list is Tier 2: about 20 a minute): 429 + Retry-After beyond."""
         if per_minute:
@@ -128,6 +139,7 @@ class FakeSlack(LocalSlack):
         self.faults.clear()
         self.enforce_channel_rate(None)
         self.workspace_budget(None)
+        self.workspace_rate(None)
         self._method_limits.clear()
 
     # --------------------------------------------------------------- serving
@@ -183,6 +195,12 @@ class FakeSlack(LocalSlack):
                 self._budget_sent.popleft()
             if len(self._budget_sent) >= self._budget:
                 return _too_many(60 - (now - self._budget_sent[0]))
+        if self._bucket is not None:
+            per_second, burst = self._bucket
+            self._tokens = min(burst, self._tokens + (now - self._tokens_at) * per_second)
+            self._tokens_at = now
+            if self._tokens < 1:
+                return _too_many((1 - self._tokens) / per_second)
         if self._channel_interval is not None:
             try:
                 key = self.ws.find_channel(args.get("channel"))["id"]
@@ -194,6 +212,8 @@ class FakeSlack(LocalSlack):
             self._channel_last[key] = now
         if self._budget is not None:
             self._budget_sent.append(now)
+        if self._bucket is not None:
+            self._tokens -= 1
         return None
 
 

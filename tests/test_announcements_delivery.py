@@ -8,6 +8,7 @@ from bot.blocks import announcements as ui
 from schedules import announcements as job
 from schedules.scheduler import Scheduler
 from storage import announcement_deliveries as deliveries
+from storage import send_rates
 from storage.models import JobRun
 from tests.announce_flow import (
     TEAM,
@@ -73,6 +74,29 @@ async def test_429s_are_obeyed_and_nothing_is_lost_or_doubled(signed, people):
     ]
     assert again and min(again) - first.at >= 0.95
     assert (await latest(signed)).status == "done"
+
+
+async def test_a_strict_workspace_limit_is_learned_with_few_429s_and_remembered(signed, people):
+    # A workspace allowing 5 posts a second with a burst of 2, never seen before: the pacer starts at 10/s.
+    channels = await all_prefecture_channels(signed)
+    signed.slack.enforce_channel_rate(1.0)
+    signed.slack.workspace_rate(5.0, burst=2)
+    await announce(signed, people.organizer, "all 避難所の開設について")
+    calls = [c for c in signed.slack.calls_to("chat.postMessage") if c.args.get("metadata")]
+    accepted = [c for c in calls if c.status == 200]
+    limited = [c for c in calls if c.status == 429]
+    assert sorted(c.args["channel"] for c in accepted) == sorted(channels.values())  # none lost, none twice
+    assert len(limited) <= 0.1 * len(accepted), len(limited)
+    assert (await latest(signed)).status == "done"
+    # Every post after a 429 waited for its Retry-After.
+    for refused in limited:
+        later = [c.at for c in calls if c.at > refused.at]
+        assert not later or min(later) - refused.at >= 0.95
+    remembered = await send_rates.remembered(signed.yakuba.deps.db, team_id=TEAM)
+    assert remembered is not None and 3.0 <= remembered <= 7.0
+    # The next broadcast starts from it rather than from scratch.
+    await announce(signed, people.organizer, "pref:13 東京のみなさんへ")
+    assert signed.yakuba.deps.announcer.pacer.rate.level == remembered
 
 
 async def test_failed_targets_are_recorded_with_reasons_and_reported(signed, people):

@@ -7,8 +7,10 @@ import io
 import json
 from datetime import UTC, datetime
 
+from PIL import Image
 from sqlalchemy import select
 
+from bot.services.directory import NONE, render_map, shade, ticks
 from storage import directory
 from storage.models import AuditEntry
 from tests.community_flow import add_member, all_text, is_png, texts
@@ -56,10 +58,32 @@ async def test_members_map_uploads_a_png(signed, people):
     assert len(signed.slack.calls_to("upload")) == 1
     [done] = signed.slack.calls_to("files.completeUploadExternal")
     [stored] = signed.slack.files()
-    assert stored["name"] == "members-map.png" and is_png(signed.slack.file(stored["id"])["content"])
+    content = signed.slack.file(stored["id"])["content"]
+    assert stored["name"] == "members-map.png" and is_png(content)
+    # What the member sees: Tokyo (2 members) in the darkest shade, Hokkaido and Osaka (1 each) half-way.
+    image = Image.open(io.BytesIO(content))
+    assert image.size == (700, 700) and 10_000 < len(content) < 1_000_000
+    colours = dict((c, n) for n, c in image.convert("RGB").getcolors(1 << 20))
+    assert colours[shade(1.0)] > 50 and colours[shade(0.5)] > colours[shade(1.0)] and colours[NONE] > 10_000
     assert channel in json.dumps(done.args)
     shared = signed.slack.messages(channel)[-1]
     assert shared["text"] == texts(signed)("directory.map.comment", members="4", prefectures=3)
+
+
+def luminance(colour: tuple[int, int, int]) -> float:
+    return 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+
+
+def test_the_map_shades_more_members_darker_and_labels_round_numbers():
+    image = Image.open(io.BytesIO(render_map({"13": 10, "27": 5, "01": 1})))
+    colours = dict((c, n) for n, c in image.convert("RGB").getcolors(1 << 20))
+    tokyo, osaka, hokkaido = shade(1.0), shade(0.5), shade(0.1)
+    assert luminance(tokyo) < luminance(osaka) < luminance(hokkaido)
+    # Each is a filled area (the colour bar alone has a few pixels of each): Hokkaido the largest, 44 grey.
+    assert colours[hokkaido] > 10 * colours[osaka] and colours[osaka] > 50 and colours[tokyo] > 50
+    assert colours[NONE] > colours[hokkaido]
+    assert ticks(431) == [0, 50, 100, 150, 200, 250, 300, 350, 400] and ticks(1) == [0, 1]
+    assert ticks(3_380_000)[-1] == 3_000_000
 
 
 async def test_map_goes_to_a_dm_when_the_bot_is_not_in_the_channel(signed, people):

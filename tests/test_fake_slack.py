@@ -280,6 +280,17 @@ async def test_workspace_budget(slack: FakeSlack):
     assert over.response.status_code == 429 and int(over.response.headers["Retry-After"]) > 50
 
 
+async def test_workspace_rate_is_a_token_bucket(slack: FakeSlack):
+    rooms = [slack.add_channel(f"room{i}")["id"] for i in range(4)]
+    slack.workspace_rate(2.0, burst=3)
+    client = client_for(slack, retries=False)
+    for room in rooms[:3]:  # the burst: three at once
+        await client.chat_postMessage(channel=room, text="burst")
+    over = await slack_error(client.chat_postMessage(channel=rooms[3], text="over"))
+    assert over.response.status_code == 429 and over.response.headers["Retry-After"] == "1"
+    assert [len(slack.messages(r)) for r in rooms] == [1, 1, 1, 0]
+
+
 async def test_dropped_connection_is_a_client_error(slack: FakeSlack):
     slack.drop("auth.test", times=2)
     with pytest.raises(aiohttp.ServerDisconnectedError):

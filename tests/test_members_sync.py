@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.services.membership import sync_members
+from bot.texts import Texts
 from storage import members
 from storage.models import Member
 from tests.conftest import TOKEN
@@ -71,5 +72,6 @@ async def test_cli_members_sync(slack, settings, tmp_path):
     finally:
         os.chdir(cwd)
     assert result.exit_code == 0, result.output
-    assert "252 members seen (252 new" in result.output
+    synced = Texts("ja", markup=False)("cli.members.synced", seen=252, added=252, changed=0, skipped=2, pages=2)
+    assert synced in result.output
     assert slack.calls_to("chat.postMessage") == []

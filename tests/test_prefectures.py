@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.local import requests as req
 from bot.services.prefectures import setup_prefectures
+from bot.texts import Texts
 from bot.texts.markup import safe
 from storage import members, prefectures
 from tests.conftest import TOKEN
@@ -113,7 +114,9 @@ async def test_cli_setup_prefectures(slack, settings, tmp_path):
     finally:
         os.chdir(cwd)
     assert first.exit_code == 0, first.output
-    assert "created 47" in first.output and "unchanged 47" in again.output
+    cli = Texts("ja", markup=False)
+    assert cli("cli.setup.prefectures", created=47, linked=0, unchanged=0, failed=0) in first.output
+    assert cli("cli.setup.prefectures", created=0, linked=0, unchanged=47, failed=0) in again.output
     assert len(slack.calls_to("conversations.create")) == 47
 
 

@@ -23,6 +23,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.registration import government_label
 from bot.texts import Texts
+from storage.community import Features
 from storage.data import prefecture
 from storage.members import Profile
 
@@ -39,17 +40,27 @@ def when(moment: datetime, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _profile_fields(texts: Texts, user_id: str, profile: Profile) -> list[dict[str, Any]]:
+ROWS = ("name", "government", "department", "title", "interests")
+ALL_ROWS = ("name", "government", "prefecture", "department", "title", "interests")
+
+
+def _prefecture_name(code: str | None) -> str:
+    found = prefecture(code or "")
+    return found.name if found else ""
+
+
+def _profile_fields(texts: Texts, user_id: str, profile: Profile, rows: tuple[str, ...] = ROWS) -> list[dict[str, Any]]:
     none = texts("approvals.card.none")
     interests = join(", ", profile.interests) or none
-    fields = [
-        texts("approvals.card.applicant", user=user_id),
-        texts("approvals.card.name", name=profile.name),
-        texts("approvals.card.government", government=government_label(texts, profile)),
-        texts("approvals.card.department", department=profile.department),
-        texts("approvals.card.title_field", title=profile.title if profile.title else none),
-        texts("approvals.card.interests", interests=interests),
-    ]
+    shown = {
+        "name": lambda: texts("approvals.card.name", name=profile.name),
+        "government": lambda: texts("approvals.card.government", government=government_label(texts, profile)),
+        "prefecture": lambda: texts("approvals.card.prefecture", prefecture=_prefecture_name(profile.pref_code)),
+        "department": lambda: texts("approvals.card.department", department=profile.department),
+        "title": lambda: texts("approvals.card.title_field", title=profile.title if profile.title else none),
+        "interests": lambda: texts("approvals.card.interests", interests=interests),
+    }
+    fields = [texts("approvals.card.applicant", user=user_id), *(shown[row]() for row in ALL_ROWS if row in rows)]
     return [{"type": "mrkdwn", "text": clip(field, 2000)} for field in fields]
 
 
@@ -62,14 +73,28 @@ def card(
     kind: str,
     submitted: str,
     decision: str | None = None,
+    answers: tuple[tuple[str, str], ...] = (),
+    confirmed: bool = True,
+    rows: tuple[str, ...] = ROWS,
 ) -> dict[str, Any]:
-    """The card in the admin channel. `decision` (already formatted mrkdwn) replaces the buttons."""
+    """The card in the admin channel. `decision` (already formatted mrkdwn) replaces the buttons.
+
+    `answers` are (label, value) of the fields a community profile adds; `confirmed` says the applicant
+    confirmed the eligibility statement (a profile open to anyone has none); `rows` are the typed fields
+    the profile asks (all of them for the built-in form)."""
     title = "approvals.card.title_reapproval" if kind == "reapproval" else "approvals.card.title"
     blocks: list[Block] = [
         header(texts(title)),
-        {"type": "section", "fields": _profile_fields(texts, user_id, profile)},
-        context(texts("approvals.card.submitted", time=submitted)),
+        {"type": "section", "fields": _profile_fields(texts, user_id, profile, rows)},
     ]
+    extra = [
+        {"type": "mrkdwn", "text": clip(texts("approvals.card.answer", label=k, value=v), 2000)} for k, v in answers
+    ]
+    for start in range(0, len(extra), 10):  # a section holds at most 10 fields
+        blocks.append({"type": "section", "fields": extra[start : start + 10]})
+    blocks.append(
+        context(texts("approvals.card.submitted" if confirmed else "approvals.card.submitted_plain", time=submitted))
+    )
     if decision is None:
         value = row_value(request_id)
         blocks.append(
@@ -127,8 +152,12 @@ def approved_dm(
     channel_id: str | None,
     broadcast_channel: str | None,
     pending: bool = False,
+    features: Features | None = None,
 ) -> dict[str, Any]:
-    """The welcome after approval; `pending`: the channel exists but the member could not be put in it yet."""
+    """The welcome after approval; `pending`: the channel exists but the member could not be put in it yet.
+
+    A profile without prefecture channels or sections (`features`) leaves those lines out."""
+    features = features or Features()
     pref = prefecture(pref_code)
     pref_name = pref.name if pref else ""
     if not channel_id:
@@ -144,12 +173,15 @@ def approved_dm(
         if broadcast_channel
         else texts("approvals.approved_dm.broadcast_plain")
     )
-    steps = "\n".join([texts("approvals.approved_dm.briefing"), broadcast, texts("approvals.approved_dm.sections")])
+    lines = [texts("approvals.approved_dm.briefing"), broadcast]
+    if features.sections:
+        lines.append(texts("approvals.approved_dm.sections"))
+    steps = "\n".join(lines)
     return message(
         texts("approvals.approved_dm.fallback", community=community),
         [
             header(texts("approvals.approved_dm.title")),
-            section(where),
+            *([section(where)] if features.prefecture_channels else []),
             section(f"{texts('approvals.approved_dm.next')}\n{steps}"),
             context(texts("approvals.approved_dm.footer")),
         ],
@@ -212,6 +244,11 @@ def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> 
                 )
             )
         )
+        answers = row.get("answers") or ()
+        if answers:  # the fields a community profile adds, in its order
+            blocks.append(
+                context(clip(" · ".join(texts("approvals.list.answer", label=k, value=v) for k, v in answers), 2900))
+            )
         value = row_value(row["request_id"])
         blocks.append(
             actions(

@@ -26,8 +26,8 @@ from bot.blocks.common import (
     safe,
     section,
 )
-from bot.blocks.long_text import pieces, spans
 from bot.texts import Texts
+from bot.texts.markup import pieces, spans
 from storage.models import Faq, UnansweredQuestion
 
 HELPFUL = "faq.helpful"  # value = FAQ id

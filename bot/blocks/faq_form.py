@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.blocks.common import Block, context, plain, section
 from bot.blocks.faq import row_id
-from bot.blocks.long_text import cut_inside, spans
 from bot.texts import Texts
+from bot.texts.markup import cut_inside, spans
 from storage.faqs import LIMITS, VISIBILITIES
 from storage.models import Faq
 

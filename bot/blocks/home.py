@@ -7,10 +7,11 @@ from typing import Any
 
 from bot.blocks.common import Block, actions, button, context, divider, esc, header, join, plain, safe, section
 from bot.blocks.intro import home_blocks as intro_blocks
-from bot.blocks.long_text import pieces
 from bot.blocks.onboarding import OPEN_REGISTRATION
 from bot.blocks.registration import government_label
 from bot.texts import Texts
+from bot.texts.markup import pieces
+from storage.community import Features
 from storage.members import Profile
 from storage.models import IntroOptIn, Member, Section
 
@@ -33,9 +34,10 @@ class HomeData:
     pending_total: int = 0
     stats_summary: str | None = None
     intro: IntroOptIn | None = None  # introductions: shown to approved members (opt-in, never default)
+    features: Features = field(default_factory=Features)  # the profile's: what is off is not shown
 
 
-def _profile_blocks(texts: Texts, member: Member, channel_id: str | None) -> list[Block]:
+def _profile_blocks(texts: Texts, member: Member, channel_id: str | None, channels: bool = True) -> list[Block]:
     status = "left" if member.left_at else member.status
     blocks: list[Block] = [section(texts("home.status", status=texts(f"home.statuses.{status}")))]
     if member.name and member.pref_code:
@@ -52,8 +54,9 @@ def _profile_blocks(texts: Texts, member: Member, channel_id: str | None) -> lis
                 )
             ),
         )
-        channel = safe(f"<#{esc(channel_id)}>") if channel_id else texts("home.no_channel")
-        blocks.append(section(texts("home.kenjinkai", channel=channel)))
+        if channels:
+            channel = safe(f"<#{esc(channel_id)}>") if channel_id else texts("home.no_channel")
+            blocks.append(section(texts("home.kenjinkai", channel=channel)))
     return blocks
 
 
@@ -62,16 +65,17 @@ def home_view(texts: Texts, data: HomeData) -> dict[str, Any]:
     registered = member is not None and bool(member.name and member.pref_code)
     blocks: list[Block] = [header(texts("home.title", community=data.community))]
     if member is not None and registered:
-        blocks += _profile_blocks(texts, member, data.channel_id)
+        blocks += _profile_blocks(texts, member, data.channel_id, data.features.prefecture_channels)
     else:
         blocks.append(section(texts("home.not_registered")))
-    if data.sections:
+    shows_sections = data.features.sections
+    if shows_sections and data.sections:
         names = join(
             "\n",
             (safe(f"• {esc(s.name)}" + (f" <#{esc(s.channel_id)}>" if s.channel_id else "")) for s in data.sections),
         )
         blocks.append(section(texts("home.sections", sections=names)))
-    elif registered:
+    elif shows_sections and registered:
         blocks.append(section(texts("home.sections", sections=texts("home.no_sections"))))
     lines = join("\n", (texts("home.program_line", time=t, title=title) for t, title in data.today))
     blocks.append(section(texts("home.today", lines=lines or texts("home.no_programs"))))

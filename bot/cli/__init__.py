@@ -26,16 +26,26 @@ from bot.texts import Texts
 DATABASE_PROBE_SECONDS = 10.0
 
 
-def _settings(*required: str, database: bool = True) -> Settings:
-    """The settings, checked before anything starts: the variables a command needs, and its database.
+def _settings(*required: str, database: bool = True, community: bool = False) -> Settings:
+    """The settings, checked before anything starts: the variables a command needs, the community profile
+    (for the commands that run the bot), and the database.
 
     Commands call this before importing the app, so a mistake is reported before seconds of imports.
     """
     settings = load_settings()
     settings.require(*required)
+    if community:
+        _check_community(settings)
     if database:
         _check_database(settings)
     return settings
+
+
+def _check_community(settings: Settings) -> None:
+    """A wrong YAKUBA_COMMUNITY profile stops the command with one line naming the key and the reason."""
+    from bot.cli.profile import load_profile
+
+    load_profile(settings.yakuba_community)
 
 
 def _check_database(settings: Settings) -> None:
@@ -69,6 +79,11 @@ async def _reach_database(settings: Settings) -> None:
         raise OperatorError("cli.database.unreachable", where=where)
 
 
+def _texts() -> Texts:
+    """The operator's catalogue: plain text for a terminal, in YAKUBA_LANG."""
+    return Texts(operator_language(), markup=False)
+
+
 def _logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -89,7 +104,7 @@ class OperatorGroup(click.Group):
             if ctx.params.get("debug"):
                 raise
             error = _operator_error(exc)
-            texts = Texts(operator_language(), markup=False)
+            texts = _texts()
             if error is None:
                 line = texts("cli.unexpected", error=type(exc).__name__, command=ctx.invoked_subcommand or "")
                 click.echo(line, err=True)
@@ -124,7 +139,7 @@ def main(debug: bool) -> None:
 @main.command()
 def serve() -> None:
     """HTTP mode: POST /slack/events and GET /healthz on $PORT, scheduler in-process."""
-    settings = _settings("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    settings = _settings("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", community=True)
     from bot.server import serve as run
 
     _logging()
@@ -134,7 +149,7 @@ def serve() -> None:
 @main.command()
 def socket() -> None:
     """Socket Mode (needs SLACK_APP_TOKEN): no inbound URL, for closed networks such as LGWAN."""
-    settings = _settings("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    settings = _settings("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", community=True)
     from bot.socket_mode import run
 
     _logging()
@@ -177,17 +192,44 @@ def console(lang: str | None) -> None:
     from bot.local.console import run
 
     _logging(logging.WARNING)
-    asyncio.run(run(_settings(), lang=lang))
+    asyncio.run(run(_settings(community=True), lang=lang))
 
 
 @main.command()
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None)
-def demo(lang: str | None) -> None:
-    """A scripted walk through the journeys, printed as a transcript."""
+@click.option("--community", "community_file", type=click.Path(path_type=Path), default=None)
+def demo(lang: str | None, community_file: Path | None) -> None:
+    """A scripted walk through the journeys, printed as a transcript (--community: journey 1 with that profile)."""
     from bot.local.demo import run
 
     _logging(logging.WARNING)
-    sys.exit(asyncio.run(run(_settings(database=False), lang=lang)))
+    settings = _settings(database=False)
+    if community_file is not None:
+        settings = settings.model_copy(update={"yakuba_community": str(community_file)})
+        _check_community(settings)
+    sys.exit(asyncio.run(run(settings, lang=lang)))
+
+
+@main.group()
+def profile() -> None:
+    """The community profile (YAKUBA_COMMUNITY): who may join, the form, consent, approval, features."""
+
+
+@profile.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+def profile_check(file: Path) -> None:
+    """Check a profile file without starting anything."""
+    from bot.cli.profile import check
+
+    click.echo(check(file))
+
+
+@profile.command("show")
+def profile_show() -> None:
+    """Print the profile in force (YAKUBA_COMMUNITY, or the built-in one) as YAML."""
+    from bot.cli.profile import show
+
+    click.echo(show(_settings(database=False)), nl=False)
 
 
 @main.group()
@@ -210,7 +252,7 @@ def db_upgrade() -> None:
         finally:
             await database.dispose()
 
-    click.echo(f"database at {', '.join(asyncio.run(go()))}")
+    click.echo(_texts()("cli.db.upgraded", revisions=", ".join(asyncio.run(go()))))
 
 
 @db.command("recount")
@@ -278,6 +320,23 @@ def jobs_run(name: str, at: str | None) -> None:
 
 
 @main.group()
+def disaster() -> None:
+    """Disaster check-ins (JMA earthquake reports)."""
+
+
+@disaster.command("replay")
+@click.argument("file", type=click.Path(path_type=Path))
+def disaster_replay(file: Path) -> None:
+    """Post check-ins from a saved JMA telegram (VXSE51/VXSE53) as a drill, marked as one in every post."""
+    settings = _settings("SLACK_BOT_TOKEN")
+    from bot.cli.disaster import cli_replay, read_telegram
+
+    quake = read_telegram(file)
+    _logging(logging.WARNING)
+    sys.exit(asyncio.run(cli_replay(settings, quake)))
+
+
+@main.group()
 def setup() -> None:
     """One-off set-up of the workspace."""
 
@@ -296,11 +355,18 @@ def setup_prefectures() -> None:
         raise ConfigError("cli.config.invalid.yakuba_prefecture_channel_pattern", value=pattern[:60]) from None
     _logging(logging.WARNING)
     report = asyncio.run(cli_setup_prefectures(settings))
+    texts = _texts()
     click.echo(
-        f"created {report.created}, linked {report.linked}, unchanged {report.unchanged}, failed {len(report.failures)}"
+        texts(
+            "cli.setup.prefectures",
+            created=report.created,
+            linked=report.linked,
+            unchanged=report.unchanged,
+            failed=len(report.failures),
+        )
     )
     for name, error in report.failures:
-        click.echo(f"  {name}: {error}", err=True)
+        click.echo(texts("cli.setup.prefecture_failed", name=name, error=error), err=True)
     if report.failures:
         sys.exit(1)
 
@@ -322,18 +388,26 @@ def members_sync() -> None:
     # The bar appears with the first page, so a failure before it (a bad token) stays one line.
     bar = Progress(SpinnerColumn(), TextColumn("{task.description}"))
     task = bar.add_task("users.list …", total=None)
+    texts = _texts()
 
     def progress(report) -> None:
         bar.start()
-        bar.update(task, description=f"page {report.pages}: {report.seen} seen, {report.added} new")
+        line = texts("cli.members.sync_progress", pages=report.pages, seen=report.seen, added=report.added)
+        bar.update(task, description=line)
 
     try:
         report = asyncio.run(cli_sync_members(settings, progress=progress))
     finally:
         bar.stop()
     click.echo(
-        f"{report.seen} members seen ({report.added} new, {report.changed} left/returned, "
-        f"{report.skipped} bots skipped) in {report.pages} pages"
+        texts(
+            "cli.members.synced",
+            seen=report.seen,
+            added=report.added,
+            changed=report.changed,
+            skipped=report.skipped,
+            pages=report.pages,
+        )
     )
 
 

@@ -100,6 +100,8 @@ class LocalWorkspace:
                 "yakuba_broadcast_channel": broadcast,
                 "yakuba_lang": lang or settings.yakuba_lang,
                 "database_url": url,
+                # No network here: the JMA watcher is off (`yakuba disaster replay` still shows a check-in).
+                "yakuba_jma_feed_url": "",
             }
         )
         # Listeners finish before dispatch returns, so each step's output can be shown in order.

@@ -23,7 +23,7 @@ from bot.slack.leases import me
 from bot.slack.pacer import Pacer
 from storage import announcement_deliveries as deliveries
 from storage import announcements as store
-from storage import outbox
+from storage import outbox, send_rates
 from storage.models import AnnouncementDelivery
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,10 @@ class Announcer:
         # One keep-alive session while the worker runs (the client otherwise opens one per call).
         self.client.session = open_session(self.client)
         try:
+            # Start at the rate learned by the last broadcast (this replica's or another's) and hand on ours.
+            self.pacer.start_from(await send_rates.remembered(self.deps.db, team_id=self.deps.team_id))
             await self._loop()
+            await self._remember_rate()
         finally:
             heartbeat.cancel()
             session, self.client.session = self.client.session, None
@@ -102,6 +105,11 @@ class Announcer:
             wait = 0.0 if due is None else max(0.0, (due - deps.clock()).total_seconds())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), min(wait, 60.0) + 0.01)
+
+    async def _remember_rate(self) -> None:
+        learned = self.pacer.rate
+        if learned.answers:
+            await self._write(send_rates.remember, team_id=self.deps.team_id, per_second=learned.remembered)
 
     async def _heartbeat(self) -> None:
         """Keep the lease of rows in flight, so no process (this one included) takes them while we send."""
@@ -174,13 +182,14 @@ class Announcer:
         while True:
             try:
                 async with self.pacer.channel(row.target):
+                    sent_at = await self.pacer.turn()
                     result = await self.client.chat_postMessage(channel=row.target, metadata=metadata, **payload)
             except SlackApiError as exc:
                 response = exc.response
                 error = str(response.get("error") or response.status_code)
                 if response.status_code == 429:
                     retry_after = float((response.headers or {}).get("Retry-After") or 1)
-                    await self.pacer.pause(retry_after)
+                    await self.pacer.limited(sent_at=sent_at, retry_after=retry_after)
                     at = self.deps.clock() + timedelta(seconds=retry_after)
                     await self._save(row, deliveries.retry("ratelimited", at))
                     return 0
@@ -193,6 +202,7 @@ class Announcer:
                     return 1
                 await self._retry(row, error, uncertain=response.status_code >= 500)
                 return 1
+            self.pacer.accepted()
             await self._save(row, deliveries.sent(result.get("channel"), result.get("ts")))
             return 1
 

@@ -16,14 +16,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks import approvals as approval_blocks
 from bot.blocks import prefectures as prefecture_blocks
+from bot.blocks import profile_form
 from bot.slack.context import Deps
 from storage import approvals, audit, members, outbox, prefectures
+from storage.community import ProfileField
 from storage.data import prefecture
 from storage.members import Profile
 from storage.models import ApprovalRequest, Member, OutboxMessage
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 SLACKBOT = "USLACKBOT"
+AUTO = "auto"  # approved_by / audit actor of an auto-approval (the rule is in the audit detail)
 PAGE_SIZE = 200  # what Slack recommends for users.list
 MAX_RATE_WAITS = 20
 
@@ -51,14 +55,54 @@ def needs_reapproval(rule: str, old: Profile, new: Profile) -> bool:
 
 @dataclass(frozen=True)
 class Saved:
-    outcome: str  # submitted | pending_updated | reapproval | updated | transferred
+    outcome: str  # submitted | auto_approved | pending_updated | reapproval | updated | transferred
     member_id: int
     request_id: int | None = None
     old_pref: str | None = None
 
 
+def card_answers(deps: Deps, member: Member) -> tuple[tuple[str, str], ...]:
+    """(label, value) of the answers to fields the profile in force adds, for organisers' eyes."""
+    return tuple(
+        (label, _shown(deps, f, value))
+        for f, label, value in profile_form.answered(deps.community, member.answers or {}, deps.texts.lang)
+        if f is not None
+    )
+
+
+def _shown(deps: Deps, f: ProfileField, value: object) -> str:
+    option = next((o for o in f.options if o.value == value), None)
+    if option is not None:
+        return option.label(deps.texts.lang)
+    if value is True:
+        return deps.texts.plain("registration.profile.checked")
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _confirmed(deps: Deps) -> bool:
+    return deps.community.eligibility.who != "anyone"
+
+
+def card_rows(deps: Deps) -> tuple[str, ...]:
+    """The typed rows of the approval card that the profile's form asks (all of them for the built-in form)."""
+    asked = {f.key for f in deps.community.fields} | {f.kind for f in deps.community.fields}
+    # The organisation line needs the kind or the municipality; a profile with neither shows the prefecture.
+    government = bool(asked & {"org_type", "municipality"})
+    wanted = {
+        "name": "name",
+        "government": "prefecture" if government else "-",
+        "prefecture": "-" if government else "prefecture",
+        "department": "department",
+        "title": "title",
+    }
+    rows = [row for row, key in wanted.items() if key in asked]
+    return (*rows, "interests") if "sections" in asked else tuple(rows)
+
+
 async def _queue_card(
-    deps: Deps, session: AsyncSession, *, team_id: str, request: ApprovalRequest, profile: Profile
+    deps: Deps, session: AsyncSession, *, team_id: str, request: ApprovalRequest, profile: Profile, member: Member
 ) -> None:
     channel = deps.settings.yakuba_admin_channel
     if not channel:
@@ -71,14 +115,30 @@ async def _queue_card(
         profile=profile,
         kind=request.kind,
         submitted=approval_blocks.when(request.submitted_at, deps.settings.tz),
+        answers=card_answers(deps, member),
+        confirmed=_confirmed(deps),
+        rows=card_rows(deps),
     )
     await outbox.enqueue(
         session, team_id=team_id, key=card_key(request.id), kind="post", target=channel, payload=payload
     )
 
 
-async def save_profile(deps: Deps, *, team_id: str, user_id: str, profile: Profile) -> Saved:
-    """Store a submitted form and decide what it means (new application, edit, re-approval, transfer)."""
+async def save_profile(
+    deps: Deps,
+    *,
+    team_id: str,
+    user_id: str,
+    profile: Profile,
+    answers: dict[str, Any] | None = None,
+    consent_version: str | None = None,
+    email: str | None = None,
+) -> Saved:
+    """Store a submitted form and decide what it means (new application, edit, re-approval, transfer).
+
+    `answers` are the fields the profile adds (None: leave them as they are); `email` is the member's Slack
+    email, read for auto-approval only and never stored here.
+    """
     texts, now = deps.texts, deps.clock()
     async with deps.db.write() as session:
         member = await members.by_user(session, team_id=team_id, user_id=user_id)
@@ -87,13 +147,19 @@ async def save_profile(deps: Deps, *, team_id: str, user_id: str, profile: Profi
         old = Profile.of(member)
         status = member.status
         members.apply_profile(member, profile, now=now)
+        if deps.community.eligibility.who == "anyone":
+            member.public_servant_confirmed_at = None  # nobody confirmed being a public servant: nobody was asked
+        if answers is not None:
+            members.apply_answers(member, answers, asked=[f.key for f in deps.community.fields])
+        if consent_version is not None and member.consent_version != consent_version:
+            member.consent_version, member.consent_at = consent_version, now
         if status == "approved":
             if needs_reapproval(deps.settings.yakuba_reapprove_on, old, profile):
                 member.status = "pending"
                 request, _ = await approvals.open_request(
                     session, team_id=team_id, user_id=user_id, kind="reapproval", now=now
                 )
-                await _queue_card(deps, session, team_id=team_id, request=request, profile=profile)
+                await _queue_card(deps, session, team_id=team_id, request=request, profile=profile, member=member)
                 audit.record(
                     session,
                     team_id=team_id,
@@ -103,7 +169,7 @@ async def save_profile(deps: Deps, *, team_id: str, user_id: str, profile: Profi
                     detail={"request": request.id},
                 )
                 return Saved("reapproval", member.id, request.id, old.pref_code)
-            if old.pref_code == profile.pref_code:
+            if old.pref_code == profile.pref_code or not deps.community.features.prefecture_channels:
                 return Saved("updated", member.id)
             await _queue_transfer(deps, session, team_id=team_id, member=member, old_pref=old.pref_code, now=now)
             audit.record(
@@ -120,11 +186,27 @@ async def save_profile(deps: Deps, *, team_id: str, user_id: str, profile: Profi
                 session, team_id=team_id, user_id=user_id, kind="new", now=now
             )
             if created:
-                await _queue_card(deps, session, team_id=team_id, request=request, profile=profile)
+                await _queue_card(deps, session, team_id=team_id, request=request, profile=profile, member=member)
             return Saved("pending_updated", member.id, request.id)
         member.status, member.registered_at, member.rejected_reason = "pending", now, None
         request, _ = await approvals.open_request(session, team_id=team_id, user_id=user_id, kind="new", now=now)
-        await _queue_card(deps, session, team_id=team_id, request=request, profile=profile)
+        rule = deps.community.approval.approves(email)
+        if rule is not None:
+            # Auto-approval: the Slack email is under a domain the profile trusts; no card, the rule is audited.
+            await approvals.decide(
+                session, request_id=request.id, team_id=team_id, status="approved", by=AUTO, now=now, reason=None
+            )
+            await _admit(deps, session, member=member, by=AUTO, ref=str(request.id), now=now)
+            audit.record(
+                session,
+                team_id=team_id,
+                actor=AUTO,
+                action="registration.auto_approved",
+                subject=user_id,
+                detail={"request": request.id, "rule": rule},
+            )
+            return Saved("auto_approved", member.id, request.id)
+        await _queue_card(deps, session, team_id=team_id, request=request, profile=profile, member=member)
         await outbox.enqueue(
             session,
             team_id=team_id,
@@ -188,32 +270,8 @@ async def decide(
         member = await members.by_user(session, team_id=team_id, user_id=request.user_id)
         if not won or member is None:
             return Decided(False, request, member)
-        profile = Profile.of(member)
         if status == "approved":
-            member.status, member.approved_at, member.approved_by = "approved", now, by
-            channel = await prefectures.channel_in(session, team_id=team_id, pref_code=member.pref_code)
-            if channel is not None:
-                # The greeting and the "approved" DM follow once the member is in the channel (Placement).
-                await _queue_placement(
-                    deps,
-                    session,
-                    member=member,
-                    channel_id=channel.channel_id,
-                    reason="approved",
-                    ref=str(request_id),
-                    greet=member.placed_pref_code != member.pref_code,
-                )
-            else:
-                # "waiting": approved before their prefecture had a channel; `setup prefectures` places them later.
-                deps.metrics.placements.labels(outcome="waiting").inc()
-                await outbox.enqueue(
-                    session,
-                    team_id=team_id,
-                    key=f"approved-dm:{member.id}:{request_id}",
-                    kind="dm",
-                    target=member.user_id,
-                    payload=_approved_dm(deps, profile.pref_code, None),
-                )
+            await _admit(deps, session, member=member, by=by, ref=str(request_id), now=now)
         else:
             member.status, member.rejected_reason = "rejected", reason
             await outbox.enqueue(
@@ -234,6 +292,36 @@ async def decide(
             detail={"request": request_id, "kind": request.kind},
         )
         return Decided(True, request, member)
+
+
+async def _admit(deps: Deps, session: AsyncSession, *, member: Member, by: str, ref: str, now: datetime) -> None:
+    """Approve inside the caller's transaction: placed in the prefecture's channel, or told it is coming."""
+    member.status, member.approved_at, member.approved_by = "approved", now, by
+    placing = deps.community.features.prefecture_channels
+    channel = await prefectures.channel_in(session, team_id=member.team_id, pref_code=member.pref_code)
+    if placing and channel is not None:
+        # The greeting and the "approved" DM follow once the member is in the channel (Placement).
+        await _queue_placement(
+            deps,
+            session,
+            member=member,
+            channel_id=channel.channel_id,
+            reason="approved",
+            ref=ref,
+            greet=member.placed_pref_code != member.pref_code,
+        )
+    else:
+        # "waiting": approved before their prefecture had a channel; `setup prefectures` places them later.
+        if placing:
+            deps.metrics.placements.labels(outcome="waiting").inc()
+        await outbox.enqueue(
+            session,
+            team_id=member.team_id,
+            key=f"approved-dm:{member.id}:{ref}",
+            kind="dm",
+            target=member.user_id,
+            payload=_approved_dm(deps, member.pref_code or "", None),
+        )
 
 
 async def update_card(deps: Deps, *, team_id: str, request: ApprovalRequest, member: Member) -> None:
@@ -259,6 +347,9 @@ async def update_card(deps: Deps, *, team_id: str, request: ApprovalRequest, mem
         kind=request.kind,
         submitted=approval_blocks.when(request.submitted_at, tz),
         decision=decision,
+        answers=card_answers(deps, member),
+        confirmed=_confirmed(deps),
+        rows=card_rows(deps),
     )
     try:
         await deps.client.chat_update(channel=sent.channel, ts=sent.ts, **payload)
@@ -275,11 +366,12 @@ GREETING_KEYS = ("greeting:", "transfer-greeting:", "placed-greeting:")
 def _approved_dm(deps: Deps, pref_code: str, channel_id: str | None, *, pending: bool = False) -> dict:
     return approval_blocks.approved_dm(
         deps.texts,
-        community=deps.settings.yakuba_community_name,
+        community=deps.community_name,
         pref_code=pref_code,
         channel_id=channel_id,
         broadcast_channel=deps.settings.yakuba_broadcast_channel,
         pending=pending,
+        features=deps.community.features,
     )
 
 

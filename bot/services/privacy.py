@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.privacy import neutral_post
 from bot.config import Settings
 from bot.slack.context import Deps
-from storage import audit, intro, privacy, programs
+from storage import audit, disaster, intro, privacy, programs
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ async def forget_member(deps: Deps, *, team_id: str, user_id: str, actor: str | 
     """Erase everywhere: the programmes feature's own data first, then ours in one transaction."""
     done = await programs.forget_member(db=deps.db, team_id=team_id, user_id=user_id)
     introductions = await forget_introductions(deps, team_id=team_id, user_id=user_id)
-    subscriptions = done.subscriptions + done.personalities + introductions
+    checkins = await forget_checkins(deps, team_id=team_id, user_id=user_id)
+    subscriptions = done.subscriptions + done.personalities + introductions + checkins
     result = await privacy.forget(
         deps.db,
         team_id=team_id,
@@ -85,6 +86,15 @@ async def forget_member(deps: Deps, *, team_id: str, user_id: str, actor: str | 
     await deps.db.checkpoint()
     deps.outbox.kick()  # the chat.update of our posts that showed them
     return result
+
+
+async def forget_checkins(deps: Deps, *, team_id: str, user_id: str) -> int:
+    """Disaster check-ins: the member's answers; the posts they counted in are recounted without them."""
+    erased = await disaster.forget(deps.db, team_id=team_id, user_id=user_id)
+    if erased:
+        for checkin_id in await disaster.behind(deps.db, team_id=team_id):
+            deps.checkins.kick(checkin_id)
+    return erased
 
 
 async def forget_introductions(deps: Deps, *, team_id: str, user_id: str) -> int:

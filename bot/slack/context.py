@@ -17,12 +17,15 @@ from bot.config import Settings
 from bot.slack.metrics import Metrics
 from bot.slack.slash import SlashCommand
 from bot.texts import Texts
+from storage.community import CommunityProfile, shipped
 from storage.db import Database
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 DEPS_KEY = "deps"
+# The slash command of each feature a community profile can switch off (help does not list it then).
+FEATURE_COMMANDS = {"prefecture_channels": "kenjinkai", "sections": "ka", "programs": "programs", "events": "events"}
 
 
 class Backlog(Protocol):
@@ -44,6 +47,12 @@ class Sender(Protocol):
     def kick(self) -> None: ...
 
 
+class Refresher(Protocol):
+    """Keeps posts current (the disaster check-ins' tally): `kick(row)` asks for one paced, coalesced update."""
+
+    def kick(self, row: int) -> None: ...
+
+
 class Outbound(Sender, Protocol):
     async def flush(self) -> int: ...
 
@@ -59,10 +68,13 @@ class Deps:
     bot_user_id: str = ""
     metrics: Metrics = field(default_factory=Metrics)
     commands: tuple[SlashCommand, ...] = ()  # every slash command, as its handler declares it
+    # The community profile in force (YAKUBA_COMMUNITY), loaded once by create_app.
+    community: CommunityProfile = field(default_factory=shipped)
     # Built by create_app once the Deps exist (each holds the Deps): a Protocol each, so this module stays a leaf.
     outbox: Outbound = field(init=False)
     inbox: Backlog = field(init=False)
     announcer: Sender = field(init=False)
+    checkins: Refresher = field(init=False)
     # users.info answers for bot/slack/permissions.py: {user_id: (monotonic time, organiser?)}
     organizer_cache: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
     _tasks: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)
@@ -96,8 +108,15 @@ class Deps:
                 await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
 
     @property
+    def community_name(self) -> str:
+        """The name members see: the profile's when YAKUBA_COMMUNITY names one, else the configured name."""
+        return self.community.name if self.settings.yakuba_community else self.settings.yakuba_community_name
+
+    @property
     def command_names(self) -> list[str]:
-        return [command.name for command in self.commands]
+        """Every command for help, less those of features the profile switches off."""
+        off = {name for feature, name in FEATURE_COMMANDS.items() if not getattr(self.community.features, feature)}
+        return [command.name for command in self.commands if command.name not in off]
 
     def is_organizer(self, user_id: str) -> bool:
         """Organisers by configuration; workspace admins/owners are checked by `bot.slack.permissions`."""

@@ -1,7 +1,8 @@
-"""Does a Slack user exist? The check behind "unknown user" in the programme modal and imports."""
+"""Slack users: does one exist (the programme modal, imports), and their email for auto-approval."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from slack_sdk.errors import SlackApiError
@@ -28,3 +29,18 @@ def user_checker(client: AsyncWebClient) -> UserCheck:
         return not user.get("deleted")
 
     return exists
+
+
+EMAIL_WAIT = 2.0  # the form's ack is waiting: without an answer in time, an organiser decides as usual
+
+
+async def email_of(client: AsyncWebClient, user_id: str) -> str | None:
+    """The member's Slack email (users:read.email), or None when Slack does not say in time."""
+    try:
+        answer = await asyncio.wait_for(client.users_info(user=user_id), EMAIL_WAIT)
+    except (SlackApiError, TimeoutError) as exc:
+        log.warning("users.info gave no email for auto-approval: %s", type(exc).__name__)
+        return None
+    user = answer.get("user") or {}
+    email = (user.get("profile") or {}).get("email")
+    return email if isinstance(email, str) and not user.get("deleted") else None

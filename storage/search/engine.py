@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
+import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import case, delete, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +25,10 @@ from storage.search.query import QueryPlan, fts_any_token, fts_relaxed, fts_term
 
 CANDIDATES = 60  # stop relaxing the query once this many are found
 PER_STEP = 120  # rows fetched per step (all of them are re-ranked)
+DF_TTL = 300.0  # seconds a looked-up document frequency is trusted (see _DfCache)
+DF_MAX = 200_000  # tokens kept per database before the cache starts afresh
+NARROW = 4  # the rarest terms that the narrowing steps require together
+RELAXED = 6  # the rarest terms (and as many unknown ones) that the typo-tolerant step looks for
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ async def index(
     elif (row.q, row.a, row.s, row.scope) != (values["q"], values["a"], values["s"], values["scope"]):
         row.q, row.a, row.s, row.scope = values["q"], values["a"], values["s"], values["scope"]
     await session.flush()
+    _index_changed(session)
 
 
 async def unindex(session: AsyncSession, *, team_id: str, kind: str, ref_id: int) -> None:
@@ -78,6 +85,7 @@ async def unindex(session: AsyncSession, *, team_id: str, kind: str, ref_id: int
             SearchDoc.ref_id == ref_id,
         )
     )
+    _index_changed(session)
 
 
 _ROWS_SQL = text(
@@ -104,14 +112,35 @@ async def _sqlite_rows(session, team_id: str, kind: str, match: str, limit: int)
     return mine
 
 
+def _somewhere(t, idf: dict[str, float]) -> bool:
+    """Whether some document can hold the term: a spelling whose every bigram is in the index, or a synonym
+    group. (A one-character word is a prefix query, which the vocabulary lookup does not see: assumed yes.)"""
+    return any(all(x in idf or len(x) == 1 for x in alt) for alt in t.alts) or any(g in idf for g in t.groups)
+
+
+def _rarity(t, idf: dict[str, float]) -> float:
+    """The IDF of the term's most specific spelling; a one-character word (a prefix query, no IDF known)
+    matches many bigrams, so it comes last."""
+    return max(min(idf.get(x, 99.0) if len(x) > 1 else 0.0 for x in alt) for alt in t.alts)
+
+
 async def _sqlite_candidates(session, team_id: str, kind: str, p: QueryPlan, idf: dict[str, float]) -> list:
-    """Narrow first, then relax: all terms in the question, all terms anywhere, then drop the most
-    common term, and so on; finally tolerate a typo. Stops once enough candidates are found."""
-    terms = sorted(p.terms, key=lambda t: -max(min(idf.get(x, 99.0) for x in alt) for alt in t.alts))
+    """Narrow first, then relax: the rarest NARROW terms in the question, then anywhere, then one term fewer,
+    and so on; finally tolerate a typo. Stops once enough candidates are found.
+
+    Terms no document holds are left out of the narrowing steps (each would make every AND empty: a long DM
+    nearly always has a word no entry uses), and so are all but the NARROW rarest, which is what tells an
+    entry apart; the ranking still weighs every term."""
+    present = sorted((t for t in p.terms if _somewhere(t, idf)), key=lambda t: -_rarity(t, idf))
+    terms = present[:NARROW]
     steps: list[str] = []
     for k in range(len(terms), 0, -1):
         steps += [fts_terms(terms[:k], column="q"), fts_terms(terms[:k])]
-    steps = [*steps[:8], fts_relaxed(p), fts_any_token(p)]
+    # The typo-tolerant step ORs every spelling of a term with one bigram dropped: over a long DM's dozen
+    # terms that is a hundred branches, so only its rarest terms and those no entry holds (typos) take part.
+    absent = [t for t in p.terms if t not in present]
+    relaxed = replace(p, terms=tuple(present[:RELAXED] + absent[:RELAXED]))
+    steps = [*steps, fts_relaxed(relaxed), fts_any_token(p)]
     rows: dict[int, tuple] = {}
     for i, match in enumerate(steps):
         for r in await _sqlite_rows(session, team_id, kind, match, PER_STEP):
@@ -122,26 +151,62 @@ async def _sqlite_candidates(session, team_id: str, kind: str, p: QueryPlan, idf
     return list(rows.values())
 
 
+class _DfCache:
+    """Document frequencies already looked up, per database, for DF_TTL seconds or until the index changes.
+
+    Looking a token up in FTS5's vocabulary reads its whole doclist (a common bigram in 100,000 entries costs
+    milliseconds) and IDF needs only an approximate figure, so each token is read once a while; a write through
+    `index`/`unindex` in this process starts afresh at once (another process's writes are seen within DF_TTL).
+    """
+
+    def __init__(self) -> None:
+        self.df: dict[str, int] = {}
+        self.n = 1
+        self.born = time.monotonic()
+
+
+_df_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _df_cache(session: AsyncSession) -> _DfCache:
+    bind = session.bind.sync_engine if hasattr(session.bind, "sync_engine") else session.bind
+    cache = _df_caches.get(bind)
+    if cache is None or time.monotonic() - cache.born > DF_TTL or len(cache.df) > DF_MAX:
+        cache = _df_caches[bind] = _DfCache()
+    return cache
+
+
+def _index_changed(session: AsyncSession) -> None:
+    bind = session.bind.sync_engine if hasattr(session.bind, "sync_engine") else session.bind
+    _df_caches.pop(bind, None)
+
+
 async def _sqlite_df(session, tokens: set[str]) -> tuple[dict[str, int], int]:
-    """Document frequencies of the query's tokens and the number of documents, in one round trip.
+    """Document frequencies of the query's tokens and the number of documents, in one round trip for the
+    tokens not known yet (see _DfCache); a token absent from the index is known as 0.
 
     The number of documents is the largest id: count(*) reads a whole index (O(N) at 100,000 entries) and
     IDF does not need the exact figure. The first row carries it under the empty term, which no token is.
     """
     if not tokens:
         return {}, 1
-    rows = list(
-        await session.execute(
-            text(
-                "SELECT '', coalesce(max(id), 1) FROM search_docs UNION ALL"
-                " SELECT term, doc FROM search_fts_vocab WHERE term IN (SELECT value FROM json_each(:j))"
-            ),
-            {"j": json.dumps(sorted(tokens), ensure_ascii=False)},
+    cache = _df_cache(session)
+    # Only tokens found are kept: one absent now may be in an entry another process imports next (and
+    # looking up an absent token is cheap; a common one is what costs).
+    missing = tokens - cache.df.keys()
+    if missing or not cache.df:
+        rows = list(
+            await session.execute(
+                text(
+                    "SELECT '', coalesce(max(id), 1) FROM search_docs UNION ALL"
+                    " SELECT term, doc FROM search_fts_vocab WHERE term IN (SELECT value FROM json_each(:j))"
+                ),
+                {"j": json.dumps(sorted(missing), ensure_ascii=False)},
+            )
         )
-    )
-    df = {r[0]: int(r[1]) for r in rows if r[0]}
-    n = next((int(r[1]) for r in rows if not r[0]), 1)
-    return df, max(n, 1)
+        cache.df.update({r[0]: int(r[1]) for r in rows if r[0]})
+        cache.n = max(next((int(r[1]) for r in rows if not r[0]), 1), 1)
+    return {t: cache.df[t] for t in tokens if t in cache.df}, cache.n
 
 
 def _like(tok: str) -> str:
@@ -172,10 +237,17 @@ async def _pg_candidates(session, team_id: str, kind: str, p: QueryPlan, limit: 
 
 
 async def _pg_df(session, p: QueryPlan) -> tuple[dict[str, int], int]:
+    """Document frequencies by one scan of search_docs, for the tokens not known yet (see _DfCache; here an
+    absent token is kept as 0 too: PostgreSQL's candidates do not depend on it, only its IDF does)."""
     toks, groups = sorted(p.tokens())[:64], p.groups()
-    cols = [func.count().filter(_pg_has(t, groups)) for t in toks]
-    row = (await session.execute(select(func.count(), *cols).select_from(SearchDoc))).one()
-    return {t: int(c) for t, c in zip(toks, row[1:], strict=True)}, max(int(row[0]), 1)
+    cache = _df_cache(session)
+    missing = [t for t in toks if t not in cache.df]
+    if missing:
+        cols = [func.count().filter(_pg_has(t, groups)) for t in missing]
+        row = (await session.execute(select(func.max(SearchDoc.id), *cols).select_from(SearchDoc))).one()
+        cache.df.update({t: int(c) for t, c in zip(missing, row[1:], strict=True)})
+        cache.n = max(int(row[0] or 1), 1)
+    return {t: cache.df[t] for t in toks}, cache.n
 
 
 async def search(

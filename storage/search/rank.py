@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from storage.search.query import QueryPlan
 
@@ -88,14 +89,26 @@ def prepare(p: QueryPlan, idf: dict[str, float], default_idf: float) -> Prepared
     return Prepared(tuple(terms), p.echo, p.words, singles)
 
 
-def _tokens(text: str, singles: bool) -> tuple[set[str], set[str]]:
+@lru_cache(maxsize=32768)
+def _split(text: str) -> frozenset[str]:
+    # Cached: the same entries come back as candidates query after query, and splitting a long answer
+    # column costs more than scoring it.
+    return frozenset(text.split())
+
+
+@lru_cache(maxsize=32768)
+def _with_heads(text: str) -> frozenset[str]:
+    toks = _split(text)
+    return toks | {"^" + t[0] for t in toks}
+
+
+def _tokens(text: str, singles: bool) -> tuple[frozenset[str], frozenset[str]]:
     """A document column's tokens, and (when the query has a one-character word) the same with each first
     character as "^c", so that such a word (any bigram that starts with it) is a set lookup too."""
-    toks = set(text.split())
-    return toks, (toks | {"^" + t[0] for t in toks}) if singles else toks
+    return _split(text), _with_heads(text) if singles else _split(text)
 
 
-def _coverage(alt: _Alt, doc: set[str]) -> float:
+def _coverage(alt: _Alt, doc: frozenset[str]) -> float:
     """Share of the spelling's IDF found in the document, squared: half a word is weak evidence."""
     if alt.total <= 0:
         return 0.0
@@ -105,8 +118,8 @@ def _coverage(alt: _Alt, doc: set[str]) -> float:
 def score(p: Prepared, q: str, a: str, s: str, prior: float = 0.0) -> Score:
     """Score one document; `prior` in [-1, 1] comes from 👍/👎 feedback."""
     qwords, qset = _tokens(q, p.singles)
-    sset = set(s.split())
-    aset: set[str] | None = None
+    sset = _split(s)
+    aset: frozenset[str] | None = None
     num = q_num = den = 0.0
     for t in p.terms:
         cq = max(_coverage(alt, qset) for alt in t.alts)

@@ -245,3 +245,15 @@ async def test_small_team_is_not_starved_by_a_big_one(db):
         await faqs.upsert(db=db, team_id="BIG", question=f"予約の受付{i}番", answer="予約は電話で")
     assert set(await top(db, "予約", 2)) == {"接種予約の方法は？", "ワクチン接種会場の予約受付の体制は？"}
     assert len(await faqs.search(db=db, team_id="BIG", query="予約", limit=3)) == 3
+
+
+async def test_a_long_dm_with_words_no_entry_holds_still_narrows_among_many(db):
+    # The entry is the team's oldest; 150 newer entries share the DM's common word 予約. Words no entry holds
+    # (説明会, 冷凍庫の設定) must not make every narrowing step empty, which left only the newest 予約 entries.
+    for i in range(150):
+        await faqs.upsert(db=db, team_id=TEAM, question=f"予約の受付{i}番", answer="予約は電話で受け付けます。")
+    dm = (
+        "来週の説明会で予約のことも聞かれそうですが、"
+        "まずワクチンの保管温度を確認したいです。冷凍庫の設定はどうしていますか"
+    )
+    assert await top(db, dm) == ["ワクチンの保管温度は何度ですか？"]

@@ -15,9 +15,11 @@ from rich.text import Text
 from bot.config import Settings
 from bot.local import render
 from bot.local.demo.announcements import journey_announce
+from bot.local.demo.disaster import journey_disaster
 from bot.local.demo.faq import journey_faq
 from bot.local.demo.intro import journey_intro
 from bot.local.demo.membership import journey_join, journey_move
+from bot.local.demo.profile import journey_profile
 from bot.local.demo.programs import journey_broadcast
 from bot.local.demo.story import START, Journey, StoryClock
 from bot.local.workspace import LocalWorkspace
@@ -29,7 +31,10 @@ JOURNEYS: list[tuple[str, Journey]] = [
     ("announcements.demo.title", journey_announce),
     ("demo.journey.move", journey_move),
     ("intro.demo.title", journey_intro),
+    ("disaster.demo.title", journey_disaster),
 ]
+# `yakuba demo --community FILE` with a profile other than the built-in form: journey 1 as that community.
+PROFILE_JOURNEYS: list[tuple[str, Journey]] = [("demo.profile.title", journey_profile)]
 
 
 async def run(
@@ -44,7 +49,8 @@ async def run(
         )
         try:
             ws.printer(render.styled(ws.texts("demo.title")))
-            for title, journey in JOURNEYS:
+            journeys = JOURNEYS if ws.yakuba.deps.community.is_built_in_form else PROFILE_JOURNEYS
+            for title, journey in journeys:
                 ws.printer("")
                 ws.printer(Text(f"=== {ws.texts(title)} ===", style="bold"))
                 await journey(ws, story)

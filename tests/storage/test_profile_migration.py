@@ -1,0 +1,97 @@
+"""0021_profile_answers: today's members stay intact up and down; the columns match the models.
+
+SQLite always; PostgreSQL too when YAKUBA_TEST_POSTGRES is set (a database of its own: this test downgrades).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+
+from storage import migrate
+from storage.db import Database
+from storage.models import Base, Member
+
+MINE = ("answers", "consent_version", "consent_at")
+MEMBER = (
+    "INSERT INTO members (team_id, user_id, status, name, org_type, pref_code, muni_code, department, title,"
+    " interests, is_lead, joined_at, created_at, updated_at) VALUES ('T1', 'U1', 'approved', '田中 一郎',"
+    " 'municipality', '13', '131016', '総務部', '主査', '[\"防災課\"]', false,"
+    " '2026-01-01', '2026-01-01', '2026-01-01')"
+)
+
+
+@pytest.fixture
+async def database(tmp_path):
+    admin = os.environ.get("YAKUBA_TEST_POSTGRES")
+    if not admin:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path}/p.db")
+        yield db
+        await db.dispose()
+        return
+    import asyncpg
+
+    name = f"yakuba_profile_mig_{os.getpid()}"
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
+    finally:
+        await conn.close()
+    base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    db = Database(f"{base}/{name}")
+    yield db
+    await db.dispose()
+
+
+async def columns(db: Database) -> set[str]:
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("members")})
+
+
+async def test_upgrade_keeps_members_typed_and_downgrade_removes_only_the_new_columns(database):
+    db = database
+    for before in ("0012_search_words", "0002_membership"):
+        await migrate.upgrade(db, before)
+    async with db.write() as session:
+        await session.execute(text(MEMBER))
+    await migrate.upgrade(db)
+    assert set(MINE) <= await columns(db)
+    async with db.engine.connect() as conn:
+
+        def diff(sync_conn):
+            found = compare_metadata(MigrationContext.configure(sync_conn, opts={"compare_type": True}), Base.metadata)
+            return [d for d in found if any(name in str(d) for name in MINE)]
+
+        assert await conn.run_sync(diff) == []
+    async with db.read() as session:
+        member = (await session.scalars(select(Member))).one()
+    assert (member.name, member.org_type, member.pref_code, member.muni_code) == (
+        "田中 一郎",
+        "municipality",
+        "13",
+        "131016",
+    )
+    assert (member.department, member.title, member.interests, member.status) == (
+        "総務部",
+        "主査",
+        ["防災課"],
+        "approved",
+    )
+    assert member.answers == {} and member.consent_version is None and member.consent_at is None
+
+    async with db.write() as session:
+        row = (await session.scalars(select(Member))).one()
+        row.answers = {"phone": "03-1234-5678"}
+    await migrate.downgrade(db, "0021_profile_answers@-1")
+    assert "0021_profile_answers" not in await migrate.current(db)
+    assert not set(MINE) & await columns(db)
+    async with db.read() as session:
+        row = (await session.execute(text("SELECT user_id, name, pref_code, department FROM members"))).one()
+    assert tuple(row) == ("U1", "田中 一郎", "13", "総務部")
+    await migrate.upgrade(db)
+    assert set(MINE) <= await columns(db)
