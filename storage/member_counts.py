@@ -1,8 +1,9 @@
-"""Member counts: rebuild them from the register (`yakuba db recount`), compare them, bulk-insert members.
+"""Member counts: the triggers that keep them, the full recount (`yakuba db recount`), the SQLite bulk insert.
 
-The triggers of revision 0019 keep member_counts and member_approvals in step with every change to members;
-this module is what stands outside them: the full recount (also what the tests compare the kept counts to)
-and the SQLite bulk insert that pauses the per-row triggers for its batch and adds the batch's aggregate.
+The triggers (created by revision 0019, put back by ensure_triggers after any later table rebuild) keep
+member_counts and member_approvals in step with every change to members. Outside them: the full recount (also
+what the tests compare the kept counts to) and the SQLite bulk insert that pauses the per-row insert trigger
+for its batch and adds the batch's aggregate.
 """
 
 from __future__ import annotations
@@ -16,18 +17,127 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from storage.db import Database
 
 KEY = "team_id, status, live, org_type, pref_code, muni_code"
+
+
+def _values(row: str) -> str:
+    return (
+        f"{row}.team_id, {row}.status, {row}.left_at IS NULL, coalesce({row}.org_type, ''), "
+        f"coalesce({row}.pref_code, ''), coalesce({row}.muni_code, '')"
+    )
+
+
+def sqlite_bucket(column: str) -> str:
+    # DateTime is stored as text 'YYYY-MM-DD HH:MM:SS.ffffff'; the minute is floored to a quarter hour.
+    return f"substr({column}, 1, 14) || printf('%02d:00.000000', CAST(substr({column}, 15, 2) AS INTEGER) / 15 * 15)"
+
+
+def _sqlite_count(row: str, delta: int) -> str:
+    return (
+        f"INSERT INTO member_counts ({KEY}, n) VALUES ({_values(row)}, {delta}) "
+        f"ON CONFLICT ({KEY}) DO UPDATE SET n = n + excluded.n;"
+    )
+
+
+def _sqlite_approval(row: str, delta: int) -> str:
+    return (
+        f"INSERT INTO member_approvals (team_id, bucket, n) "
+        f"SELECT {row}.team_id, {sqlite_bucket(row + '.approved_at')}, {delta} WHERE {row}.approved_at IS NOT NULL "
+        f"ON CONFLICT (team_id, bucket) DO UPDATE SET n = n + excluded.n;"
+    )
+
+
+# (name, DDL): SQLite drops a table's triggers when a migration rebuilds it (batch_alter_table), so
+# ensure_triggers() looks for them by name after every upgrade.
+SQLITE_TRIGGERS = (
+    (
+        "member_counts_insert",
+        f"""CREATE TRIGGER member_counts_insert AFTER INSERT ON members
+        WHEN NOT EXISTS (SELECT 1 FROM member_counts_paused)
+    BEGIN
+        {_sqlite_count("NEW", 1)}
+        {_sqlite_approval("NEW", 1)}
+    END""",
+    ),
+    (
+        "member_counts_delete",
+        f"""CREATE TRIGGER member_counts_delete AFTER DELETE ON members BEGIN
+        {_sqlite_count("OLD", -1)}
+        {_sqlite_approval("OLD", -1)}
+    END""",
+    ),
+    (
+        "member_counts_update",
+        f"""CREATE TRIGGER member_counts_update
+        AFTER UPDATE OF team_id, status, left_at, org_type, pref_code, muni_code ON members
+        WHEN OLD.team_id IS NOT NEW.team_id OR OLD.status IS NOT NEW.status
+          OR (OLD.left_at IS NULL) IS NOT (NEW.left_at IS NULL) OR OLD.org_type IS NOT NEW.org_type
+          OR OLD.pref_code IS NOT NEW.pref_code OR OLD.muni_code IS NOT NEW.muni_code
+    BEGIN
+        {_sqlite_count("OLD", -1)}
+        {_sqlite_count("NEW", 1)}
+    END""",
+    ),
+    (
+        "member_approvals_update",
+        f"""CREATE TRIGGER member_approvals_update AFTER UPDATE OF team_id, approved_at ON members
+        WHEN OLD.team_id IS NOT NEW.team_id OR OLD.approved_at IS NOT NEW.approved_at
+    BEGIN
+        {_sqlite_approval("OLD", -1)}
+        {_sqlite_approval("NEW", 1)}
+    END""",
+    ),
+)
+
+PG_BUCKET = (
+    "date_trunc('hour', approved_at) + floor(extract(minute FROM approved_at) / 15)::int * interval '15 minutes'"
+)
+PG_COUNT_ROWS = (
+    "team_id, status, left_at IS NULL AS live, coalesce(org_type, '') AS org_type, "
+    "coalesce(pref_code, '') AS pref_code, coalesce(muni_code, '') AS muni_code"
+)
+
+
+def _pg_apply(source: str) -> str:
+    """Upsert the deltas of `source` (rows with the key columns and d), in key order, skipping net zeros."""
+    return f"""
+        INSERT INTO member_counts AS c ({KEY}, n)
+        SELECT {KEY}, sum(d) FROM ({source.format(cols=PG_COUNT_ROWS)}) AS delta
+        GROUP BY {KEY} HAVING sum(d) <> 0 ORDER BY {KEY}
+        ON CONFLICT ({KEY}) DO UPDATE SET n = c.n + excluded.n;
+        INSERT INTO member_approvals AS a (team_id, bucket, n)
+        SELECT team_id, bucket, sum(d) FROM ({source.format(cols=f"team_id, {PG_BUCKET} AS bucket")}) AS delta
+        WHERE bucket IS NOT NULL
+        GROUP BY team_id, bucket HAVING sum(d) <> 0 ORDER BY team_id, bucket
+        ON CONFLICT (team_id, bucket) DO UPDATE SET n = a.n + excluded.n;"""
+
+
+PG_FUNCTION = f"""
+CREATE FUNCTION member_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {_pg_apply("SELECT {cols}, 1 AS d FROM new_rows")}
+    ELSIF TG_OP = 'DELETE' THEN
+        {_pg_apply("SELECT {cols}, -1 AS d FROM old_rows")}
+    ELSE
+        {_pg_apply("SELECT {cols}, -1 AS d FROM old_rows UNION ALL SELECT {cols}, 1 AS d FROM new_rows")}
+    END IF;
+    RETURN NULL;
+END
+$$"""
+PG_TRIGGERS = (
+    "CREATE TRIGGER member_counts_insert AFTER INSERT ON members REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION member_counts_apply()",
+    "CREATE TRIGGER member_counts_update AFTER UPDATE ON members REFERENCING OLD TABLE AS old_rows "
+    "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION member_counts_apply()",
+    "CREATE TRIGGER member_counts_delete AFTER DELETE ON members REFERENCING OLD TABLE AS old_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION member_counts_apply()",
+)
 _GROUPS = (
     "SELECT team_id, status, left_at IS NULL AS live, coalesce(org_type, '') AS org_type, "
     "coalesce(pref_code, '') AS pref_code, coalesce(muni_code, '') AS muni_code, count(*) AS n "
     "FROM members {where} GROUP BY 1, 2, 3, 4, 5, 6"
 )
-_BUCKET = {
-    # The same quarter hour as the triggers compute (see 0019): SQLite stores DateTime as ISO text.
-    "sqlite": "substr(approved_at, 1, 14) || printf('%02d:00.000000', "
-    "CAST(substr(approved_at, 15, 2) AS INTEGER) / 15 * 15)",
-    "postgresql": "date_trunc('hour', approved_at) + floor(extract(minute FROM approved_at) / 15)::int "
-    "* interval '15 minutes'",
-}
+_BUCKET = {"sqlite": sqlite_bucket("approved_at"), "postgresql": PG_BUCKET}  # the triggers' quarter hours
 _APPROVALS = (
     "SELECT team_id, {bucket} AS bucket, count(*) AS n FROM members WHERE approved_at IS NOT NULL {more} GROUP BY 1, 2"
 )
@@ -80,20 +190,24 @@ class Recount:
 
 async def recount(db: Database) -> Recount:
     """Rebuild both tables from members in one write transaction (idempotent; writers wait meanwhile)."""
-    async with db.write() as session:
+    async with db.write_connection() as conn:
         if not db.is_sqlite:
             # Writers keep the counts too: hold them off while the tables are rebuilt, readers go on.
-            await session.execute(text("LOCK TABLE members IN SHARE ROW EXCLUSIVE MODE"))
-        await session.execute(text("DELETE FROM member_counts"))
-        await session.execute(text("DELETE FROM member_approvals"))
-        await session.execute(text(f"INSERT INTO member_counts ({KEY}, n) {_GROUPS.format(where='')}"))
-        bucket = _BUCKET[db.dialect]
-        await session.execute(
-            text(f"INSERT INTO member_approvals (team_id, bucket, n) {_APPROVALS.format(bucket=bucket, more='')}")
-        )
-        members, groups = (await session.execute(text("SELECT coalesce(sum(n), 0), count(*) FROM member_counts"))).one()
-        buckets = await session.scalar(text("SELECT count(*) FROM member_approvals"))
+            await conn.exec_driver_sql("LOCK TABLE members IN SHARE ROW EXCLUSIVE MODE")
+        await _rebuild(conn, db.dialect)
+        members, groups = (await conn.exec_driver_sql("SELECT coalesce(sum(n), 0), count(*) FROM member_counts")).one()
+        buckets = (await conn.exec_driver_sql("SELECT count(*) FROM member_approvals")).scalar()
     return Recount(members=int(members), groups=int(groups), buckets=int(buckets or 0))
+
+
+async def _rebuild(conn: AsyncConnection, dialect: str) -> None:
+    await conn.exec_driver_sql("DELETE FROM member_counts")
+    await conn.exec_driver_sql("DELETE FROM member_approvals")
+    await conn.exec_driver_sql(f"INSERT INTO member_counts ({KEY}, n) {_GROUPS.format(where='')}")
+    bucket = _BUCKET[dialect]
+    await conn.exec_driver_sql(
+        f"INSERT INTO member_approvals (team_id, bucket, n) {_APPROVALS.format(bucket=bucket, more='')}"
+    )
 
 
 async def bulk_insert(conn: AsyncConnection, statement: str, rows: Sequence[tuple]) -> None:
@@ -120,3 +234,22 @@ async def bulk_insert(conn: AsyncConnection, statement: str, rows: Sequence[tupl
         f"{_APPROVALS.format(bucket=_BUCKET['sqlite'], more=f'AND id > {int(before)}')} "
         f"ON CONFLICT (team_id, bucket) DO UPDATE SET n = n + excluded.n"
     )
+
+
+async def ensure_triggers(conn: AsyncConnection) -> bool:
+    """SQLite: put back the triggers a table rebuild dropped (a later migration's batch_alter_table), and recount.
+
+    Runs after every upgrade, in its transaction; True when it had to. PostgreSQL keeps triggers through ALTER.
+    """
+    if conn.dialect.name != "sqlite":
+        return False
+    names = set(
+        (await conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type IN ('trigger', 'table')")).scalars()
+    )
+    if "member_counts" not in names or all(name in names for name, _ in SQLITE_TRIGGERS):
+        return False
+    for name, ddl in SQLITE_TRIGGERS:
+        await conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        await conn.exec_driver_sql(ddl)
+    await _rebuild(conn, "sqlite")
+    return True

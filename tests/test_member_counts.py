@@ -240,6 +240,21 @@ async def test_an_import_batch_that_fails_leaves_no_counts(db):
     assert await assert_kept(db) == before
 
 
+async def test_an_upgrade_puts_back_triggers_a_table_rebuild_dropped(db):
+    """SQLite drops a table's triggers when a migration rebuilds it (batch_alter_table, as 0021 downgrading does)."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL keeps a table's triggers through ALTER TABLE")
+    await approved_member(db, "U0KEPT")
+    async with db.write() as session:
+        for name, _ in member_counts.SQLITE_TRIGGERS:
+            await session.execute(text(f"DROP TRIGGER {name}"))
+    await approved_member(db, "U0UNSEEN")  # written while the triggers were missing
+    await migrate.upgrade(db)
+    await approved_member(db, "U0AFTER")
+    kept = await assert_kept(db)
+    assert sum(n for key, n in kept.counts.items() if key[1] == "approved") == 3
+
+
 async def test_db_recount_rebuilds_the_counts_and_is_idempotent(tmp_path):
     environ = env(tmp_path)
     database = Database(environ["DATABASE_URL"])

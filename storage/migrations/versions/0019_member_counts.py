@@ -27,114 +27,19 @@ import sqlalchemy as sa
 from alembic import op
 
 import storage.types
+from storage.member_counts import (
+    KEY,
+    PG_BUCKET,
+    PG_FUNCTION,
+    PG_TRIGGERS,
+    SQLITE_TRIGGERS,
+    sqlite_bucket,
+)
 
 revision = "0019_member_counts"
 down_revision = "0012_search_words"
 branch_labels = None
 depends_on = ("0006_community",)  # which depends on 0002_membership (members)
-
-KEY = "team_id, status, live, org_type, pref_code, muni_code"
-
-
-def _values(row: str) -> str:
-    return (
-        f"{row}.team_id, {row}.status, {row}.left_at IS NULL, coalesce({row}.org_type, ''), "
-        f"coalesce({row}.pref_code, ''), coalesce({row}.muni_code, '')"
-    )
-
-
-def _sqlite_bucket(column: str) -> str:
-    # DateTime is stored as text 'YYYY-MM-DD HH:MM:SS.ffffff'; the minute is floored to a quarter hour.
-    return f"substr({column}, 1, 14) || printf('%02d:00.000000', CAST(substr({column}, 15, 2) AS INTEGER) / 15 * 15)"
-
-
-def _sqlite_count(row: str, delta: int) -> str:
-    return (
-        f"INSERT INTO member_counts ({KEY}, n) VALUES ({_values(row)}, {delta}) "
-        f"ON CONFLICT ({KEY}) DO UPDATE SET n = n + excluded.n;"
-    )
-
-
-def _sqlite_approval(row: str, delta: int) -> str:
-    return (
-        f"INSERT INTO member_approvals (team_id, bucket, n) SELECT {row}.team_id, {_sqlite_bucket(row + '.approved_at')}, "
-        f"{delta} WHERE {row}.approved_at IS NOT NULL "
-        f"ON CONFLICT (team_id, bucket) DO UPDATE SET n = n + excluded.n;"
-    )
-
-
-SQLITE_TRIGGERS = (
-    f"""CREATE TRIGGER member_counts_insert AFTER INSERT ON members
-        WHEN NOT EXISTS (SELECT 1 FROM member_counts_paused)
-    BEGIN
-        {_sqlite_count("NEW", 1)}
-        {_sqlite_approval("NEW", 1)}
-    END""",
-    f"""CREATE TRIGGER member_counts_delete AFTER DELETE ON members BEGIN
-        {_sqlite_count("OLD", -1)}
-        {_sqlite_approval("OLD", -1)}
-    END""",
-    f"""CREATE TRIGGER member_counts_update
-        AFTER UPDATE OF team_id, status, left_at, org_type, pref_code, muni_code ON members
-        WHEN OLD.team_id IS NOT NEW.team_id OR OLD.status IS NOT NEW.status
-          OR (OLD.left_at IS NULL) IS NOT (NEW.left_at IS NULL) OR OLD.org_type IS NOT NEW.org_type
-          OR OLD.pref_code IS NOT NEW.pref_code OR OLD.muni_code IS NOT NEW.muni_code
-    BEGIN
-        {_sqlite_count("OLD", -1)}
-        {_sqlite_count("NEW", 1)}
-    END""",
-    f"""CREATE TRIGGER member_approvals_update AFTER UPDATE OF team_id, approved_at ON members
-        WHEN OLD.team_id IS NOT NEW.team_id OR OLD.approved_at IS NOT NEW.approved_at
-    BEGIN
-        {_sqlite_approval("OLD", -1)}
-        {_sqlite_approval("NEW", 1)}
-    END""",
-)
-
-PG_BUCKET = (
-    "date_trunc('hour', approved_at) + floor(extract(minute FROM approved_at) / 15)::int * interval '15 minutes'"
-)
-PG_COUNT_ROWS = (
-    "team_id, status, left_at IS NULL AS live, coalesce(org_type, '') AS org_type, "
-    "coalesce(pref_code, '') AS pref_code, coalesce(muni_code, '') AS muni_code"
-)
-
-
-def _pg_apply(source: str) -> str:
-    """Upsert the deltas of `source` (rows with the key columns and d), in key order, skipping net zeros."""
-    return f"""
-        INSERT INTO member_counts AS c ({KEY}, n)
-        SELECT {KEY}, sum(d) FROM ({source.format(cols=PG_COUNT_ROWS)}) AS delta
-        GROUP BY {KEY} HAVING sum(d) <> 0 ORDER BY {KEY}
-        ON CONFLICT ({KEY}) DO UPDATE SET n = c.n + excluded.n;
-        INSERT INTO member_approvals AS a (team_id, bucket, n)
-        SELECT team_id, bucket, sum(d) FROM ({source.format(cols=f"team_id, {PG_BUCKET} AS bucket")}) AS delta
-        WHERE bucket IS NOT NULL
-        GROUP BY team_id, bucket HAVING sum(d) <> 0 ORDER BY team_id, bucket
-        ON CONFLICT (team_id, bucket) DO UPDATE SET n = a.n + excluded.n;"""
-
-
-PG_FUNCTION = f"""
-CREATE FUNCTION member_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        {_pg_apply("SELECT {cols}, 1 AS d FROM new_rows")}
-    ELSIF TG_OP = 'DELETE' THEN
-        {_pg_apply("SELECT {cols}, -1 AS d FROM old_rows")}
-    ELSE
-        {_pg_apply("SELECT {cols}, -1 AS d FROM old_rows UNION ALL SELECT {cols}, 1 AS d FROM new_rows")}
-    END IF;
-    RETURN NULL;
-END
-$$"""
-PG_TRIGGERS = (
-    "CREATE TRIGGER member_counts_insert AFTER INSERT ON members REFERENCING NEW TABLE AS new_rows "
-    "FOR EACH STATEMENT EXECUTE FUNCTION member_counts_apply()",
-    "CREATE TRIGGER member_counts_update AFTER UPDATE ON members REFERENCING OLD TABLE AS old_rows "
-    "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION member_counts_apply()",
-    "CREATE TRIGGER member_counts_delete AFTER DELETE ON members REFERENCING OLD TABLE AS old_rows "
-    "FOR EACH STATEMENT EXECUTE FUNCTION member_counts_apply()",
-)
 
 
 def upgrade() -> None:
@@ -162,9 +67,9 @@ def upgrade() -> None:
     if conn.dialect.name == "sqlite":
         # Only ever holds a row inside a bulk import's own write transaction (never committed).
         op.execute("CREATE TABLE member_counts_paused (one INTEGER PRIMARY KEY)")
-        for trigger in SQLITE_TRIGGERS:
+        for _, trigger in SQLITE_TRIGGERS:
             op.execute(trigger)
-        bucket = _sqlite_bucket("approved_at")
+        bucket = sqlite_bucket("approved_at")
         live = "left_at IS NULL"
     else:
         op.execute(PG_FUNCTION)
@@ -187,7 +92,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for name in ("member_counts_insert", "member_counts_delete", "member_counts_update", "member_approvals_update"):
+        for name, _ in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS member_counts_paused")
     else:
