@@ -1,4 +1,4 @@
-"""The member directory in figures: aggregated in SQL (GROUP BY over an index), never a loop over members.
+"""The member directory in figures: read from the kept counts (member_counts, member_approvals), never members.
 
 Who counts: approved members who have not left, plus the anonymous rows the privacy erase keeps
 (status "anonymous"), so erasing one's data does not shrink the membership figures. An anonymous
@@ -22,7 +22,7 @@ from sqlalchemy import and_, func, or_, select
 
 from storage.data import municipality, prefecture
 from storage.db import Database
-from storage.models import Member
+from storage.models import Member, MemberApproval, MemberCount
 
 COUNTED = ("approved", "anonymous")
 # Kinds of government as organisers talk about them; a designated city's wards belong to the city.
@@ -48,7 +48,12 @@ class Stats:
 
 
 def _counted(team_id: str):
-    return and_(Member.team_id == team_id, Member.status.in_(COUNTED), Member.left_at.is_(None))
+    return and_(
+        MemberCount.team_id == team_id,
+        MemberCount.status.in_(COUNTED),
+        MemberCount.live.is_(True),
+        MemberCount.n > 0,
+    )
 
 
 def government_of(org_type: str | None, pref_code: str | None, muni_code: str | None) -> tuple[str | None, str]:
@@ -78,21 +83,20 @@ def month_starts(now: datetime, tz: tzinfo, months: int) -> list[datetime]:
 
 
 async def stats(db: Database, *, team_id: str, now: datetime, tz: tzinfo, months: int = 12) -> Stats:
-    """Two statements: one GROUP BY government (at most ~1,800 groups), one sum per month."""
+    """Two statements on the kept counts (storage.member_counts), whatever the size of the register."""
     async with db.read() as session:
         groups = (
             await session.execute(
-                select(Member.pref_code, Member.org_type, Member.muni_code, func.count())
+                select(MemberCount.pref_code, MemberCount.org_type, MemberCount.muni_code, func.sum(MemberCount.n))
                 .where(_counted(team_id))
-                .group_by(Member.pref_code, Member.org_type, Member.muni_code)
+                .group_by(MemberCount.pref_code, MemberCount.org_type, MemberCount.muni_code)
             )
         ).all()
         bounds = month_starts(now, tz, months)
-        # One scalar subquery per month: each a range count on ix_members_approved_at, no CASE per row.
+        # One scalar subquery per month, each a range of quarter hours on the primary key.
         months_in = [
-            select(func.count())
-            .select_from(Member)
-            .where(Member.team_id == team_id, Member.approved_at >= a, Member.approved_at < b)
+            select(func.coalesce(func.sum(MemberApproval.n), 0))
+            .where(MemberApproval.team_id == team_id, MemberApproval.bucket >= a, MemberApproval.bucket < b)
             .scalar_subquery()
             for a, b in pairwise(bounds)
         ]
@@ -101,10 +105,12 @@ async def stats(db: Database, *, team_id: str, now: datetime, tz: tzinfo, months
     by_kind: Counter[str] = Counter()
     governments: set[str] = set()
     for pref_code, org_type, muni_code, n in groups:
-        key, kind = government_of(org_type, pref_code, muni_code)
+        if not n:
+            continue
+        key, kind = government_of(org_type or None, pref_code or None, muni_code or None)
         if pref_code:
-            by_pref[pref_code] += n
-        by_kind[kind] += n
+            by_pref[pref_code] += int(n)
+        by_kind[kind] += int(n)
         if key:
             governments.add(key)
     labels = [b.astimezone(tz).strftime("%Y-%m") for b in bounds[:-1]]
@@ -120,11 +126,11 @@ async def stats(db: Database, *, team_id: str, now: datetime, tz: tzinfo, months
 async def prefecture_counts(db: Database, *, team_id: str) -> dict[str, int]:
     async with db.read() as session:
         rows = await session.execute(
-            select(Member.pref_code, func.count())
-            .where(_counted(team_id), Member.pref_code.is_not(None))
-            .group_by(Member.pref_code)
+            select(MemberCount.pref_code, func.sum(MemberCount.n))
+            .where(_counted(team_id), MemberCount.pref_code != "")
+            .group_by(MemberCount.pref_code)
         )
-        return {code: int(n) for code, n in rows}
+        return {code: int(n) for code, n in rows if n}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -10,11 +11,11 @@ from sqlalchemy import case, distinct, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit
+from storage import audit, member_counts
 from storage.db import Database
-from storage.models import Member
+from storage.models import Member, MemberCount
 from storage.sql import insert_ignore
-from storage.types import utcnow
+from storage.types import UTCDateTime, utcnow
 
 
 async def join(session: AsyncSession, *, team_id: str, user_id: str) -> Member:
@@ -199,23 +200,34 @@ class Association:
 
 
 async def association(db: Database, *, team_id: str, pref_code: str) -> Association:
+    """Figures from the kept counts (storage.member_counts); the leads from members (few, indexed by prefecture)."""
+    counted = (
+        MemberCount.team_id == team_id,
+        MemberCount.pref_code == pref_code,
+        MemberCount.status == "approved",
+        MemberCount.live.is_(True),
+        MemberCount.n > 0,
+    )
+    # A municipality's staff count their municipality; prefecture or national staff their one government.
+    government = case(
+        (MemberCount.org_type == "municipality", func.nullif(MemberCount.muni_code, "")),
+        else_=func.nullif(MemberCount.org_type, ""),
+    )
     here = (
         Member.team_id == team_id,
         Member.pref_code == pref_code,
         Member.status == "approved",
         Member.left_at.is_(None),
     )
-    # A municipality's staff count their municipality; prefecture or national staff their one government.
-    government = case((Member.org_type == "municipality", Member.muni_code), else_=Member.org_type)
     async with db.read() as session:
-        members = await session.scalar(select(func.count(Member.id)).where(*here))
-        governments = await session.scalar(select(func.count(distinct(government))).where(*here))
+        members = await session.scalar(select(func.sum(MemberCount.n)).where(*counted))
+        governments = await session.scalar(select(func.count(distinct(government))).where(*counted))
         leads = list(
             await session.scalars(
                 select(Member.user_id).where(*here, Member.is_lead.is_(True)).order_by(Member.user_id)
             )
         )
-    return Association(members or 0, governments or 0, leads)
+    return Association(int(members or 0), governments or 0, leads)
 
 
 async def leave(db: Database, *, team_id: str, user_id: str) -> bool:
@@ -246,3 +258,40 @@ async def awaiting_placement(db: Database, *, team_id: str) -> list[str]:
             )
         )
         return list(rows)
+
+
+# --- bulk import ---------------------------------------------------------------------------------------------
+
+
+_DATETIME_COLUMNS = frozenset(c.name for c in Member.__table__.columns if isinstance(c.type, UTCDateTime))
+
+
+def _sqlite_rows(columns: Sequence[str], rows: Sequence[tuple]) -> list[tuple]:
+    """Datetimes as SQLAlchemy's SQLite DateTime stores them: naive UTC text, always with microseconds."""
+    at = [i for i, name in enumerate(columns) if name in _DATETIME_COLUMNS]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in at:
+            value = values[i]
+            if value is not None:
+                values[i] = value.isoformat(" ", "microseconds")  # several times cheaper than strftime
+        out.append(tuple(values))
+    return out
+
+
+async def import_batch(db: Database, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """New members in one transaction: COPY on PostgreSQL, one executemany on SQLite; the counts follow.
+
+    Rows are plain tuples in `columns` order with naive UTC datetimes (no ORM objects: at millions of rows the
+    per-row bind processing would cost several times the insert). On PostgreSQL the statement trigger adds the
+    batch's aggregate to member_counts; on SQLite storage.member_counts.bulk_insert does, in the same transaction.
+    """
+    if db.is_sqlite:
+        statement = f"INSERT INTO members ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        async with db.write_connection() as conn:
+            await member_counts.bulk_insert(conn, statement, _sqlite_rows(columns, rows))
+        return
+    async with db.engine.begin() as conn:
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table("members", records=rows, columns=list(columns))

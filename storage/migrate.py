@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
+from storage import member_counts
 from storage.db import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -32,6 +33,7 @@ async def upgrade(db: Database, revision: str = "heads") -> None:
         if not db.is_sqlite:
             await conn.execute(text("SELECT pg_advisory_xact_lock(7366421)"))
         await conn.run_sync(_run)
+        await member_counts.ensure_triggers(conn)
 
 
 async def downgrade(db: Database, revision: str) -> None:

@@ -504,17 +504,7 @@ class SectionMember(Base):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# Directory statistics group 100,000 members by these columns; the indexes let SQL answer from them alone.
-Index(
-    "ix_members_directory",
-    Member.team_id,
-    Member.status,
-    Member.left_at,
-    Member.pref_code,
-    Member.org_type,
-    Member.muni_code,
-)
-Index("ix_members_approved_at", Member.team_id, Member.approved_at)
+# ix_members_directory and ix_members_approved_at (0006) were dropped by 0019: the statistics read member_counts.
 
 
 # --- local workspace ---------------------------------------------------------------------------
@@ -642,3 +632,34 @@ class DisasterStatus(Base):
     status: Mapped[str] = mapped_column(String(16))  # safe|responding|need_help
     help_sent: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# --- member counts (#19): the directory's figures, kept by triggers on members -----------------------
+
+
+class MemberCount(Base):
+    """How many members share one (team, status, here or left, kind, prefecture, municipality).
+
+    Written only by the triggers of revision 0019 (same statement, same transaction as the change to members)
+    and by `yakuba db recount`; a missing org_type, pref_code or muni_code is stored as "" so it can be a key.
+    """
+
+    __tablename__ = "member_counts"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    live: Mapped[bool] = mapped_column(primary_key=True)  # left_at IS NULL
+    org_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    pref_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    muni_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    n: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class MemberApproval(Base):
+    """Approvals per quarter hour of approved_at (UTC): any time zone's months are whole quarter hours."""
+
+    __tablename__ = "member_approvals"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(sa.BigInteger, default=0)

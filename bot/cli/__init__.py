@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -252,6 +253,38 @@ def db_upgrade() -> None:
             await database.dispose()
 
     click.echo(_texts()("cli.db.upgraded", revisions=", ".join(asyncio.run(go()))))
+
+
+@db.command("recount")
+def db_recount() -> None:
+    """Rebuild the statistics counters (member_counts, member_approvals) from the register."""
+    settings = _settings()
+    from storage import member_counts, migrate
+    from storage.db import Database
+
+    texts = Texts(settings.yakuba_lang, markup=False)
+
+    async def go() -> member_counts.Recount:
+        database = Database(settings.database_url)
+        try:
+            await migrate.upgrade(database)
+            return await member_counts.recount(database)
+        finally:
+            await database.dispose()
+
+    click.echo(texts("cli.recount.started"))
+    started = time.perf_counter()
+    done = asyncio.run(go())
+    seconds = f"{time.perf_counter() - started:.1f}"
+    click.echo(
+        texts(
+            "cli.recount.done",
+            members=f"{done.members:,}",
+            groups=f"{done.groups:,}",
+            buckets=f"{done.buckets:,}",
+            seconds=seconds,
+        )
+    )
 
 
 @main.group()

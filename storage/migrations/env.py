@@ -14,8 +14,9 @@ target_metadata = Base.metadata
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    # FTS5 shadow tables (faq_fts_data, ..._idx, ...) belong to SQLite, not to our models.
-    return not (type_ == "table" and name and "_fts" in name)
+    # FTS5 shadow tables (faq_fts_data, ..._idx, ...) belong to SQLite, not to our models; member_counts_paused
+    # is the SQLite triggers' switch for bulk imports (0019), not a model either.
+    return not (type_ == "table" and name and ("_fts" in name or name == "member_counts_paused"))
 
 
 def _configure(connection) -> None:
