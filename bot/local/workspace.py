@@ -342,7 +342,7 @@ class LocalWorkspace:
         feed, self._feed[:] = list(self._feed), []
         shown = [c for c in feed if c.method in SHOWN_METHODS and c.status == 200 and c.response.get("ok", True)]
         # The outbox's worker sends while the handler still acts, so the two interleave differently from run to
-        # run: show what changed (channels, then edits and replies) before what was newly posted, each in order.
+        # run: show what changed (channels, the actor's reply, then edits) before what was newly posted, each in order.
         shown.sort(key=_stage)
         index = 0
         while index < len(shown):
@@ -444,9 +444,12 @@ class LocalWorkspace:
 
 
 def _stage(call: Call) -> int:
+    """Channels first, then the reply to whoever acted, then edits, then new posts (each kept in its order)."""
     if call.method.startswith("conversations."):
         return 0
-    return 2 if call.method in ("chat.postMessage", "files.completeUploadExternal") else 1
+    if call.method in ("response_url", "chat.postEphemeral"):
+        return 1
+    return 3 if call.method in ("chat.postMessage", "files.completeUploadExternal") else 2
 
 
 def _channel_of(call: Call) -> str | None:
