@@ -20,6 +20,7 @@ from bot.blocks.common import (
     row_value,
     safe,
     section,
+    sections,
 )
 from bot.blocks.registration import government_label
 from bot.texts import Texts
@@ -263,7 +264,39 @@ def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> 
     return message(texts("approvals.list.title"), blocks)
 
 
-def nudge(texts: Texts, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def nudge(texts: Texts, rows: list[dict[str, Any]], auto: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The daily admin summary: overdue registrations, then the members auto-approved since the last one."""
+    blocks: list[Block] = []
+    if rows:
+        blocks += _overdue(texts, rows)
+    for_auto = auto or []
+    if for_auto:
+        blocks += _auto_approved(texts, for_auto)
+    first = (
+        texts("approvals.nudge.text", count=len(rows))
+        if rows
+        else texts("approvals.nudge.auto_text", count=len(for_auto))
+    )
+    return message(first, blocks)
+
+
+def _auto_approved(texts: Texts, rows: list[dict[str, Any]]) -> list[Block]:
+    lines = [
+        texts(
+            "approvals.nudge.auto_line",
+            user=row["user_id"],
+            name=row["profile"].name,
+            government=government_label(texts, row["profile"]),
+            domain=row["rule"] or texts.plain("approvals.nudge.unknown_rule"),
+        )
+        for row in rows[:LIST_LIMIT]
+    ]
+    if len(rows) > LIST_LIMIT:
+        lines.append(texts("approvals.list.more", count=len(rows) - LIST_LIMIT))
+    return [section(texts("approvals.nudge.auto_text", count=len(rows))), *sections(lines)]
+
+
+def _overdue(texts: Texts, rows: list[dict[str, Any]]) -> list[Block]:
     lines = [
         texts(
             "approvals.nudge.line",
@@ -275,4 +308,4 @@ def nudge(texts: Texts, rows: list[dict[str, Any]]) -> dict[str, Any]:
         for row in rows[:LIST_LIMIT]
     ]
     text = texts("approvals.nudge.text", count=len(rows))
-    return message(text, [section(text), section("\n".join(lines))])
+    return [section(text), section("\n".join(lines))]
