@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.blocks.common import (
     Block,
+    Mrkdwn,
     actions,
     button,
     clip,
@@ -35,6 +36,7 @@ REJECT_VIEW = "approval.reject_reason"
 REASON_BLOCK, REASON = "approval_reason", "approval.reason"
 REASON_LIMIT = 1000
 LIST_LIMIT = 15
+CONSENT_LIMIT = 40  # members named under 規約の再同意待ち; the count says how many more
 
 
 def when(moment: datetime, tz: tzinfo) -> str:
@@ -227,10 +229,28 @@ def greeting(texts: Texts, *, user_id: str, profile: Profile, key: str = "approv
     return message(text, [section(text)])
 
 
-def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> dict[str, Any]:
-    """/approvals: one compact card per pending request, each with the same buttons as the channel card."""
+def consent_waiting(texts: Texts, *, count: int, version: str, user_ids: list[str]) -> list[Block]:
+    """/approvals' footer when terms changed: how many members have not agreed to `version` yet, and who."""
+    if not count:
+        return []
+    shown = user_ids[:CONSENT_LIMIT]
+    people = " ".join(f"<@{user}>" for user in shown)
+    if count > len(shown):
+        people += " " + texts("approvals.list.consent_more", count=count - len(shown))
+    return [
+        section(texts("approvals.list.consent", count=count, version=version)),
+        context(clip(texts("approvals.list.consent_people", people=Mrkdwn(people)), 2900)),
+    ]
+
+
+def pending_list(
+    texts: Texts, rows: list[dict[str, Any]], *, more: int = 0, footer: list[Block] | None = None
+) -> dict[str, Any]:
+    """/approvals: one compact card per pending request, each with the same buttons as the channel card;
+    `footer` (the members who have not agreed to new terms) follows."""
     if not rows:
-        return message(texts("approvals.list.empty"))
+        empty = texts("approvals.list.empty")
+        return message(empty, [section(empty), *footer]) if footer else message(empty)
     blocks: list[Block] = [header(texts("approvals.list.title"))]
     for row in rows[:LIST_LIMIT]:
         profile: Profile = row["profile"]
@@ -261,6 +281,7 @@ def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> 
         blocks.append(divider())
     if more:
         blocks.append(context(texts("approvals.list.more", count=more)))
+    blocks += footer or []
     return message(texts("approvals.list.title"), blocks)
 
 
