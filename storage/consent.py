@@ -22,10 +22,13 @@ def _awaiting(team_id: str, version: str) -> ColumnElement[bool]:
     )
 
 
-async def awaiting(db: Database, *, team_id: str, version: str, limit: int = 10_000) -> list[Member]:
-    """Approved members still in the workspace whose last agreement is not to `version`, oldest first."""
+async def awaiting(db: Database, *, team_id: str, version: str, limit: int = 500, after_id: int = 0) -> list[Member]:
+    """Approved members still in the workspace whose last agreement is not to `version`, by row id after
+    `after_id` (a page: callers walking everyone pass the last id they saw)."""
     async with db.read() as session:
-        rows = await session.scalars(select(Member).where(_awaiting(team_id, version)).order_by(Member.id).limit(limit))
+        rows = await session.scalars(
+            select(Member).where(_awaiting(team_id, version), Member.id > after_id).order_by(Member.id).limit(limit)
+        )
         return list(rows)
 
 

@@ -54,8 +54,9 @@ async def approvals_footer(signed, organizer: str) -> str:
 
 
 @pytest.mark.start("2026-11-24T10:00+09:00")
-async def test_new_terms_are_asked_once_recorded_on_press_and_shown_to_organisers(signed, people):
+async def test_new_terms_are_asked_once_recorded_on_press_and_shown_to_organisers(signed, people, monkeypatch):
     deps, texts = signed.yakuba.deps, signed.yakuba.deps.texts
+    monkeypatch.setattr(consent_job, "BATCH", 1)  # pages of one: members asked before must not hide the rest
     await channels(signed, ("13",))
     agreed = await auto_applicant(signed)  # agreed to 2026-11 in the form
     await add_member(signed, people.member)  # joined before terms existed: never agreed
