@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import approvals as ids
-from bot.blocks.approvals import pending_list, reject_modal, when
+from bot.blocks.approvals import consent_waiting, pending_list, reject_modal, when
 from bot.blocks.common import row_id
 from bot.blocks.registration_form import clean
 from bot.services import membership, sections
@@ -21,7 +21,7 @@ from bot.slack.commands import answered_in_time
 from bot.slack.context import Deps, deps_of
 from bot.slack.permissions import is_organizer
 from bot.slack.slash import ANY, SlashCommand
-from storage import approvals, members, outbox
+from storage import approvals, consent, members, outbox
 from storage.members import Profile
 
 # /approvals: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
@@ -196,7 +196,16 @@ async def on_approvals(ack: AsyncAck, command: dict, context: AsyncBoltContext) 
         for request, member in rows[: ids.LIST_LIMIT]
     ]
     more = max(0, len(rows) - ids.LIST_LIMIT)
-    await ack(response_type="ephemeral", **pending_list(deps.texts, shown, more=more))
+    footer = []
+    terms = deps.community.consent
+    if terms is not None:  # terms changed: who has not agreed to the current version yet (schedules/consent.py asks)
+        count = await consent.count_awaiting(deps.db, team_id=team_id, version=terms.version)
+        if count:
+            waiting = await consent.awaiting(deps.db, team_id=team_id, version=terms.version, limit=ids.CONSENT_LIMIT)
+            footer = consent_waiting(
+                deps.texts, count=count, version=terms.version, user_ids=[m.user_id for m in waiting]
+            )
+    await ack(response_type="ephemeral", **pending_list(deps.texts, shown, more=more, footer=footer))
 
 
 def register(app: AsyncApp) -> None:

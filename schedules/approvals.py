@@ -1,7 +1,8 @@
-"""Every morning: remind the admin channel of registrations waiting more than 3 business days.
+"""Every morning, the admin summary: registrations waiting more than 3 business days, and the members a profile
+rule approved since the last summary (each with the domain that approved them), so auto-approval stays visible.
 
 Business days are weekdays that are not Japanese public holidays (the `holidays` package's calendar).
-The reminder goes through the outbox keyed by the day, so it is posted at most once a day.
+The summary goes through the outbox keyed by the day, so it is posted at most once a day.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import holidays
 from bot.blocks.approvals import nudge, when
 from bot.slack.context import Deps
 from schedules.job import Job, cron_slots
-from storage import approvals, outbox
+from storage import approvals, job_runs, outbox
 from storage.members import Profile
 
 WAIT_BUSINESS_DAYS = 3
+NAME = "approvals_nudge"
 
 
 @lru_cache(maxsize=16)
@@ -55,8 +57,14 @@ async def run(deps: Deps, slot: datetime) -> str | None:
         for request, member in rows
         if business_days_after(request.submitted_at.astimezone(tz).date(), today) > WAIT_BUSINESS_DAYS
     ]
-    if not late:
-        return "nothing overdue"
+    # Since the last summary that ran (a day ago unless the bot was down): nobody is missed, nobody listed twice.
+    since = await job_runs.last_done(deps.db, team_id=deps.team_id, job=NAME, before=slot) or slot - timedelta(days=1)
+    auto = [
+        {"user_id": member.user_id, "profile": Profile.of(member), "rule": rule}
+        for member, rule in await approvals.auto_approved(deps.db, team_id=deps.team_id, start=since, end=slot)
+    ]
+    if not late and not auto:
+        return "nothing to report"
     async with deps.db.write() as session:
         await outbox.enqueue(
             session,
@@ -65,10 +73,10 @@ async def run(deps: Deps, slot: datetime) -> str | None:
             key=f"approvals-nudge:{today.isoformat()}",
             kind="post",
             target=channel,
-            payload=nudge(deps.texts, late),
+            payload=nudge(deps.texts, late, auto),
         )
     await deps.outbox.flush()
-    return f"overdue={len(late)}"
+    return f"overdue={len(late)} auto_approved={len(auto)}"
 
 
-JOB = Job(name="approvals_nudge", summary_key="approvals.nudge.summary", run=run, slots=cron_slots("0 9 * * *"))
+JOB = Job(name=NAME, summary_key="approvals.nudge.summary", run=run, slots=cron_slots("0 9 * * *"))

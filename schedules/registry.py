@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from schedules import announcements, approvals, digest, disaster, faq_report, intro, maintenance, privacy, reminders
+from schedules import (
+    announcements,
+    approvals,
+    consent,
+    digest,
+    disaster,
+    faq_report,
+    intro,
+    maintenance,
+    privacy,
+    reminders,
+)
 from schedules.job import Job
 
 JOBS: list[Job] = [
@@ -10,6 +21,7 @@ JOBS: list[Job] = [
     digest.JOB,
     reminders.JOB,
     approvals.JOB,
+    consent.JOB,
     announcements.JOB,
     privacy.JOB,
     faq_report.JOB,

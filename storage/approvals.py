@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import ApprovalRequest, Member
+from storage.models import ApprovalRequest, AuditEntry, Member
 
 
 async def open_request(
@@ -80,3 +80,42 @@ async def pending(
         query = query.where(ApprovalRequest.submitted_at < submitted_before)
     async with db.read() as session:
         return [(row[0], row[1]) for row in (await session.execute(query)).all()]
+
+
+async def auto_approved(
+    db: Database, *, team_id: str, start: datetime, end: datetime, limit: int = 500
+) -> list[tuple[Member, str | None]]:
+    """Members approved by a profile rule in (start, end], oldest first, each with the domain that approved them.
+
+    The rule comes from the audit entry written with the approval (the email that matched is never stored).
+    """
+    async with db.read() as session:
+        rows = list(
+            await session.scalars(
+                select(Member)
+                .where(
+                    Member.team_id == team_id,
+                    Member.approved_by == "auto",
+                    Member.status == "approved",
+                    Member.approved_at > start,
+                    Member.approved_at <= end,
+                )
+                .order_by(Member.approved_at, Member.id)
+                .limit(limit)
+            )
+        )
+        rules: dict[str, str | None] = {}
+        if rows:
+            entries = await session.scalars(
+                select(AuditEntry)
+                .where(
+                    AuditEntry.team_id == team_id,
+                    AuditEntry.action == "registration.auto_approved",
+                    AuditEntry.subject.in_([m.user_id for m in rows]),
+                )
+                .order_by(AuditEntry.id)
+            )
+            for entry in entries:  # the latest approval of a member wins
+                rule = (entry.detail or {}).get("rule")
+                rules[entry.subject or ""] = rule if isinstance(rule, str) else None
+        return [(member, rules.get(member.user_id)) for member in rows]

@@ -77,3 +77,14 @@ async def prune(db: Database, *, team_id: str, job: str, before: datetime) -> in
             delete(JobRun).where(JobRun.team_id == team_id, JobRun.job == job, JobRun.slot < before)
         )
         return int(result.rowcount or 0)
+
+
+async def last_done(db: Database, *, team_id: str, job: str, before: datetime) -> datetime | None:
+    """The latest slot of `job` before `before` that finished (a summary covers what happened since)."""
+    async with db.read() as session:
+        return await session.scalar(
+            select(JobRun.slot)
+            .where(JobRun.team_id == team_id, JobRun.job == job, JobRun.status == "done", JobRun.slot < before)
+            .order_by(JobRun.slot.desc())
+            .limit(1)
+        )

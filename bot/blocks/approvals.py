@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.blocks.common import (
     Block,
+    Mrkdwn,
     actions,
     button,
     clip,
@@ -20,6 +21,7 @@ from bot.blocks.common import (
     row_value,
     safe,
     section,
+    sections,
 )
 from bot.blocks.registration import government_label
 from bot.texts import Texts
@@ -34,6 +36,7 @@ REJECT_VIEW = "approval.reject_reason"
 REASON_BLOCK, REASON = "approval_reason", "approval.reason"
 REASON_LIMIT = 1000
 LIST_LIMIT = 15
+CONSENT_LIMIT = 40  # members named under 規約の再同意待ち; the count says how many more
 
 
 def when(moment: datetime, tz: tzinfo) -> str:
@@ -226,10 +229,28 @@ def greeting(texts: Texts, *, user_id: str, profile: Profile, key: str = "approv
     return message(text, [section(text)])
 
 
-def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> dict[str, Any]:
-    """/approvals: one compact card per pending request, each with the same buttons as the channel card."""
+def consent_waiting(texts: Texts, *, count: int, version: str, user_ids: list[str]) -> list[Block]:
+    """/approvals' footer when terms changed: how many members have not agreed to `version` yet, and who."""
+    if not count:
+        return []
+    shown = user_ids[:CONSENT_LIMIT]
+    people = " ".join(f"<@{user}>" for user in shown)
+    if count > len(shown):
+        people += " " + texts("approvals.list.consent_more", count=count - len(shown))
+    return [
+        section(texts("approvals.list.consent", count=count, version=version)),
+        context(clip(texts("approvals.list.consent_people", people=Mrkdwn(people)), 2900)),
+    ]
+
+
+def pending_list(
+    texts: Texts, rows: list[dict[str, Any]], *, more: int = 0, footer: list[Block] | None = None
+) -> dict[str, Any]:
+    """/approvals: one compact card per pending request, each with the same buttons as the channel card;
+    `footer` (the members who have not agreed to new terms) follows."""
     if not rows:
-        return message(texts("approvals.list.empty"))
+        empty = texts("approvals.list.empty")
+        return message(empty, [section(empty), *footer]) if footer else message(empty)
     blocks: list[Block] = [header(texts("approvals.list.title"))]
     for row in rows[:LIST_LIMIT]:
         profile: Profile = row["profile"]
@@ -260,10 +281,43 @@ def pending_list(texts: Texts, rows: list[dict[str, Any]], *, more: int = 0) -> 
         blocks.append(divider())
     if more:
         blocks.append(context(texts("approvals.list.more", count=more)))
+    blocks += footer or []
     return message(texts("approvals.list.title"), blocks)
 
 
-def nudge(texts: Texts, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def nudge(texts: Texts, rows: list[dict[str, Any]], auto: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The daily admin summary: overdue registrations, then the members auto-approved since the last one."""
+    blocks: list[Block] = []
+    if rows:
+        blocks += _overdue(texts, rows)
+    for_auto = auto or []
+    if for_auto:
+        blocks += _auto_approved(texts, for_auto)
+    first = (
+        texts("approvals.nudge.text", count=len(rows))
+        if rows
+        else texts("approvals.nudge.auto_text", count=len(for_auto))
+    )
+    return message(first, blocks)
+
+
+def _auto_approved(texts: Texts, rows: list[dict[str, Any]]) -> list[Block]:
+    lines = [
+        texts(
+            "approvals.nudge.auto_line",
+            user=row["user_id"],
+            name=row["profile"].name,
+            government=government_label(texts, row["profile"]),
+            domain=row["rule"] or texts.plain("approvals.nudge.unknown_rule"),
+        )
+        for row in rows[:LIST_LIMIT]
+    ]
+    if len(rows) > LIST_LIMIT:
+        lines.append(texts("approvals.list.more", count=len(rows) - LIST_LIMIT))
+    return [section(texts("approvals.nudge.auto_text", count=len(rows))), *sections(lines)]
+
+
+def _overdue(texts: Texts, rows: list[dict[str, Any]]) -> list[Block]:
     lines = [
         texts(
             "approvals.nudge.line",
@@ -275,4 +329,4 @@ def nudge(texts: Texts, rows: list[dict[str, Any]]) -> dict[str, Any]:
         for row in rows[:LIST_LIMIT]
     ]
     text = texts("approvals.nudge.text", count=len(rows))
-    return message(text, [section(text), section("\n".join(lines))])
+    return [section(text), section("\n".join(lines))]
