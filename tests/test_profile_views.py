@@ -1,0 +1,83 @@
+"""Views follow the community profile (#16 point 3): a transfer keeps the other edits, the manifest and
+commands of switched-off features, the export's own columns, and the demo with each shipped profile."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from bot.blocks import registration as ids
+from bot.config import Settings
+from storage.community import parse
+from tests.membership_flow import channels, member, open_form
+from tests.test_profile_registration import PROFILE, values
+
+LONG_PROFILE = PROFILE.replace(
+    "  - key: prefecture\n",
+    "  - key: note\n    kind: long_text\n    max_length: 3000\n    personal: false\n"
+    "    label: {ja: ひとこと, en: Note}\n  - key: prefecture\n",
+)
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path) -> Settings:
+    path = tmp_path / "community.yaml"
+    path.write_text(LONG_PROFILE, encoding="utf-8")
+    return settings.model_copy(update={"yakuba_community": str(path)})
+
+
+def form(*, pref: str, phone: str, note: str = "", **over) -> dict:
+    out = values(phone=phone, **over)
+    out[ids.PREF_BLOCK][ids.PREF]["selected_option"]["value"] = pref
+    out["reg_f_note"] = {"registration.field.note": {"type": "plain_text_input", "value": note}}
+    return out
+
+
+async def _approved_in_tokyo(signed, user_id: str) -> None:
+    await channels(signed, ("13", "27"))
+    view = await open_form(signed, user_id)
+    await signed.submit(user_id, view, form(pref="13", phone="03-1234-5678", note="はじめまして"))
+    await signed.settle()
+    assert (await member(signed, user_id)).status == "approved"
+
+
+@pytest.mark.parametrize("note", ["よろしくお願いします", "長" * 2900], ids=["fits", "too-long-for-metadata"])
+async def test_transfer_with_other_edits_keeps_them_all(signed, people, note):
+    user = signed.slack.add_user("kumi", "鈴木 久美", email="kumi@city.example.lg.jp")["id"]
+    await _approved_in_tokyo(signed, user)
+
+    view = await open_form(signed, user)
+    answer = await (await signed.submit(user, view, form(pref="27", phone="06-1111-2222", note=note))).json()
+    assert answer["response_action"] == "push" and answer["view"]["callback_id"] == ids.TRANSFER_VIEW
+    assert len(answer["view"]["private_metadata"]) <= 3000  # Slack's limit
+    await signed.settle()
+    assert (await member(signed, user)).pref_code == "13"  # the move waits for the confirmation
+
+    response = await signed.submit(user, answer["view"], {})
+    assert (await response.json())["response_action"] == "clear"
+    await signed.settle()
+    row = await member(signed, user)
+    assert row.pref_code == "27" and row.status == "approved"
+    assert row.answers["phone"] == "06-1111-2222" and row.answers["note"] == note
+    assert row.consent_version == "2026-11"
+
+
+async def test_a_forged_transfer_metadata_saves_no_unknown_answer(signed, people):
+    user = signed.slack.add_user("kumi", "鈴木 久美", email="kumi@city.example.lg.jp")["id"]
+    await _approved_in_tokyo(signed, user)
+    view = await open_form(signed, user)
+    answer = await (await signed.submit(user, view, form(pref="27", phone="06-1111-2222"))).json()
+    confirm = dict(answer["view"])
+    data = json.loads(confirm["private_metadata"])
+    data["answers"]["is_admin"] = "yes"
+    confirm["private_metadata"] = json.dumps(data, ensure_ascii=False)
+    await signed.submit(user, confirm, {})
+    await signed.settle()
+    row = await member(signed, user)
+    assert "is_admin" not in row.answers and row.answers["phone"] == "06-1111-2222"
+
+
+def test_profile_parses():
+    assert parse(yaml.safe_load(LONG_PROFILE)).field("note").limit == 3000
