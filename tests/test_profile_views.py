@@ -7,9 +7,12 @@ import json
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from bot.blocks import registration as ids
+from bot.cli import main
 from bot.config import Settings
+from bot.texts import Texts
 from storage.community import parse
 from tests.membership_flow import channels, member, open_form
 from tests.test_profile_registration import PROFILE, values
@@ -85,3 +88,58 @@ async def test_a_forged_transfer_metadata_saves_no_unknown_answer(signed, people
 
 def test_profile_parses():
     assert parse(yaml.safe_load(LONG_PROFILE)).field("note").limit == 3000
+
+
+def manifest_of(tmp_path, features: str | None) -> dict:
+    env = {"YAKUBA_LANG": "ja"}
+    if features is not None:
+        path = tmp_path / "off.yaml"
+        path.write_text(PROFILE.replace("features: {sections: false}", features), encoding="utf-8")
+        env["YAKUBA_COMMUNITY"] = str(path)
+    result = CliRunner().invoke(main, ["manifest", "--socket"], env=env)
+    assert result.exit_code == 0, result.output
+    return {c["command"]: c for c in yaml.safe_load(result.output)["features"]["slash_commands"]}
+
+
+def test_manifest_leaves_out_the_commands_of_features_switched_off(tmp_path):
+    ja = Texts("ja")
+    everything = manifest_of(tmp_path, None)
+    assert {"/kenjinkai", "/ka", "/programs", "/members"} <= set(everything)
+    assert everything["/members"]["usage_hint"] == ja("help.commands.members.hint")
+
+    off = manifest_of(
+        tmp_path,
+        "features: {prefecture_channels: false, sections: false, programs: false, directory_map: false}",
+    )
+    assert set(everything) - set(off) == {"/kenjinkai", "/ka", "/programs"}
+    assert off["/members"]["usage_hint"] == ja("help.commands.members.hint_no_map")
+    assert off["/members"]["description"] == ja("help.commands.members.summary_no_map")
+    assert "map" not in off["/members"]["usage_hint"]
+
+
+def test_a_broken_profile_gives_no_manifest(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(PROFILE.replace("features: {sections: false}", "features: {maps: true}"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["manifest", "--socket"], env={"YAKUBA_COMMUNITY": str(path)})
+    assert result.exit_code != 0 and "features.maps" in result.output and "slash_commands" not in result.output
+
+
+async def test_a_command_of_a_switched_off_feature_answers_one_kind_line(signed, people):
+    texts = signed.yakuba.deps.texts
+    for command, text in (("/ka", ""), ("/ka", "join 総務課")):
+        answer = json.loads(await (await signed.command(people.member, command, text)).text())
+        assert answer["text"] == texts("help.feature_off") and "blocks" not in answer
+    answer = json.loads(await (await signed.command(people.member, "/kenjinkai")).text())
+    assert answer.get("text") != texts("help.feature_off")  # prefecture channels stay on in this profile
+
+
+async def test_the_map_verb_answers_one_kind_line_when_the_map_is_off(signed, people, tmp_path):
+    features = signed.yakuba.deps.community.features.model_copy(update={"directory_map": False})
+    signed.yakuba.deps.community = signed.yakuba.deps.community.model_copy(update={"features": features})
+    texts = signed.yakuba.deps.texts
+    answer = json.loads(await (await signed.command(people.member, "/members", "map")).text())
+    assert answer["text"] == texts("help.feature_off")
+    await signed.settle()
+    assert signed.slack.calls_to("files.uploadV2") == [] and signed.slack.calls_to("files.upload") == []
+    answer = json.loads(await (await signed.command(people.member, "/members", "stats")).text())
+    assert answer.get("text") != texts("help.feature_off")

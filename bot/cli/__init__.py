@@ -162,12 +162,14 @@ def socket() -> None:
 @click.option("--socket", "socket_mode", is_flag=True, help="Socket Mode: no request URLs.")
 def manifest(url: str | None, socket_mode: bool) -> None:
     """Print the Slack app manifest (YAML) to paste into "Create an app → From a manifest"."""
+    from bot.cli.profile import load_profile
     from bot.manifest import manifest_yaml
 
     settings = _settings(database=False)
+    community = load_profile(settings.yakuba_community)  # a wrong profile: one line, no manifest
     if not socket_mode:
         _check_request_url(url)
-    click.echo(manifest_yaml(Texts(settings.yakuba_lang), url=url, socket=socket_mode), nl=False)
+    click.echo(manifest_yaml(Texts(settings.yakuba_lang), url=url, socket=socket_mode, community=community), nl=False)
 
 
 def _check_request_url(url: str | None) -> None:
