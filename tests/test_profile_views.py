@@ -3,6 +3,9 @@ commands of switched-off features, the export's own columns, and the demo with e
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
 import json
 
 import pytest
@@ -13,7 +16,8 @@ from bot.blocks import registration as ids
 from bot.cli import main
 from bot.config import Settings
 from bot.texts import Texts
-from storage.community import parse
+from storage.community import parse, shipped
+from storage.directory import EXPORT_COLUMNS, answer_columns
 from tests.membership_flow import channels, member, open_form
 from tests.test_profile_registration import PROFILE, values
 
@@ -143,3 +147,44 @@ async def test_the_map_verb_answers_one_kind_line_when_the_map_is_off(signed, pe
     assert signed.slack.calls_to("files.uploadV2") == [] and signed.slack.calls_to("files.upload") == []
     answer = json.loads(await (await signed.command(people.member, "/members", "stats")).text())
     assert answer.get("text") != texts("help.feature_off")
+
+
+def export_rows(content: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    text = content.decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)))
+    return header, list(csv.DictReader(io.StringIO(text)))
+
+
+async def test_members_export_has_a_column_per_profile_field_named_by_key(signed, people, tmp_path):
+    user = signed.slack.add_user("kumi", "鈴木 久美", email="kumi@city.example.lg.jp")["id"]
+    await _approved_in_tokyo(signed, user)
+    response = await signed.command(people.organizer, "/members", "export")
+    assert json.loads(await response.text())["text"] == signed.yakuba.deps.texts("directory.export.started")
+    await signed.settle()
+    [stored] = signed.slack.files()
+    header, rows = export_rows(signed.slack.file(stored["id"])["content"])
+    own = ["email", "phone", "organisation", "role", "note"]  # name and prefecture fill the built-in columns
+    assert header == [*EXPORT_COLUMNS, *own]
+    kumi = next(r for r in rows if r["user_id"] == user)
+    assert (kumi["name"], kumi["prefecture"]) == ("佐藤 花子", "東京都")
+    assert [kumi[k] for k in own] == ["hanako@example.org", "03-1234-5678", "まちづくり協議会", "staff", "はじめまして"]
+
+    # The CLI writes the same file (run in a thread: it starts its own event loop).
+    path = str(tmp_path / "members.csv")
+    env = {
+        "DATABASE_URL": signed.yakuba.deps.settings.database_url,
+        "YAKUBA_COMMUNITY": signed.yakuba.deps.settings.yakuba_community,
+        "YAKUBA_LANG": "ja",
+        "SLACK_BOT_TOKEN": "",
+    }
+    result = await asyncio.to_thread(CliRunner().invoke, main, ["export", "members", path], env=env)
+    assert result.exit_code == 0, result.output
+    with open(path, "rb") as exported:
+        cli_header, cli_rows = export_rows(exported.read())
+    assert cli_header == header and next(r for r in cli_rows if r["user_id"] == user) == kumi
+
+
+def test_the_built_in_profile_adds_no_export_column():
+    assert answer_columns(shipped()) == [] and answer_columns(None) == []
+    clash = parse(yaml.safe_load(PROFILE.replace("key: role", "key: status")))
+    assert [header for header, _ in answer_columns(clash)] == ["email", "phone", "organisation", "answers.status"]

@@ -434,7 +434,7 @@ def export_command(kind: str, file: Path) -> None:
     """Export KIND (members|faqs) to FILE."""
     from bot.cli.operations import check_export, export_file
 
-    settings = _settings(database=False)
+    settings = _settings(database=False, community=True)  # the profile says which columns follow
     check_export(kind, file)
     _check_database(settings)
     _logging(logging.WARNING)
