@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from bot.blocks import registration as ids
 from bot.cli import main
 from bot.config import Settings
+from bot.local.demo.profile import BY_KEY, BY_KIND
 from bot.texts import Texts
 from storage.community import parse, shipped
 from storage.directory import EXPORT_COLUMNS, answer_columns
@@ -188,3 +190,28 @@ def test_the_built_in_profile_adds_no_export_column():
     assert answer_columns(shipped()) == [] and answer_columns(None) == []
     clash = parse(yaml.safe_load(PROFILE.replace("key: role", "key: status")))
     assert [header for header, _ in answer_columns(clash)] == ["email", "phone", "organisation", "answers.status"]
+
+
+def test_demo_with_the_local_letter_profile_asks_its_fields_and_no_public_servant_check():
+    shipped_file = Path(__file__).resolve().parent.parent / "storage" / "data" / "communities" / "local-letter.yaml"
+    result = CliRunner().invoke(
+        main, ["demo", "--community", str(shipped_file)], env={"YAKUBA_LANG": "ja", "COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    ja, letter = Texts("ja", markup=False), shipped("local-letter")
+    assert letter.welcome.ja in out
+    form_at = out.index(ja("demo.profile.form", community=letter.name, count=len(letter.fields)))
+    labels = [out.index(f.label.ja, form_at) for f in letter.fields]
+    assert labels == sorted(labels)  # the profile's fields, in its order
+    # The card the organiser approves shows the applicant's phone and organisation.
+    approve_at = out.index(ja("demo.profile.approve"))
+    card = out[labels[-1] : approve_at]
+    for key in ("phone", "organisation"):
+        answer = BY_KEY.get(key) or BY_KIND[letter.field(key).kind]
+        assert letter.field(key).label.ja in card and answer in card
+    # Open to anyone: no public-servant statement, no eligibility refusal.
+    assert shipped().eligibility.statement.ja not in out
+    for key in ("demo.profile.not_eligible", "registration.profile.eligibility_missing"):
+        assert ja(key) not in out
+    assert ja("demo.profile.mydata") in out and f"version: {letter.consent.version}" in out
