@@ -6,8 +6,10 @@ from typing import Any
 
 import yaml
 
+from bot.slack.context import commands_off, verbs_off
 from bot.texts import Texts
 from handlers import COMMANDS
+from storage.community import CommunityProfile, shipped
 
 BOT_EVENTS = ["team_join", "user_change", "app_mention", "message.im", "app_home_opened", "member_left_channel"]
 
@@ -35,16 +37,30 @@ BOT_SCOPES = [
 ]
 
 
-def manifest(texts: Texts, *, url: str | None = None, socket: bool = False, name: str = "yakuba") -> dict[str, Any]:
+def manifest(
+    texts: Texts,
+    *,
+    url: str | None = None,
+    socket: bool = False,
+    name: str = "yakuba",
+    community: CommunityProfile | None = None,
+) -> dict[str, Any]:
+    """The manifest for this community: commands of the features its profile switches off are left out."""
     events_url = f"{url.rstrip('/')}/slack/events" if url else None
+    features = (community or shipped()).features
+    off, verbs = commands_off(features), verbs_off(features)
     commands = []
     for command in COMMANDS:
+        if command.name in off:
+            continue
+        # A shared command that loses a verb (`/members map`) says so in its own catalogue lines.
+        suffix = "".join(f"_no_{verb}" for name, verb in sorted(verbs) if name == command.name)
         entry: dict[str, Any] = {
             "command": command.slash,
-            "description": texts(command.summary_key()).replace("`", "")[:100],
+            "description": texts(command.summary_key() + suffix).replace("`", "")[:100],
             "should_escape": False,
         }
-        hint = texts(command.hint_key())
+        hint = texts(command.hint_key() + suffix)
         if hint:
             entry["usage_hint"] = hint[:100]
         if events_url and not socket:
@@ -83,5 +99,9 @@ def manifest(texts: Texts, *, url: str | None = None, socket: bool = False, name
     }
 
 
-def manifest_yaml(texts: Texts, *, url: str | None = None, socket: bool = False) -> str:
-    return yaml.safe_dump(manifest(texts, url=url, socket=socket), allow_unicode=True, sort_keys=False)
+def manifest_yaml(
+    texts: Texts, *, url: str | None = None, socket: bool = False, community: CommunityProfile | None = None
+) -> str:
+    return yaml.safe_dump(
+        manifest(texts, url=url, socket=socket, community=community), allow_unicode=True, sort_keys=False
+    )

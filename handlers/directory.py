@@ -76,7 +76,7 @@ async def send_map(deps: Deps, *, team_id: str, user_id: str, channel: str, resp
 
 
 async def send_export(deps: Deps, *, team_id: str, user_id: str, respond: AsyncRespond) -> None:
-    content, count = await directory.export_csv(deps.db, team_id=team_id)
+    content, count = await directory.export_csv(deps.db, team_id=team_id, community=deps.community)
     stamp = deps.clock().astimezone(deps.settings.tz).strftime("%Y%m%d-%H%M")
     try:
         await upload(

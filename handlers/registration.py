@@ -31,6 +31,7 @@ COMMAND = SlashCommand("register", opens_form=frozenset({"*"}))
 log = logging.getLogger(__name__)
 
 MAX_QUERY = 64
+METADATA_LIMIT = 3000  # Slack's private_metadata limit, in characters
 
 
 def _team(body: dict, context) -> str:
@@ -140,6 +141,15 @@ async def on_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltCon
     if moving and member.pref_code:
         old = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
         new = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=parsed.pref_code)
+        metadata = _transfer_metadata(parsed, answers, consent)
+        if metadata is None:
+            # Too long to travel with the view: the profile's own answers (which never move anyone) are kept
+            # now, and only the typed profile waits for the confirmation. Nothing is lost either way, and no
+            # server-side pending state has to survive a restart or reach another replica.
+            await membership.save_answers(
+                deps, team_id=team_id, user_id=user_id, answers=answers or {}, consent_version=consent
+            )
+            metadata = json.dumps({"profile": parsed.as_dict()}, ensure_ascii=False)
         await ack(
             response_action="push",
             view=transfer_modal(
@@ -148,6 +158,7 @@ async def on_submit(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltCon
                 old_pref=member.pref_code,
                 old_channel=old.channel_id if old else None,
                 new_channel=new.channel_id if new else None,
+                metadata=metadata,
             ),
         )
         return
@@ -168,15 +179,38 @@ async def on_transfer_confirmed(ack: AsyncAck, body: dict, view: dict, context: 
     deps = deps_of(context)
     team_id, user_id = _team(body, context), body["user"]["id"]
     try:
-        profile = form.from_metadata(json.loads(view.get("private_metadata") or "null"))
+        data = json.loads(view.get("private_metadata") or "null")
     except ValueError:
-        profile = None
+        data = None
+    # {"profile", "answers", "consent"}; a bare profile is what views opened before answers travelled carry.
+    carried = data if isinstance(data, dict) and isinstance(data.get("profile"), dict) else {"profile": data}
+    profile = form.from_metadata(carried["profile"])
     if profile is None:
         await ack(response_action="clear")
         return
-    saved = await membership.save_profile(deps, team_id=team_id, user_id=user_id, profile=profile)
+    answers = None
+    if "answers" in carried and not deps.community.is_built_in_form:
+        answers = profile_form.carried_answers(deps.community, carried["answers"])
+    consent = deps.community.consent.version if deps.community.consent else None
+    saved = await membership.save_profile(
+        deps,
+        team_id=team_id,
+        user_id=user_id,
+        profile=profile,
+        answers=answers,
+        consent_version=consent if carried.get("consent") == consent else None,
+    )
     await ack(response_action="clear")
     await _after_save(deps, team_id=team_id, user_id=user_id, saved=saved)
+
+
+def _transfer_metadata(profile: Profile, answers: dict | None, consent: str | None) -> str | None:
+    """Everything the confirmation saves, as the transfer view's private_metadata; None when it is too long."""
+    data: dict = {"profile": profile.as_dict()}
+    if answers is not None:
+        data |= {"answers": answers, "consent": consent}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= METADATA_LIMIT else None
 
 
 def _result_view(texts, outcome: str) -> dict:

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from storage.community import CommunityProfile
 from storage.data import municipality, prefecture
 from storage.db import Database
 from storage.models import Member, MemberApproval, MemberCount
@@ -188,8 +190,38 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds") if value else ""
 
 
-async def export_rows(db: Database, *, team_id: str, batch: int = 5000) -> AsyncIterator[list[str]]:
-    """Every member who registered (anonymous rows left out), streamed as plain rows (no ORM objects)."""
+# Fields whose answers live in the typed columns above (the form fills them), not in members.answers.
+_TYPED_KINDS = frozenset({"prefecture", "municipality", "sections"})
+_TYPED_KEYS = frozenset({"name", "org_type", "department", "title"})
+
+
+def answer_columns(community: CommunityProfile | None) -> list[tuple[str, str]]:
+    """(header, key) of the profile's own fields, after the built-in columns and in the profile's order.
+
+    The header is the field's key: stable across languages and label edits, so a spreadsheet built on one
+    export still reads the next. A key that is also a built-in column's name is written `answers.KEY`."""
+    if community is None or community.is_built_in_form:
+        return []
+    return [
+        (f"answers.{f.key}" if f.key in EXPORT_COLUMNS else f.key, f.key)
+        for f in community.fields
+        if f.kind not in _TYPED_KINDS and f.key not in _TYPED_KEYS
+    ]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+async def export_rows(
+    db: Database, *, team_id: str, batch: int = 5000, answer_keys: list[str] | None = None
+) -> AsyncIterator[list[str]]:
+    """Every member who registered (anonymous rows left out), streamed as plain rows (no ORM objects);
+    `answer_keys` adds one cell per profile field from members.answers (empty when not answered)."""
     columns = (
         Member.user_id,
         Member.status,
@@ -202,6 +234,7 @@ async def export_rows(db: Database, *, team_id: str, batch: int = 5000) -> Async
         Member.joined_at,
         Member.approved_at,
         Member.left_at,
+        Member.answers,
     )
     async with db.read() as session:
         result = await session.stream(
@@ -214,7 +247,8 @@ async def export_rows(db: Database, *, team_id: str, batch: int = 5000) -> Async
             .order_by(Member.id)
             .execution_options(yield_per=batch)
         )
-        async for user_id, status, name, org, pref_code, muni_code, dept, title, joined, approved, left in result:
+        async for user_id, status, name, org, pref_code, muni_code, dept, title, joined, approved, left, ans in result:
+            own = ans if isinstance(ans, dict) else {}
             yield [
                 user_id,
                 status,
@@ -226,16 +260,19 @@ async def export_rows(db: Database, *, team_id: str, batch: int = 5000) -> Async
                 _iso(joined),
                 _iso(approved),
                 _iso(left),
+                *(_cell(own.get(key)) for key in answer_keys or ()),
             ]
 
 
-async def export_csv(db: Database, *, team_id: str) -> tuple[bytes, int]:
-    """The CSV (UTF-8 with BOM, so spreadsheet software reads the Japanese) and its number of rows."""
+async def export_csv(db: Database, *, team_id: str, community: CommunityProfile | None = None) -> tuple[bytes, int]:
+    """The CSV (UTF-8 with BOM, so spreadsheet software reads the Japanese) and its number of rows; a custom
+    profile's own fields follow the built-in columns (the built-in profile's export is unchanged)."""
+    extra = answer_columns(community)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow([*EXPORT_COLUMNS, *(header for header, _ in extra)])
     count = 0
-    async for row in export_rows(db, team_id=team_id):
+    async for row in export_rows(db, team_id=team_id, answer_keys=[key for _, key in extra]):
         writer.writerow(row)
         count += 1
     return ("\ufeff" + out.getvalue()).encode("utf-8"), count

@@ -15,7 +15,7 @@ from bot.blocks import registration as ids
 from bot.blocks.common import Block, context, plain, section
 from bot.blocks.registration_form import _SEPARATORS, _selected, _text, _value, clean
 from bot.texts import Texts
-from storage.community import CommunityProfile, ProfileField
+from storage.community import TEXT_KINDS, CommunityProfile, ProfileField
 from storage.data import municipality, prefecture, prefectures
 from storage.members import ORG_TYPES, Profile
 
@@ -318,3 +318,26 @@ def answered(
         f = community.field(key)
         out.append((f, f.label(language) if f else key, value))
     return out
+
+
+def carried_answers(community: CommunityProfile, data: Any) -> dict[str, Any]:
+    """Answers carried through the transfer step's private_metadata, checked again against the profile:
+    only its own fields, each of the shape its kind gives (anything else is dropped, never stored)."""
+    if not isinstance(data, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        f = community.field(key) if isinstance(key, str) else None
+        if f is not None and _answer_shape(f, value):
+            out[key] = value
+    return out
+
+
+def _answer_shape(f: ProfileField, value: Any) -> bool:
+    if f.kind == "checkbox":
+        return isinstance(value, bool)
+    if not isinstance(value, str):
+        return False
+    if f.kind == "select":
+        return value in {o.value for o in f.options}
+    return f.kind in TEXT_KINDS and len(value) <= (f.limit or 0)

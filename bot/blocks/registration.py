@@ -211,9 +211,17 @@ def notice_view(texts: Texts, *, title_key: str, body: str) -> dict[str, Any]:
 
 
 def transfer_modal(
-    texts: Texts, *, profile: Profile, old_pref: str, old_channel: str | None, new_channel: str | None
+    texts: Texts,
+    *,
+    profile: Profile,
+    old_pref: str,
+    old_channel: str | None,
+    new_channel: str | None,
+    metadata: str | None = None,
 ) -> dict[str, Any]:
-    """Pushed over the form when the prefecture changes: nothing moves until this is confirmed."""
+    """Pushed over the form when the prefecture changes: nothing moves until this is confirmed.
+
+    `metadata` is what the confirmation needs back (the handler's choice); by default the typed profile."""
     old, new = prefecture(old_pref), prefecture(profile.pref_code)
     missing = texts("registration.transfer.no_channel")
     body = texts(
@@ -229,6 +237,6 @@ def transfer_modal(
         "title": plain(texts("registration.transfer.title")),
         "submit": plain(texts("registration.transfer.submit")),
         "close": plain(texts("registration.transfer.close")),
-        "private_metadata": json.dumps(profile.as_dict(), ensure_ascii=False),
+        "private_metadata": metadata if metadata is not None else json.dumps(profile.as_dict(), ensure_ascii=False),
         "blocks": [{"type": "section", "text": mrkdwn(body)}],
     }

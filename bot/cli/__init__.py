@@ -162,12 +162,14 @@ def socket() -> None:
 @click.option("--socket", "socket_mode", is_flag=True, help="Socket Mode: no request URLs.")
 def manifest(url: str | None, socket_mode: bool) -> None:
     """Print the Slack app manifest (YAML) to paste into "Create an app → From a manifest"."""
+    from bot.cli.profile import load_profile
     from bot.manifest import manifest_yaml
 
     settings = _settings(database=False)
+    community = load_profile(settings.yakuba_community)  # a wrong profile: one line, no manifest
     if not socket_mode:
         _check_request_url(url)
-    click.echo(manifest_yaml(Texts(settings.yakuba_lang), url=url, socket=socket_mode), nl=False)
+    click.echo(manifest_yaml(Texts(settings.yakuba_lang), url=url, socket=socket_mode, community=community), nl=False)
 
 
 def _check_request_url(url: str | None) -> None:
@@ -432,7 +434,7 @@ def export_command(kind: str, file: Path) -> None:
     """Export KIND (members|faqs) to FILE."""
     from bot.cli.operations import check_export, export_file
 
-    settings = _settings(database=False)
+    settings = _settings(database=False, community=True)  # the profile says which columns follow
     check_export(kind, file)
     _check_database(settings)
     _logging(logging.WARNING)

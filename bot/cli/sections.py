@@ -76,7 +76,7 @@ async def cli_import_sections(settings: Settings, path: Path) -> int:
 
 async def cli_export_members(settings: Settings, path: Path) -> int:
     async with workspace(settings, "sections", need_team=False) as ws:
-        content, count = await directory.export_csv(ws.deps.db, team_id=ws.team)
+        content, count = await directory.export_csv(ws.deps.db, team_id=ws.team, community=ws.deps.community)
     path.write_bytes(content)
     console.print(escape(ws.texts("sections.import.members_exported", count=count, path=str(path))), highlight=False)
     return 0

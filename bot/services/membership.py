@@ -124,6 +124,20 @@ async def _queue_card(
     )
 
 
+async def save_answers(
+    deps: Deps, *, team_id: str, user_id: str, answers: dict[str, Any], consent_version: str | None
+) -> None:
+    """Keep the answers to the profile's own fields (and the consent given) of a member who already exists;
+    the typed profile, which decides approval and channels, is left as it is."""
+    async with deps.db.write() as session:
+        member = await members.by_user(session, team_id=team_id, user_id=user_id)
+        if member is None or member.left_at is not None:
+            return
+        members.apply_answers(member, answers, asked=[f.key for f in deps.community.fields])
+        if consent_version is not None and member.consent_version != consent_version:
+            member.consent_version, member.consent_at = consent_version, deps.clock()
+
+
 async def save_profile(
     deps: Deps,
     *,

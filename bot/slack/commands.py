@@ -7,7 +7,8 @@ form (`SlashCommand.opens_form`, declared next to its handler) always runs at th
 Slack's trigger_id within 3 seconds.
 
 A command declared with organisers' verbs (`SlashCommand.organisers`) is refused here, before its handler runs,
-for anyone who is not an organiser.
+for anyone who is not an organiser. A command (or verb) of a feature the community profile switches off is
+answered with one line saying so, whoever types it.
 
 A handler running at the front that has not acked within ACK_BUDGET is acked empty on its behalf (so
 Slack does not show an error and bolt does not hand the request to the next matching listener), and
@@ -23,7 +24,7 @@ from typing import Any
 
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
-from bot.slack.context import deps_of
+from bot.slack.context import deps_of, feature_off
 from bot.slack.inbox import FRONT, STAGE_KEY, WORKER
 from bot.slack.permissions import is_organizer
 from bot.slack.slash import SlashCommand
@@ -38,12 +39,15 @@ def answered_in_time(
 
     async def guarded(args: AsyncArgs, ack: Callable[..., Awaitable[None]]) -> None:
         command = args.command or {}
-        refusal = declaration.refusal_for(str(command.get("text") or "")) if declaration else None
-        if refusal is not None:
-            deps = deps_of(args.context)
-            if not await is_organizer(deps, str(command.get("user_id") or "")):
-                await ack(response_type="ephemeral", text=deps.texts(refusal))
-                return
+        text = str(command.get("text") or "")
+        deps = deps_of(args.context)
+        if feature_off(deps.community.features, str(command.get("command") or ""), text):
+            await ack(response_type="ephemeral", text=deps.texts("help.feature_off"))
+            return
+        refusal = declaration.refusal_for(text) if declaration else None
+        if refusal is not None and not await is_organizer(deps, str(command.get("user_id") or "")):
+            await ack(response_type="ephemeral", text=deps.texts(refusal))
+            return
         await handler(**{name: (ack if name == "ack" else getattr(args, name)) for name in wanted})
 
     async def listener(args: AsyncArgs) -> None:

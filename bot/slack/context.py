@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.slack.metrics import Metrics
 from bot.slack.slash import SlashCommand
 from bot.texts import Texts
-from storage.community import CommunityProfile, shipped
+from storage.community import CommunityProfile, Features, shipped
 from storage.db import Database
 from storage.types import utcnow
 
@@ -26,6 +26,26 @@ log = logging.getLogger(__name__)
 DEPS_KEY = "deps"
 # The slash command of each feature a community profile can switch off (help does not list it then).
 FEATURE_COMMANDS = {"prefecture_channels": "kenjinkai", "sections": "ka", "programs": "programs", "events": "events"}
+# The verbs of a shared command that belong to a feature a profile can switch off: (command, verb).
+FEATURE_VERBS = {"directory_map": ("members", "map")}
+
+
+def commands_off(features: Features) -> set[str]:
+    """The commands (names, no slash) of the features switched off: the manifest leaves them out."""
+    return {name for feature, name in FEATURE_COMMANDS.items() if not getattr(features, feature)}
+
+
+def verbs_off(features: Features) -> set[tuple[str, str]]:
+    """The (command, verb) pairs of the features switched off."""
+    return {pair for feature, pair in FEATURE_VERBS.items() if not getattr(features, feature)}
+
+
+def feature_off(features: Any, command: str, text: str) -> bool:
+    """Whether a typed command (`/ka`, `/members map …`) belongs to a feature this community switches off."""
+    name = command.removeprefix("/")
+    words = text.split()
+    verb = words[0].lower() if words else ""
+    return name in commands_off(features) or (name, verb) in verbs_off(features)
 
 
 class Backlog(Protocol):
@@ -115,7 +135,7 @@ class Deps:
     @property
     def command_names(self) -> list[str]:
         """Every command for help, less those of features the profile switches off."""
-        off = {name for feature, name in FEATURE_COMMANDS.items() if not getattr(self.community.features, feature)}
+        off = commands_off(self.community.features)
         return [command.name for command in self.commands if command.name not in off]
 
     def is_organizer(self, user_id: str) -> bool:
