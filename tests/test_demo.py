@@ -1,4 +1,4 @@
-"""`yakuba demo`: all five journeys, readable in Japanese, and the same transcript on every run and terminal."""
+"""`yakuba demo`: every journey, readable in Japanese, and the same transcript on every run and terminal."""
 
 from __future__ import annotations
 
