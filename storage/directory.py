@@ -264,6 +264,15 @@ async def export_rows(
             ]
 
 
+# A cell a spreadsheet would read as a formula (or a DDE call) when the organiser opens the export.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell: str) -> str:
+    """Members' text shown as text in a spreadsheet: a leading apostrophe before what would start a formula."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
 async def export_csv(db: Database, *, team_id: str, community: CommunityProfile | None = None) -> tuple[bytes, int]:
     """The CSV (UTF-8 with BOM, so spreadsheet software reads the Japanese) and its number of rows; a custom
     profile's own fields follow the built-in columns (the built-in profile's export is unchanged)."""
@@ -273,6 +282,6 @@ async def export_csv(db: Database, *, team_id: str, community: CommunityProfile 
     writer.writerow([*EXPORT_COLUMNS, *(header for header, _ in extra)])
     count = 0
     async for row in export_rows(db, team_id=team_id, answer_keys=[key for _, key in extra]):
-        writer.writerow(row)
+        writer.writerow([_inert(cell) for cell in row])
         count += 1
     return ("\ufeff" + out.getvalue()).encode("utf-8"), count

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from bot.services.directory import NONE, render_map, shade, ticks
 from storage import directory
-from storage.models import AuditEntry
+from storage.db import Database
+from storage.models import AuditEntry, Member
 from tests.community_flow import add_member, all_text, is_png, texts
 from tests.membership_flow import TEAM
 
@@ -138,3 +139,26 @@ async def test_kenjinkai_members_lists_ones_prefecture(signed, people):
 async def test_unknown_members_subcommand_gets_usage(signed, people):
     response = await signed.command(people.member, "/members", "delete everyone")
     assert json.loads(await response.text())["text"] == texts(signed)("help.usage_title", command="members")
+
+
+async def test_export_keeps_members_formulas_inert_for_spreadsheets(db_url):
+    database = Database(db_url)
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    hostile = {"U0EQ": '=HYPERLINK("https://evil.example","開く")', "U0AT": "@SUM(1+1)", "U0PLAIN": "田中 一郎"}
+    try:
+        async with database.write() as session:
+            for user_id, name in hostile.items():
+                session.add(
+                    Member(
+                        team_id="T0EXPORT", user_id=user_id, status="approved", name=name, org_type="municipality",
+                        pref_code="13", department="-1+1", interests=[], joined_at=now, created_at=now,
+                        updated_at=now, approved_at=now,
+                    )
+                )  # fmt: skip
+        content, count = await directory.export_csv(database, team_id="T0EXPORT")
+    finally:
+        await database.dispose()
+    rows = {r["user_id"]: r for r in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))}
+    assert count == 3
+    assert rows["U0EQ"]["name"] == "'" + hostile["U0EQ"] and rows["U0AT"]["name"] == "'@SUM(1+1)"
+    assert rows["U0PLAIN"]["name"] == "田中 一郎" and rows["U0PLAIN"]["department"] == "'-1+1"
