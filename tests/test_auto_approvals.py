@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.blocks.registration import government_label
-from bot.config import Settings
 from schedules import approvals as summary_job
 from schedules.scheduler import Scheduler
 from storage.members import Profile
@@ -19,18 +18,8 @@ from tests.membership_flow import cards, channels, decide, member
 JST = ZoneInfo("Asia/Tokyo")
 
 
-@pytest.fixture
-def settings(settings: Settings, tmp_path) -> Settings:
-    path = tmp_path / "community.yaml"
-    path.write_text(profile_flow.PROFILE, encoding="utf-8")
-    return settings.model_copy(update={"yakuba_community": str(path)})
-
-
-async def auto_applicant(signed, handle: str = "kumi", email: str = "kumi@city.example.lg.jp") -> str:
-    user = signed.slack.add_user(handle, "鈴木 久美", email=email)["id"]
-    await profile_flow.submit(signed, user, profile_flow.values(name="<!here> 鈴木"))
-    assert (await member(signed, user)).approved_by == "auto"
-    return user
+settings = profile_flow.settings  # the same custom profile as the registration tests
+auto_applicant = profile_flow.auto_applicant
 
 
 @pytest.mark.start("2026-11-24T10:00+09:00")

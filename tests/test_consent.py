@@ -11,7 +11,6 @@ import yaml
 from sqlalchemy import update
 
 from bot.blocks.consent import AGREE
-from bot.config import Settings
 from schedules import consent as consent_job
 from schedules.scheduler import Scheduler
 from storage.community import parse
@@ -24,18 +23,8 @@ JST = ZoneInfo("Asia/Tokyo")
 NEW_VERSION = "2027-04"
 
 
-@pytest.fixture
-def settings(settings: Settings, tmp_path) -> Settings:
-    path = tmp_path / "community.yaml"
-    path.write_text(profile_flow.PROFILE, encoding="utf-8")
-    return settings.model_copy(update={"yakuba_community": str(path)})
-
-
-async def auto_applicant(signed, handle: str = "kumi", email: str = "kumi@city.example.lg.jp") -> str:
-    user = signed.slack.add_user(handle, "鈴木 久美", email=email)["id"]
-    await profile_flow.submit(signed, user, profile_flow.values(name="<!here> 鈴木"))
-    assert (await member(signed, user)).approved_by == "auto"
-    return user
+settings = profile_flow.settings  # the same custom profile as the registration tests
+auto_applicant = profile_flow.auto_applicant
 
 
 def with_version(version: str):

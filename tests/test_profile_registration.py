@@ -112,6 +112,14 @@ async def submit(signed, user_id: str, form: dict) -> dict:
     return json.loads(body) if body else {}
 
 
+async def auto_applicant(signed, handle: str = "kumi", email: str = "kumi@city.example.lg.jp") -> str:
+    """An applicant whose Slack email is under the profile's auto-approved domain (their name tries to ping)."""
+    user = signed.slack.add_user(handle, "鈴木 久美", email=email)["id"]
+    await submit(signed, user, values(name="<!here> 鈴木"))
+    assert (await member(signed, user)).approved_by == "auto"
+    return user
+
+
 def card_count(signed, people) -> int:
     return sum(1 for m in signed.slack.messages(people.admin_channel) if "approval:" in str(m.get("blocks")))
 
