@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.blocks import registration as ids
 from bot.blocks.common import Block, context, plain, section
-from bot.blocks.registration_form import _SEPARATORS, _selected, _text, _value, clean
+from bot.blocks.registration_form import _selected, _text, _value, clean, interest_list
 from bot.texts import Texts
 from storage.community import TEXT_KINDS, CommunityProfile, ProfileField
 from storage.data import municipality, prefecture, prefectures
@@ -213,11 +213,7 @@ def parse(values: dict, texts: Texts, community: CommunityProfile) -> Submission
                 continue
             value = raw.strip() if f.kind == "long_text" and isinstance(raw, str) else clean(raw)
             if f.kind == "sections":
-                items: list[str] = []
-                for item in _SEPARATORS.split(value):
-                    item = item.strip()
-                    if item and item not in items:
-                        items.append(item)
+                items = interest_list(value)
                 if len(items) > ids.MAX_INTERESTS:
                     errors[block_id] = texts("registration.errors.too_many_interests", limit=ids.MAX_INTERESTS)
                 got[f.key] = items

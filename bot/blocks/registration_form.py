@@ -20,6 +20,16 @@ _SPACES = re.compile(r"\s+")
 _SEPARATORS = re.compile(r"[,、，;；\n]+")
 
 
+def interest_list(raw: str) -> list[str]:
+    """The 課 a member typed, split at commas, 読点 or new lines, each once, in the order typed."""
+    items: list[str] = []
+    for item in _SEPARATORS.split(raw):
+        item = item.strip()
+        if item and item not in items:
+            items.append(item)
+    return items
+
+
 def clean(value: Any) -> str:
     """One line of text: NFC, control/format characters removed, runs of whitespace made one space."""
     if not isinstance(value, str):
@@ -79,11 +89,7 @@ def parse(values: dict, texts: Texts) -> Profile | dict[str, str]:
     department = text_field(ids.DEPT_BLOCK, ids.DEPT, required=True)
     title = text_field(ids.TITLE_BLOCK, ids.TITLE, required=False)
     interests_raw = text_field(ids.INTERESTS_BLOCK, ids.INTERESTS, required=False)
-    interests: list[str] = []
-    for item in _SEPARATORS.split(interests_raw):
-        item = item.strip()
-        if item and item not in interests:
-            interests.append(item)
+    interests = interest_list(interests_raw)
     if len(interests) > ids.MAX_INTERESTS:
         errors[ids.INTERESTS_BLOCK] = texts("registration.errors.too_many_interests", limit=ids.MAX_INTERESTS)
 
