@@ -8,8 +8,12 @@ import json
 from sqlalchemy import select
 
 from bot.blocks import approvals as ids
+from bot.blocks.common import MESSAGE_BLOCKS
+from bot.local.slack.blockkit import check_message
+from bot.texts import Texts
 from bot.texts.markup import safe
 from storage import prefectures
+from storage.members import Profile
 from storage.models import ApprovalRequest, AuditEntry
 from tests.membership_flow import TEAM, card_buttons, cards, channels, decide, member, register
 
@@ -179,3 +183,29 @@ async def test_approvals_lists_pending_for_organisers_only(signed, people):
     assert card_buttons(cards(signed, people.admin_channel, people.member)[0]) == []
     empty_after = await (await signed.command(people.organizer, "/approvals")).json()
     assert f"<@{people.member}>" not in json.dumps(empty_after)
+
+
+def test_a_long_pending_list_stays_within_slacks_block_limit_and_counts_the_rest():
+    # 40 requests, each with a profile's answers, and the re-consent footer: Slack refuses a message of more
+    # than 50 blocks whole (invalid_blocks), so the organiser would see nothing at all.
+    texts = Texts("ja")
+    rows = [
+        {
+            "request_id": n,
+            "user_id": f"U{n:08d}",
+            "profile": Profile(
+                name=f"職員{n}", org_type="municipality", pref_code="13", muni_code="131016", department="総務課"
+            ),
+            "answers": (("所属", "市役所"), ("電話", "03-0000-0000")),
+            "submitted": "12/1 09:00",
+        }
+        for n in range(1, 41)
+    ]
+    footer = ids.consent_waiting(texts, count=3, version="2", user_ids=["U1", "U2", "U3"])
+    listing = ids.pending_list(texts, rows, more=0, footer=footer)
+    check_message(listing)
+    assert len(listing["blocks"]) <= MESSAGE_BLOCKS
+    shown = [b for b in listing["blocks"] if b["type"] == "actions"]
+    assert shown, "at least the oldest requests are listed"
+    assert texts("approvals.list.more", count=40 - len(shown)) in json.dumps(listing, ensure_ascii=False)
+    assert listing["blocks"][-2:] == footer

@@ -6,6 +6,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.blocks.common import (
+    MESSAGE_BLOCKS,
     Block,
     Mrkdwn,
     actions,
@@ -252,37 +253,51 @@ def pending_list(
         empty = texts("approvals.list.empty")
         return message(empty, [section(empty), *footer]) if footer else message(empty)
     blocks: list[Block] = [header(texts("approvals.list.title"))]
+    tail = footer or []
+    listed = 0
     for row in rows[:LIST_LIMIT]:
-        profile: Profile = row["profile"]
-        blocks.append(
-            section(
-                texts(
-                    "approvals.nudge.line",
-                    user=row["user_id"],
-                    name=profile.name,
-                    government=government_label(texts, profile),
-                    date=row["submitted"],
-                )
-            )
-        )
-        answers = row.get("answers") or ()
-        if answers:  # the fields a community profile adds, in its order
-            blocks.append(
-                context(clip(" · ".join(texts("approvals.list.answer", label=k, value=v) for k, v in answers), 2900))
-            )
-        value = row_value(row["request_id"])
-        blocks.append(
-            actions(
-                button(texts("approvals.card.approve"), APPROVE, value=value, style="primary"),
-                button(texts("approvals.card.reject"), REJECT, value=value, style="danger"),
-                block_id=f"approval:{row['request_id']}",
-            )
-        )
-        blocks.append(divider())
+        card = _pending_card(texts, row)
+        # Slack refuses a message of more than 50 blocks whole: stop while the "N more" line and the footer fit.
+        if len(blocks) + len(card) + 1 + len(tail) > MESSAGE_BLOCKS:
+            break
+        blocks += card
+        listed += 1
+    more += len(rows) - listed
     if more:
         blocks.append(context(texts("approvals.list.more", count=more)))
-    blocks += footer or []
+    blocks += tail
     return message(texts("approvals.list.title"), blocks)
+
+
+def _pending_card(texts: Texts, row: dict[str, Any]) -> list[Block]:
+    """One pending request in /approvals: who and when, a profile's answers, approve/reject, a divider."""
+    profile: Profile = row["profile"]
+    blocks: list[Block] = [
+        section(
+            texts(
+                "approvals.nudge.line",
+                user=row["user_id"],
+                name=profile.name,
+                government=government_label(texts, profile),
+                date=row["submitted"],
+            )
+        )
+    ]
+    answers = row.get("answers") or ()
+    if answers:  # the fields a community profile adds, in its order
+        blocks.append(
+            context(clip(" · ".join(texts("approvals.list.answer", label=k, value=v) for k, v in answers), 2900))
+        )
+    value = row_value(row["request_id"])
+    blocks.append(
+        actions(
+            button(texts("approvals.card.approve"), APPROVE, value=value, style="primary"),
+            button(texts("approvals.card.reject"), REJECT, value=value, style="danger"),
+            block_id=f"approval:{row['request_id']}",
+        )
+    )
+    blocks.append(divider())
+    return blocks
 
 
 def nudge(texts: Texts, rows: list[dict[str, Any]], auto: list[dict[str, Any]] | None = None) -> dict[str, Any]:

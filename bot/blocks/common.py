@@ -12,6 +12,7 @@ from bot.texts.markup import escape as esc  # noqa: F401
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000  # Slack's limit for a section's text
+MESSAGE_BLOCKS = 50  # Slack refuses a message of more blocks whole (invalid_blocks)
 
 _ROW_ID = re.compile(r"[0-9]{1,9}")  # a 32-bit INTEGER on PostgreSQL
 

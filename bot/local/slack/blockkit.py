@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blocks.common import MESSAGE_BLOCKS
+
 from .state import SlackError
 
-MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
+VIEW_BLOCKS = 100
 SECTION_TEXT, FIELD_TEXT, MAX_FIELDS = 3000, 2000, 10
 HEADER_TEXT = 150
 PRIVATE_METADATA = 3000
