@@ -32,6 +32,7 @@ async def on_checkin_command(ack: AsyncAck, command: dict, context: AsyncBoltCon
         user_id=command["user_id"],
         channel_id=str(command.get("channel_id") or ""),
         message=message,
+        request_key=str(command.get("trigger_id") or ""),
     )
     await ack(response_type="ephemeral", **notice(deps.texts(key)))
 

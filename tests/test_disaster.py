@@ -16,6 +16,7 @@ from bot.blocks import disaster as ids
 from bot.cli import main
 from bot.cli.disaster import cli_replay, read_telegram
 from bot.cli.operations import run_job
+from bot.local import requests as req
 from bot.services import disaster as service
 from bot.services.disaster_feed import FeedState
 from bot.services.privacy import forget_member
@@ -459,3 +460,27 @@ def test_the_post_clips_a_long_list_of_municipalities_and_shows_no_buttons_once_
     checkin.withdrawn = True
     withdrawn = ids.checkin_message(t, checkin, tally, JST)
     assert buttons(withdrawn) == [] and t("disaster.post.withdrawn") in all_text(withdrawn)
+
+
+async def test_a_manual_checkin_delivered_twice_posts_once(app, people):
+    # Slack may deliver one slash command twice (a retry after a slow ack): the same trigger_id is the same
+    # check-in, so the 県人会 channel gets one post, not two.
+    signed = app
+    await channels(signed, (SAITAMA,))
+    saitama = await channel_of(signed, SAITAMA)
+    url = signed.slack.new_response_url(channel=saitama, user=people.organizer)
+    body = req.command_body(
+        "/kenjinkai",
+        "checkin 停電しています。",
+        user_id=people.organizer,
+        channel_id=saitama,
+        trigger_id="13345224609.738474920.8088930838d88f008e0",
+        response_url=url,
+    )
+    for _ in range(2):
+        response = await signed.post(body)
+        assert texts(signed)("disaster.checkin.started") in all_text(await response.json())
+    await signed.settle()
+    assert len(signed.slack.messages(saitama)) == 1
+    async with signed.yakuba.deps.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(DisasterCheckin)) == 1

@@ -323,9 +323,12 @@ async def answer(deps: Deps, *, team_id: str, checkin_id: int, user_id: str, sta
 
 
 async def start_manual(
-    deps: Deps, *, team_id: str, user_id: str, channel_id: str, message: str
+    deps: Deps, *, team_id: str, user_id: str, channel_id: str, message: str, request_key: str = ""
 ) -> tuple[str, DisasterCheckin | None]:
-    """`/kenjinkai checkin [message]` in a 県人会 channel: ("started", row) or the refusal's catalogue key."""
+    """`/kenjinkai checkin [message]` in a 県人会 channel: ("started", row) or the refusal's catalogue key.
+
+    `request_key` is the command's trigger_id: Slack may deliver one command twice, and the same trigger_id
+    is the same check-in (posted once; the row is None for the repeat)."""
     channel = await prefectures.by_channel(deps.db, team_id=team_id, channel_id=channel_id)
     if channel is None:
         return "disaster.checkin.not_kenjinkai", None
@@ -334,7 +337,7 @@ async def start_manual(
     checkin = await store.open_checkin(
         deps.db,
         team_id=team_id,
-        event_id=f"manual:{uuid.uuid4().hex}",
+        event_id=f"manual:{request_key[:48] or uuid.uuid4().hex}",
         pref_code=channel.pref_code,
         channel_id=channel.channel_id,
         kind="manual",
