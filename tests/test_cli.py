@@ -45,17 +45,6 @@ async def yakuba(*args: str, environ: dict[str, str], stdin: bytes | None = None
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_demo_runs_to_completion(tmp_path):
-    code, out, err = await yakuba("demo", environ=env(tmp_path))
-    assert code == 0, err
-    assert "Traceback" not in out + err
-    from bot.local import render
-
-    texts = Texts("ja")
-    assert render.mrkdwn(texts("demo.done")) in out  # the transcript shows mrkdwn rendered, code without backticks
-    assert texts("onboarding.welcome.title", community="オンライン市役所") in out
-
-
 async def test_console_takes_a_session_from_stdin(tmp_path):
     script = "n\njoin tanaka 田中 一郎\n/yakuba help\nas organiser\n/nosuch thing\nquit\n"
     code, out, err = await yakuba("console", environ=env(tmp_path), stdin=script.encode())
