@@ -2,92 +2,45 @@
 
 Each case runs the `yakuba` command in an empty folder (no .env of the project), with only the environment
 the case needs; the lines it must print are taken from the text catalogue. Most cases run the command
-in-process (`in_process`: a fresh environment, folder and root logger, as a new process would have), which
+in-process (a fresh environment, folder and root logger, as a new process would have), which
 spares each case the 3-4 s of CPU a Python start importing the bot costs; the cases that need a process of
 their own (a port held open, a shadowed driver on PYTHONPATH, the traceback Python prints under --debug) run
-`python -m bot` as a subprocess, and they prove the in-process runner shows what a terminal shows.
+`python -m bot` in a process of their own, and one case proves the in-process runner shows what a terminal shows
+(tests/cli_flow.py has both runners).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import os
 import socket
-import sys
-import traceback
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bot.cli import main
 from bot.cli.operations import EXPORTERS, IMPORTERS
 from bot.config import DATABASE_DRIVERS
 from bot.texts import Texts
+from tests import cli_flow
 from tests.conftest import TOKEN
 from tests.fake_slack import FakeSlack
 
 JA, EN = Texts("ja"), Texts("en")
 
 
-def _environment(env: dict[str, str]) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", ""), "PYTHONUNBUFFERED": "1", "COLUMNS": "200", **env}
-
-
-def _dotenv(cwd: Path, dotenv: dict[str, str] | None) -> None:
-    if dotenv:
-        # Tokens in .env, as many operators keep them (pydantic-settings reads it; nothing else does).
-        (cwd / ".env").write_text("".join(f"{k}={v}\n" for k, v in dotenv.items()), encoding="utf-8")
-
-
 async def yakuba(cwd: Path, *args: str, dotenv: dict[str, str] | None = None, **env: str) -> tuple[int, str]:
     """Exit status and everything printed (stdout then stderr) by `yakuba ARGS`, run in-process."""
-    _dotenv(cwd, dotenv)
-    # A thread of its own: the command runs its own event loop (asyncio.run) while this test's loop keeps
-    # serving the fake Slack it talks to.
-    return await asyncio.to_thread(in_process, cwd, list(args), _environment(env))
+    code, out, err = await cli_flow.in_process(list(args), cwd=cwd, environ=_environment(env), dotenv=dotenv)
+    return code, out + err
 
 
-def in_process(cwd: Path, args: list[str], environ: dict[str, str]) -> tuple[int, str]:
-    """`yakuba ARGS` as a fresh process would run it: only `environ`, in `cwd`, with a bare root logger (so
-    the command's own logging set-up prints where it would), its output and exit status captured."""
-    saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    try:
-        os.environ.clear()
-        os.environ.update(environ)
-        os.chdir(cwd)
-        root.handlers[:] = []
-        root.setLevel(logging.WARNING)
-        result = CliRunner().invoke(main, args, catch_exceptions=True)
-        output = result.output
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            # What Python would print for an exception that escaped the command.
-            output += "".join(traceback.format_exception(result.exception))
-        return result.exit_code, output
-    finally:
-        for handler in root.handlers:
-            with contextlib.suppress(Exception):
-                handler.close()
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
-        os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_env)
+async def in_a_process(cwd: Path, *args: str, dotenv: dict[str, str] | None = None, **env: str) -> tuple[int, str]:
+    """The same from `python -m bot ARGS` in a process of its own."""
+    code, out, err = await cli_flow.subprocess(list(args), cwd=cwd, environ=_environment(env), dotenv=dotenv)
+    return code, out + err
 
 
-async def subprocess(cwd: Path, *args: str, dotenv: dict[str, str] | None = None, **env: str) -> tuple[int, str]:
-    """Exit status and everything printed (stdout then stderr) by `python -m bot ARGS` in a process of its own."""
-    _dotenv(cwd, dotenv)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=cwd, env=_environment(env),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    return process.returncode, out.decode() + err.decode()
+def _environment(env: dict[str, str]) -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", ""), "PYTHONUNBUFFERED": "1", "COLUMNS": "200", **env}
 
 
 def one_line(output: str, expected: str) -> None:
@@ -186,7 +139,7 @@ async def test_a_missing_driver_names_the_extra_to_install(tmp_path):
     shadow = tmp_path / "shadow" / "asyncpg"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('not installed')\n", encoding="utf-8")
-    code, output = await subprocess(
+    code, output = await in_a_process(
         tmp_path, "db", "upgrade", DATABASE_URL="postgresql+asyncpg://yakuba:pw@127.0.0.1/yakuba",
         PYTHONPATH=str(shadow.parent),
     )  # fmt: skip
@@ -219,7 +172,7 @@ async def test_a_port_in_use_stops_serve_before_anything_starts(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        code, output = await subprocess(
+        code, output = await in_a_process(
             tmp_path, "serve", SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", PORT=str(port),
             SLACK_API_URL=f"http://127.0.0.1:{closed_port()}/api/",
         )  # fmt: skip
@@ -330,7 +283,7 @@ async def test_row_reasons_are_in_japanese(tmp_path, slack: FakeSlack):
 
 # --- --debug --------------------------------------------------------------------------------------
 async def test_debug_shows_the_traceback(tmp_path):
-    code, output = await subprocess(tmp_path, "--debug", "serve")
+    code, output = await in_a_process(tmp_path, "--debug", "serve")
     assert code != 0
     assert "Traceback" in output and "ConfigError" in output
 
@@ -341,4 +294,4 @@ async def test_the_in_process_runner_prints_what_a_process_prints(tmp_path):
         (["socket"], {"YAKUBA_LANG": "en", "SLACK_BOT_TOKEN": "xoxb-1"}),
         (["jobs", "run", "x", "--at", "?"], {}),
     ):
-        assert await yakuba(tmp_path, *args, **env) == await subprocess(tmp_path, *args, **env)
+        assert await yakuba(tmp_path, *args, **env) == await in_a_process(tmp_path, *args, **env)

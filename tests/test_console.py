@@ -6,13 +6,15 @@ import sqlite3
 from pathlib import Path
 
 from bot.texts import Texts
-from tests.test_cli import env, yakuba
+from tests import cli_flow
+from tests.test_cli import ROOT, env
 
 TEXTS = Texts("ja")
 
 
 async def console(tmp_path: Path, *lines: str) -> str:
-    code, out, err = await yakuba("console", environ=env(tmp_path), stdin=("\n".join(lines) + "\n").encode())
+    stdin = ("\n".join(lines) + "\n").encode()
+    code, out, err = await cli_flow.in_process(["console"], cwd=ROOT, environ=env(tmp_path), stdin=stdin)
     assert code == 0, err
     assert "Traceback" not in out + err
     return out
