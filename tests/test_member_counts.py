@@ -20,7 +20,8 @@ from storage import directory, member_counts, members, migrate, privacy
 from storage.db import Database
 from storage.members import Profile
 from storage.models import Member
-from tests.test_cli import env, yakuba
+from tests import cli_flow
+from tests.test_cli import ROOT, env
 
 TZ = ZoneInfo("Asia/Tokyo")
 TEAMS = ("T0COUNTA", "T0COUNTB")
@@ -270,7 +271,7 @@ async def test_db_recount_rebuilds_the_counts_and_is_idempotent(tmp_path):
         await database.dispose()
     t = Texts("ja", markup=False)
     for _ in range(2):  # idempotent: the second run finds and says the same
-        code, out, err = await yakuba("db", "recount", environ=environ)
+        code, out, err = await cli_flow.in_process(["db", "recount"], cwd=ROOT, environ=environ)
         assert code == 0, err
         started, done = out.splitlines()
         assert started == t("cli.recount.started")
