@@ -23,7 +23,9 @@ from bot.slack.slash import SlashCommand
 from storage import audit, directory, intro
 
 # /members: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("members", organisers={"export": "directory.export.refused"})
+COMMAND = SlashCommand(
+    "members", organisers={"export": "directory.export.refused"}, verb_features={"map": "directory_map"}, staff=("",)
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ async def on_members(ack: AsyncAck, command: dict, context: AsyncBoltContext, re
     verb = (command.get("text") or "").strip().lower()
     if verb in ("", "stats"):
         figures = await directory.stats(deps.db, team_id=team_id, now=deps.clock(), tz=deps.settings.tz)
-        answer = stats_message(texts, figures)
+        answer = stats_message(texts, figures, map_on=deps.community.features.directory_map)
         if await is_organizer(deps, user_id):  # introductions' rounds and met rate: organisers' figures
             rounds = await intro.figures(deps.db, team_id=team_id)
             answer["blocks"] = [*answer.get("blocks", []), figures_block(texts, rounds, deps.settings.tz)]
@@ -46,7 +48,7 @@ async def on_members(ack: AsyncAck, command: dict, context: AsyncBoltContext, re
         await ack(response_type="ephemeral", text=texts("directory.export.started"))
         await send_export(deps, team_id=team_id, user_id=user_id, respond=respond)
     else:
-        await ack(response_type="ephemeral", **usage_message(texts, "members"))
+        await ack(response_type="ephemeral", **usage_message(texts, "members", deps.usage_keys("members")))
 
 
 async def send_map(deps: Deps, *, team_id: str, user_id: str, channel: str, respond: AsyncRespond) -> None:

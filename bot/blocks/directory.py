@@ -16,7 +16,7 @@ def summary(texts: Texts, stats: Stats) -> str:
     return texts("directory.stats.summary", members=f"{stats.members:,}", governments=f"{stats.governments:,}")
 
 
-def stats_message(texts: Texts, stats: Stats) -> dict[str, Any]:
+def stats_message(texts: Texts, stats: Stats, *, map_on: bool = True) -> dict[str, Any]:
     none = texts("directory.stats.none")
     kinds = [
         texts("directory.stats.kind_line", label=texts(f"directory.kinds.{k}"), count=f"{stats.by_kind[k]:,}")
@@ -41,7 +41,7 @@ def stats_message(texts: Texts, stats: Stats) -> dict[str, Any]:
         section(texts("directory.stats.by_kind", lines="\n".join(kinds) or none)),
         section(texts("directory.stats.by_prefecture", top=TOP_PREFECTURES, lines="\n".join(prefs) or none)),
         section(texts("directory.stats.by_month", lines="\n".join(months) or none)),
-        context(texts("directory.stats.footer")),
+        context(texts("directory.stats.footer" if map_on else "directory.stats.footer_no_map")),
     ]
     return message(summary(texts, stats), blocks)
 
