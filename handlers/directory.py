@@ -11,7 +11,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.directory import stats_message
+from bot.blocks.directory import counted_fields, stats_message
 from bot.blocks.help import usage_message
 from bot.blocks.intro import figures_block
 from bot.services.directory import render_map
@@ -36,7 +36,12 @@ async def on_members(ack: AsyncAck, command: dict, context: AsyncBoltContext, re
     verb = (command.get("text") or "").strip().lower()
     if verb in ("", "stats"):
         figures = await directory.stats(deps.db, team_id=team_id, now=deps.clock(), tz=deps.settings.tz)
-        answer = stats_message(texts, figures, map_on=deps.community.features.directory_map)
+        community = deps.community
+        keys = [f.key for f in counted_fields(community)]
+        answers = await directory.answer_counts(deps.db, team_id=team_id, keys=keys)
+        answer = stats_message(
+            texts, figures, map_on=community.features.directory_map, profile=community, answers=answers
+        )
         if await is_organizer(deps, user_id):  # introductions' rounds and met rate: organisers' figures
             rounds = await intro.figures(deps.db, team_id=team_id)
             answer["blocks"] = [*answer.get("blocks", []), figures_block(texts, rounds, deps.settings.tz)]

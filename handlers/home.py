@@ -55,7 +55,7 @@ async def gather(deps: Deps, *, team_id: str, user_id: str) -> HomeData:
             (r.user_id, Profile.of(m), when(r.submitted_at, deps.settings.tz)) for r, m in rows[: ids.MAX_PENDING]
         ]
         figures = await directory.stats(deps.db, team_id=team_id, now=deps.clock(), tz=deps.settings.tz, months=1)
-        data.stats_summary = summary(deps.texts, figures)
+        data.stats_summary = summary(deps.texts, figures, community)
     return data
 
 

@@ -107,7 +107,9 @@ async def kenjinkai_members(ack: AsyncAck, deps: Deps, *, team_id: str, user_id:
     listed, total = await directory.prefecture_members(deps.db, team_id=team_id, pref_code=member.pref_code)
     await ack(
         response_type="ephemeral",
-        **kenjinkai_members_message(deps.texts, pref_code=member.pref_code, listed=listed, total=total),
+        **kenjinkai_members_message(
+            deps.texts, pref_code=member.pref_code, listed=listed, total=total, profile=deps.community
+        ),
     )
 
 
