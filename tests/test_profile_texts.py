@@ -148,3 +148,16 @@ async def test_app_home_names_no_feature_switched_off(signed, people):
     view = signed.slack.home_view(people.member)
     sections = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
     assert texts("home.today_neutral", lines=texts("home.no_programs")) in sections and "庁内放送" not in shown(view)
+
+
+async def test_the_edit_form_and_forget_read_no_built_in_words_in_another_profile(signed, people):
+    texts = signed.yakuba.deps.texts
+    switch(signed, **OFF)
+    await submit(signed, people.member, values())
+    await signed.command(people.member, "/register")
+    await signed.settle()
+    edit = shown(signed.slack.open_views(people.member)[-1])
+    assert texts("registration.modal.intro_edit_plain") in edit and "人事異動" not in edit
+    forget = shown(json.loads(await (await signed.command(people.member, "/mydata", "forget")).text()))
+    assert lines_of(texts, "privacy.forget.confirm_neutral")[1] in forget
+    assert "入庁" not in forget and "役職" not in forget

@@ -159,8 +159,8 @@ def approved_dm(
 ) -> dict[str, Any]:
     """The welcome after approval; `pending`: the channel exists but the member could not be put in it yet.
 
-    The built-in profile (or none) keeps オンライン市役所's lines (説明会, 庁内放送, 50以上の課); any other profile
-    gets neutral lines for the features it keeps on, and none for those it switches off."""
+    The built-in profile (or none) keeps its own lines (the Friday intro session, the in-house broadcast, 50+
+    sections); any other profile gets neutral lines for the features it keeps on, none for those it switches off."""
     built_in = profile is None or profile.is_built_in
     features = Features() if profile is None else profile.features
     pref = prefecture(pref_code)

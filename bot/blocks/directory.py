@@ -4,7 +4,7 @@ With the built-in profile (or none) both read exactly as they always did. Anothe
 /members stats counts each select field by option (figures only, never who); the `/kenjinkai members` listing
 shows, after the name, the answers to its text and select fields (a select by its option's label), in the
 profile's order. Other members never see an email or phone field (contact data), a long text, a checkbox (the
-consent) or the 課 a member chose; the prefecture is the listing itself, a municipality shows as the government.
+consent) or the sections a member chose; the prefecture is the listing itself, a municipality shows as the government.
 """
 
 from __future__ import annotations
