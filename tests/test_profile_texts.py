@@ -72,6 +72,12 @@ async def test_help_names_no_feature_the_profile_switches_off(signed, people):
     assert texts("help.commands.members.hint_no_map") in usage and "map" not in usage
     stats = await help_of(signed, people.member, "/members", "stats")
     assert "`/members map`" not in stats and texts("directory.stats.footer_no_map") in stats
+    # The organisers' verbs of 県人会 are switched off with it, typed or not.
+    for text in ("setup prefectures", "lead"):
+        answer = json.loads(await (await signed.command(people.organizer, "/yakuba", text)).text())
+        assert answer["text"] == texts("help.feature_off")
+    await signed.settle()
+    assert signed.slack.calls_to("conversations.create") == [] and signed.slack.calls_to("views.open") == []
 
 
 async def test_help_lists_what_the_profile_keeps_on(signed, people):
