@@ -6,7 +6,6 @@ from typing import Any
 
 import yaml
 
-from bot.slack.context import commands_off, verbs_off
 from bot.texts import Texts
 from handlers import COMMANDS
 from storage.community import CommunityProfile, shipped
@@ -48,19 +47,17 @@ def manifest(
     """The manifest for this community: commands of the features its profile switches off are left out."""
     events_url = f"{url.rstrip('/')}/slack/events" if url else None
     features = (community or shipped()).features
-    off, verbs = commands_off(features), verbs_off(features)
     commands = []
     for command in COMMANDS:
-        if command.name in off:
+        if command.is_off(features):
             continue
         # A shared command that loses a verb (`/members map`) says so in its own catalogue lines.
-        suffix = "".join(f"_no_{verb}" for name, verb in sorted(verbs) if name == command.name)
         entry: dict[str, Any] = {
             "command": command.slash,
-            "description": texts(command.summary_key() + suffix).replace("`", "")[:100],
+            "description": texts(command.summary_key(features)).replace("`", "")[:100],
             "should_escape": False,
         }
-        hint = texts(command.hint_key() + suffix)
+        hint = texts(command.hint_key(features))
         if hint:
             entry["usage_hint"] = hint[:100]
         if events_url and not socket:

@@ -25,7 +25,7 @@ from storage import announcements as store
 from storage.announcements import DUPLICATE_WINDOW
 
 # /announce: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("announce", opens_form=frozenset({""}))
+COMMAND = SlashCommand("announce", opens_form=frozenset({""}), staff=("",))  # organisers and leads
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from storage import approvals, consent, members, outbox
 from storage.members import Profile
 
 # /approvals: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("approvals", organisers={ANY: "approvals.list.refusal"})
+COMMAND = SlashCommand("approvals", organisers={ANY: "approvals.list.refusal"}, staff=("",))
 
 log = logging.getLogger(__name__)
 

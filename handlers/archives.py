@@ -17,7 +17,9 @@ from bot.slack.slash import SlashCommand
 from storage import archives, outbox
 
 # /archive: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("archive", opens_form=frozenset({"add"}), organisers={"add": "archives.admin.not_allowed"})
+COMMAND = SlashCommand(
+    "archive", opens_form=frozenset({"add"}), organisers={"add": "archives.admin.not_allowed"}, staff=("",)
+)
 
 log = logging.getLogger(__name__)
 

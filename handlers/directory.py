@@ -11,7 +11,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.directory import stats_message
+from bot.blocks.directory import counted_fields, stats_message
 from bot.blocks.help import usage_message
 from bot.blocks.intro import figures_block
 from bot.services.directory import render_map
@@ -23,7 +23,9 @@ from bot.slack.slash import SlashCommand
 from storage import audit, directory, intro
 
 # /members: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("members", organisers={"export": "directory.export.refused"})
+COMMAND = SlashCommand(
+    "members", organisers={"export": "directory.export.refused"}, verb_features={"map": "directory_map"}, staff=("",)
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,12 @@ async def on_members(ack: AsyncAck, command: dict, context: AsyncBoltContext, re
     verb = (command.get("text") or "").strip().lower()
     if verb in ("", "stats"):
         figures = await directory.stats(deps.db, team_id=team_id, now=deps.clock(), tz=deps.settings.tz)
-        answer = stats_message(texts, figures)
+        community = deps.community
+        keys = [f.key for f in counted_fields(community)]
+        answers = await directory.answer_counts(deps.db, team_id=team_id, keys=keys)
+        answer = stats_message(
+            texts, figures, map_on=community.features.directory_map, profile=community, answers=answers
+        )
         if await is_organizer(deps, user_id):  # introductions' rounds and met rate: organisers' figures
             rounds = await intro.figures(deps.db, team_id=team_id)
             answer["blocks"] = [*answer.get("blocks", []), figures_block(texts, rounds, deps.settings.tz)]
@@ -46,7 +53,7 @@ async def on_members(ack: AsyncAck, command: dict, context: AsyncBoltContext, re
         await ack(response_type="ephemeral", text=texts("directory.export.started"))
         await send_export(deps, team_id=team_id, user_id=user_id, respond=respond)
     else:
-        await ack(response_type="ephemeral", **usage_message(texts, "members"))
+        await ack(response_type="ephemeral", **usage_message(texts, "members", deps.usage_keys("members")))
 
 
 async def send_map(deps: Deps, *, team_id: str, user_id: str, channel: str, respond: AsyncRespond) -> None:

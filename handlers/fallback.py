@@ -20,7 +20,8 @@ ANY = re.compile(r".*")
 async def on_any_command(ack: AsyncAck, command: dict, context: AsyncBoltContext) -> None:
     deps = deps_of(context)
     text = f"{command.get('command', '')} {command.get('text', '')}".strip()
-    await ack(response_type="ephemeral", **help_message(deps.texts, deps.command_names, unknown=text))
+    menu = deps.help_menu
+    await ack(response_type="ephemeral", **help_message(deps.texts, menu.commands, menu.staff, unknown=text))
 
 
 async def ack_only(ack: AsyncAck) -> None:

@@ -33,6 +33,7 @@ COMMAND = SlashCommand(
     "faq",
     opens_form=frozenset({"add", "edit"}),
     organisers=dict.fromkeys(("add", "edit", "auto"), "faq.admin.not_allowed"),
+    staff=("",),
 )
 
 log = logging.getLogger(__name__)

@@ -37,12 +37,15 @@ async def today(deps: Deps, team_id: str) -> list[tuple[str, str]]:
 
 async def gather(deps: Deps, *, team_id: str, user_id: str) -> HomeData:
     member = await members.get(deps.db, team_id=team_id, user_id=user_id)
-    data = HomeData(community=deps.community_name, member=member, features=deps.community.features)
+    community = deps.community
+    data = HomeData(
+        community=deps.community_name, member=member, features=community.features, built_in=community.is_built_in
+    )
     if member is not None and member.pref_code and member.status == "approved":
         channel = await prefectures.channel_for(deps.db, team_id=team_id, pref_code=member.pref_code)
         data.channel_id = channel.channel_id if channel else None
     data.sections = await sections.of_member(deps.db, team_id=team_id, user_id=user_id)
-    data.today = await today(deps, team_id)
+    data.today = await today(deps, team_id) if community.features.programs else []
     data.intro = await intro.optin(deps.db, team_id=team_id, user_id=user_id)
     if await is_organizer(deps, user_id):
         data.organizer = True
@@ -52,7 +55,7 @@ async def gather(deps: Deps, *, team_id: str, user_id: str) -> HomeData:
             (r.user_id, Profile.of(m), when(r.submitted_at, deps.settings.tz)) for r, m in rows[: ids.MAX_PENDING]
         ]
         figures = await directory.stats(deps.db, team_id=team_id, now=deps.clock(), tz=deps.settings.tz, months=1)
-        data.stats_summary = summary(deps.texts, figures)
+        data.stats_summary = summary(deps.texts, figures, community)
     return data
 
 

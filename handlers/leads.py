@@ -15,7 +15,13 @@ from bot.slack.slash import YAKUBA, SlashCommand, verb
 from storage import audit, members
 
 # `/yakuba lead`: this feature's verb of the shared command (handlers.COMMANDS joins it to /yakuba).
-VERB = SlashCommand(YAKUBA[1:], opens_form=frozenset({"lead"}), organisers={"lead": "leads.refused"})
+VERB = SlashCommand(
+    YAKUBA[1:],
+    opens_form=frozenset({"lead"}),
+    organisers={"lead": "leads.refused"},
+    verb_features={"lead": "prefecture_channels"},  # leads are 県人会's
+    staff=("lead",),
+)
 
 
 async def open_lead_form(ack: AsyncAck, command: dict, context: AsyncBoltContext, client: AsyncWebClient) -> None:

@@ -22,13 +22,7 @@ async def on_team_join(event: dict, context: AsyncBoltContext) -> None:
     if not isinstance(user_id, str) or not USER_ID.match(user_id) or user.get("is_bot") or user.get("deleted"):
         return
     team_id = context.team_id or deps.team_id
-    custom = bool(deps.settings.yakuba_community)  # a profile file names its own welcome
-    payload = welcome_message(
-        deps.texts,
-        community=deps.community_name,
-        intro=deps.community.welcome(deps.texts.lang) if custom else None,
-        features=deps.community.features,
-    )
+    payload = welcome_message(deps.texts, community=deps.community_name, profile=deps.community)
     async with deps.db.write() as session:
         await members.join(session, team_id=team_id, user_id=user_id)
         # Keyed by the person, not the event: Slack may re-send a join under a new event_id.

@@ -23,9 +23,14 @@ from storage import directory, members, prefectures
 from storage.data import prefecture
 
 # /kenjinkai: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("kenjinkai")
+COMMAND = SlashCommand("kenjinkai", feature="prefecture_channels", staff=("checkin",))
 # `/yakuba setup prefectures`: this feature's verb of the shared command (handlers.COMMANDS joins it to /yakuba).
-SETUP_VERB = SlashCommand(YAKUBA[1:], organisers={"setup": "prefectures.setup.refused"})
+SETUP_VERB = SlashCommand(
+    YAKUBA[1:],
+    organisers={"setup": "prefectures.setup.refused"},
+    verb_features={"setup": "prefecture_channels"},
+    staff=("setup",),
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +107,9 @@ async def kenjinkai_members(ack: AsyncAck, deps: Deps, *, team_id: str, user_id:
     listed, total = await directory.prefecture_members(deps.db, team_id=team_id, pref_code=member.pref_code)
     await ack(
         response_type="ephemeral",
-        **kenjinkai_members_message(deps.texts, pref_code=member.pref_code, listed=listed, total=total),
+        **kenjinkai_members_message(
+            deps.texts, pref_code=member.pref_code, listed=listed, total=total, profile=deps.community
+        ),
     )
 
 

@@ -57,7 +57,7 @@ async def on_mydata(ack: AsyncAck, command: dict, context: AsyncBoltContext, res
         await ack(response_type="ephemeral", text=texts("privacy.export.started"))
         await send_export(deps, team_id=team_id, user_id=user_id, respond=respond)
     elif verb == "forget":
-        await ack(response_type="ephemeral", **forget_confirmation(texts))
+        await ack(response_type="ephemeral", **forget_confirmation(texts, built_in=deps.community.is_built_in))
     else:
         await ack(response_type="ephemeral", **usage_message(texts, "mydata"))
 

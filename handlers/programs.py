@@ -30,6 +30,8 @@ COMMAND = SlashCommand(
     "programs",
     opens_form=frozenset({"add", "edit"}),
     organisers=dict.fromkeys(("add", "edit", "pause", "resume"), "programs.admin.not_allowed"),
+    feature="programs",
+    staff=("",),
 )
 
 log = logging.getLogger(__name__)

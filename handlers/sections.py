@@ -18,7 +18,7 @@ from bot.slack.slash import SlashCommand
 from storage import members, sections
 
 # /ka: declared once; help, the manifest and the ack deferral read it (bot/slack/slash.py).
-COMMAND = SlashCommand("ka")
+COMMAND = SlashCommand("ka", feature="sections")
 
 log = logging.getLogger(__name__)
 

@@ -26,12 +26,13 @@ async def on_yakuba(
     deps = deps_of(context)
     words = (command.get("text") or "").split()
     organizer = await is_organizer(deps, command.get("user_id", ""))
+    menu = deps.help_menu
     if not words or words[0].lower() in deps.texts("help.aliases").split(","):
-        await ack(response_type="ephemeral", **help_message(deps.texts, deps.command_names, organizer=organizer))
+        await ack(response_type="ephemeral", **help_message(deps.texts, menu.commands, menu.staff, organizer=organizer))
         return
     await ack(
         response_type="ephemeral",
-        **help_message(deps.texts, deps.command_names, unknown=" ".join(words), organizer=organizer),
+        **help_message(deps.texts, menu.commands, menu.staff, unknown=" ".join(words), organizer=organizer),
     )
 
 

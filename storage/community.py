@@ -201,6 +201,12 @@ class CommunityProfile(_Strict):
         return tuple(f for f in self.fields if f.personal)
 
     @property
+    def is_built_in(self) -> bool:
+        """The whole profile is the built-in オンライン市役所 one (unset, or its file named explicitly): members then
+        see today's オンライン市役所 texts; any other profile gets neutral ones, with its own name and welcome."""
+        return self == shipped(BUILT_IN)
+
+    @property
     def is_built_in_form(self) -> bool:
         """The form, eligibility and consent are the built-in オンライン市役所 ones (today's fixed modal)."""
         built_in = shipped(BUILT_IN)

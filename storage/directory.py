@@ -125,6 +125,22 @@ async def stats(db: Database, *, team_id: str, now: datetime, tz: tzinfo, months
     )
 
 
+async def answer_counts(db: Database, *, team_id: str, keys: list[str]) -> dict[str, dict[str | None, int]]:
+    """Approved members who have not left, counted by their answer to each of a profile's own fields
+    (members.answers; None: not answered). One grouped statement per field, over the register itself: the kept
+    counts know only the typed columns, and a profile asks at most 20 questions."""
+    out: dict[str, dict[str | None, int]] = {}
+    if not keys:
+        return out
+    here = (Member.team_id == team_id, Member.status == "approved", Member.left_at.is_(None))
+    async with db.read() as session:
+        for key in keys:
+            answer = Member.answers[key].as_string().label("answer")
+            rows = await session.execute(select(answer, func.count()).where(*here).group_by(answer))
+            out[key] = {value or None: int(n) for value, n in rows}
+    return out
+
+
 async def prefecture_counts(db: Database, *, team_id: str) -> dict[str, int]:
     async with db.read() as session:
         rows = await session.execute(
@@ -142,6 +158,8 @@ class Listed:
     muni_code: str | None
     org_type: str | None
     department: str
+    title: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)  # the profile's own fields (members.answers)
 
 
 async def prefecture_members(
@@ -157,12 +175,23 @@ async def prefecture_members(
     async with db.read() as session:
         total = await session.scalar(select(func.count()).select_from(Member).where(*here))
         rows = await session.execute(
-            select(Member.user_id, Member.name, Member.muni_code, Member.org_type, Member.department)
+            select(
+                Member.user_id,
+                Member.name,
+                Member.muni_code,
+                Member.org_type,
+                Member.department,
+                Member.title,
+                Member.answers,
+            )
             .where(*here)
             .order_by(Member.muni_code, Member.name)
             .limit(limit)
         )
-        return [Listed(u, n or "", m, o, d or "") for u, n, m, o, d in rows], int(total or 0)
+        listed = [
+            Listed(u, n or "", m, o, d or "", t or "", a if isinstance(a, dict) else {}) for u, n, m, o, d, t, a in rows
+        ]
+        return listed, int(total or 0)
 
 
 EXPORT_COLUMNS = (

@@ -129,7 +129,8 @@ async def test_a_busy_server_acks_a_command_empty_and_answers_through_response_u
     assert response.status == 200 and await response.text() == ""
     await busy.settle()
     [reply] = busy.slack.responses
-    expected = help_message(busy.yakuba.deps.texts, busy.yakuba.deps.command_names)
+    menu = busy.yakuba.deps.help_menu
+    expected = help_message(busy.yakuba.deps.texts, menu.commands, menu.staff)
     assert reply.args["text"] == expected["text"] and reply.args["response_type"] == "ephemeral"
 
 

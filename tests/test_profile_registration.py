@@ -260,7 +260,7 @@ async def test_features_switched_off_leave_help_welcome_and_home(signed, people)
     welcome = signed.slack.dm_messages(people.member)[0]
     assert welcome["blocks"][1]["text"]["text"] == "ようこそ"  # the profile's own welcome
     assert texts("onboarding.welcome.step3") not in str(welcome["blocks"])  # no 課 promised
-    assert texts("onboarding.welcome.step_look", n=3) in str(welcome["blocks"])
+    assert texts("onboarding.welcome.look.start", n=3) in str(welcome["blocks"])
 
     help_text = json.loads(await (await signed.command(people.member, "/yakuba", "help")).text())
     shown = json.dumps(help_text, ensure_ascii=False)

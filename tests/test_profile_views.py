@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from bot.blocks import registration as ids
 from bot.cli import main
 from bot.config import Settings
+from bot.local import demo
 from bot.local.demo.profile import BY_KEY, BY_KIND
 from bot.texts import Texts
 from storage.community import parse, shipped
@@ -23,6 +24,8 @@ from storage.directory import EXPORT_COLUMNS, answer_columns
 from tests.membership_flow import channels, member, open_form
 from tests.test_profile_registration import PROFILE, values
 
+COMMUNITIES = Path(__file__).resolve().parent.parent / "storage" / "data" / "communities"
+JOIN = "demo.journey.welcome"
 LONG_PROFILE = PROFILE.replace(
     "  - key: prefecture\n",
     "  - key: note\n    kind: long_text\n    max_length: 3000\n    personal: false\n"
@@ -215,3 +218,17 @@ def test_demo_with_the_local_letter_profile_asks_its_fields_and_no_public_servan
     for key in ("demo.profile.not_eligible", "registration.profile.eligibility_missing"):
         assert ja(key) not in out
     assert ja("demo.profile.mydata") in out and f"version: {letter.consent.version}" in out
+
+
+def _journey_one(settings: Settings) -> list[str]:
+    lines: list[str] = []
+    assert asyncio.run(demo.run(settings, lang="ja", printer=lambda line: lines.append(str(line)), only=[JOIN])) == 0
+    return lines
+
+
+def test_demo_with_the_built_in_profile_file_walks_journey_one_exactly_as_the_default_demo():
+    default = Settings(_env_file=None, yakuba_lang="ja")
+    explicit = default.model_copy(update={"yakuba_community": str(COMMUNITIES / "online-shiyakusho.yaml")})
+    expected, shown = _journey_one(default), _journey_one(explicit)
+    assert f"=== {Texts('ja')(JOIN)} ===" in expected and len(expected) > 50  # journey 1 itself, not an early exit
+    assert shown == expected

@@ -26,7 +26,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.registration import government_label
 from bot.texts import Texts
-from storage.community import Features
+from storage.community import CommunityProfile, Features
 from storage.data import prefecture
 from storage.members import Profile
 
@@ -156,12 +156,14 @@ def approved_dm(
     channel_id: str | None,
     broadcast_channel: str | None,
     pending: bool = False,
-    features: Features | None = None,
+    profile: CommunityProfile | None = None,
 ) -> dict[str, Any]:
     """The welcome after approval; `pending`: the channel exists but the member could not be put in it yet.
 
-    A profile without prefecture channels or sections (`features`) leaves those lines out."""
-    features = features or Features()
+    The built-in profile (or none) keeps its own lines (the Friday intro session, the in-house broadcast, 50+
+    sections); any other profile gets neutral lines for the features it keeps on, none for those it switches off."""
+    built_in = profile is None or profile.is_built_in
+    features = Features() if profile is None else profile.features
     pref = prefecture(pref_code)
     pref_name = pref.name if pref else ""
     if not channel_id:
@@ -172,21 +174,23 @@ def approved_dm(
             prefecture=pref_name,
             channel=safe(f"<#{esc(channel_id)}>"),
         )
-    broadcast = (
-        texts("approvals.approved_dm.broadcast", channel=safe(f"<#{esc(broadcast_channel)}>"))
-        if broadcast_channel
-        else texts("approvals.approved_dm.broadcast_plain")
-    )
-    lines = [texts("approvals.approved_dm.briefing"), broadcast]
+    broadcast, plain = ("broadcast", "broadcast_plain") if built_in else ("programs", "programs_plain")
+    lines = [texts("approvals.approved_dm.briefing")] if built_in else []
+    if features.programs:
+        lines.append(
+            texts(f"approvals.approved_dm.{broadcast}", channel=safe(f"<#{esc(broadcast_channel)}>"))
+            if broadcast_channel
+            else texts(f"approvals.approved_dm.{plain}")
+        )
     if features.sections:
-        lines.append(texts("approvals.approved_dm.sections"))
+        lines.append(texts(f"approvals.approved_dm.{'sections' if built_in else 'sections_neutral'}"))
     steps = "\n".join(lines)
     return message(
         texts("approvals.approved_dm.fallback", community=community),
         [
             header(texts("approvals.approved_dm.title")),
             *([section(where)] if features.prefecture_channels else []),
-            section(f"{texts('approvals.approved_dm.next')}\n{steps}"),
+            *([section(f"{texts('approvals.approved_dm.next')}\n{steps}")] if lines else []),
             context(texts("approvals.approved_dm.footer")),
         ],
     )

@@ -35,6 +35,7 @@ class HomeData:
     stats_summary: str | None = None
     intro: IntroOptIn | None = None  # introductions: shown to approved members (opt-in, never default)
     features: Features = field(default_factory=Features)  # the profile's: what is off is not shown
+    built_in: bool = True  # the built-in オンライン市役所 profile: its own words (庁内放送); else neutral ones
 
 
 def _profile_blocks(texts: Texts, member: Member, channel_id: str | None, channels: bool = True) -> list[Block]:
@@ -67,7 +68,8 @@ def home_view(texts: Texts, data: HomeData) -> dict[str, Any]:
     if member is not None and registered:
         blocks += _profile_blocks(texts, member, data.channel_id, data.features.prefecture_channels)
     else:
-        blocks.append(section(texts("home.not_registered")))
+        channels = data.features.prefecture_channels
+        blocks.append(section(texts("home.not_registered" if channels else "home.not_registered_plain")))
     shows_sections = data.features.sections
     if shows_sections and data.sections:
         names = join(
@@ -77,8 +79,10 @@ def home_view(texts: Texts, data: HomeData) -> dict[str, Any]:
         blocks.append(section(texts("home.sections", sections=names)))
     elif shows_sections and registered:
         blocks.append(section(texts("home.sections", sections=texts("home.no_sections"))))
-    lines = join("\n", (texts("home.program_line", time=t, title=title) for t, title in data.today))
-    blocks.append(section(texts("home.today", lines=lines or texts("home.no_programs"))))
+    if data.features.programs:
+        lines = join("\n", (texts("home.program_line", time=t, title=title) for t, title in data.today))
+        today = "home.today" if data.built_in else "home.today_neutral"
+        blocks.append(section(texts(today, lines=lines or texts("home.no_programs"))))
     register = button(
         texts("home.edit" if registered else "home.register"),
         OPEN_REGISTRATION,

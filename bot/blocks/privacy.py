@@ -14,7 +14,9 @@ FORGET_CONFIRM = "privacy.forget_confirm"
 FORGET_CANCEL = "privacy.forget_cancel"
 
 
-def forget_confirmation(texts: Texts) -> dict[str, Any]:
+def forget_confirmation(texts: Texts, *, built_in: bool = True) -> dict[str, Any]:
+    """What forget erases and keeps; a profile other than the built-in one reads it without the built-in
+    community's words (organisation and title, the month one joined the city hall)."""
     dialog = {
         "title": plain(texts("privacy.forget.dialog_title")),
         "text": {"type": "plain_text", "text": texts("privacy.forget.dialog_text")},
@@ -25,7 +27,7 @@ def forget_confirmation(texts: Texts) -> dict[str, Any]:
     return message(
         texts("privacy.forget.dialog_text"),
         [
-            section(texts("privacy.forget.confirm")),
+            section(texts("privacy.forget.confirm" if built_in else "privacy.forget.confirm_neutral")),
             actions(
                 button(
                     texts("privacy.forget.confirm_button"),

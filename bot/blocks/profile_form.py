@@ -139,7 +139,11 @@ def profile_modal(
     current = current_answers(community, profile, answers or {})
     blocks: list[Block] = [
         section(
-            texts("registration.modal.intro_edit")
+            texts(
+                "registration.modal.intro_edit"
+                if community.features.prefecture_channels
+                else "registration.modal.intro_edit_plain"
+            )
             if profile
             else texts("registration.modal.intro", community=community.name)
         )

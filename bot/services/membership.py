@@ -385,7 +385,7 @@ def _approved_dm(deps: Deps, pref_code: str, channel_id: str | None, *, pending:
         channel_id=channel_id,
         broadcast_channel=deps.settings.yakuba_broadcast_channel,
         pending=pending,
-        features=deps.community.features,
+        profile=deps.community,
     )
 
 

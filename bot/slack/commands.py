@@ -24,7 +24,7 @@ from typing import Any
 
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
-from bot.slack.context import deps_of, feature_off
+from bot.slack.context import deps_of
 from bot.slack.inbox import FRONT, STAGE_KEY, WORKER
 from bot.slack.permissions import is_organizer
 from bot.slack.slash import SlashCommand
@@ -41,7 +41,7 @@ def answered_in_time(
         command = args.command or {}
         text = str(command.get("text") or "")
         deps = deps_of(args.context)
-        if feature_off(deps.community.features, str(command.get("command") or ""), text):
+        if deps.feature_off(str(command.get("command") or ""), text):
             await ack(response_type="ephemeral", text=deps.texts("help.feature_off"))
             return
         refusal = declaration.refusal_for(text) if declaration else None

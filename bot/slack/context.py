@@ -15,37 +15,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack.metrics import Metrics
-from bot.slack.slash import SlashCommand
+from bot.slack.slash import HelpMenu, SlashCommand, help_menu
 from bot.texts import Texts
-from storage.community import CommunityProfile, Features, shipped
+from storage.community import CommunityProfile, shipped
 from storage.db import Database
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 DEPS_KEY = "deps"
-# The slash command of each feature a community profile can switch off (help does not list it then).
-FEATURE_COMMANDS = {"prefecture_channels": "kenjinkai", "sections": "ka", "programs": "programs", "events": "events"}
-# The verbs of a shared command that belong to a feature a profile can switch off: (command, verb).
-FEATURE_VERBS = {"directory_map": ("members", "map")}
-
-
-def commands_off(features: Features) -> set[str]:
-    """The commands (names, no slash) of the features switched off: the manifest leaves them out."""
-    return {name for feature, name in FEATURE_COMMANDS.items() if not getattr(features, feature)}
-
-
-def verbs_off(features: Features) -> set[tuple[str, str]]:
-    """The (command, verb) pairs of the features switched off."""
-    return {pair for feature, pair in FEATURE_VERBS.items() if not getattr(features, feature)}
-
-
-def feature_off(features: Any, command: str, text: str) -> bool:
-    """Whether a typed command (`/ka`, `/members map …`) belongs to a feature this community switches off."""
-    name = command.removeprefix("/")
-    words = text.split()
-    verb = words[0].lower() if words else ""
-    return name in commands_off(features) or (name, verb) in verbs_off(features)
 
 
 class Backlog(Protocol):
@@ -129,14 +107,27 @@ class Deps:
 
     @property
     def community_name(self) -> str:
-        """The name members see: the profile's when YAKUBA_COMMUNITY names one, else the configured name."""
-        return self.community.name if self.settings.yakuba_community else self.settings.yakuba_community_name
+        """The name members see: the configured one with the built-in profile, else the profile's own."""
+        return self.settings.yakuba_community_name if self.community.is_built_in else self.community.name
 
     @property
-    def command_names(self) -> list[str]:
-        """Every command for help, less those of features the profile switches off."""
-        off = commands_off(self.community.features)
-        return [command.name for command in self.commands if command.name not in off]
+    def help_menu(self) -> HelpMenu:
+        """Every command for help, less those (and the verbs) of features the profile switches off."""
+        return help_menu(self.commands, self.community.features)
+
+    def declaration(self, name: str) -> SlashCommand | None:
+        return next((c for c in self.commands if c.name == name.removeprefix("/")), None)
+
+    def feature_off(self, command: str, text: str) -> bool:
+        """Whether a typed command (`/ka`, `/members map …`) belongs to a feature this community switches off."""
+        declared = self.declaration(command)
+        return declared is not None and declared.off_for(self.community.features, text)
+
+    def usage_keys(self, name: str) -> tuple[str, str]:
+        """(summary, hint) catalogue keys of one command's usage, without the verbs switched off."""
+        declared = self.declaration(name) or SlashCommand(name)
+        features = self.community.features
+        return declared.summary_key(features), declared.hint_key(features)
 
     def is_organizer(self, user_id: str) -> bool:
         """Organisers by configuration; workspace admins/owners are checked by `bot.slack.permissions`."""

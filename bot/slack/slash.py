@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from storage.community import Features
 
 ANY = "*"  # in `opens_form` / `organisers`: any first word
 YAKUBA = "/yakuba"  # shared by features that answer one of its verbs (handlers/yakuba.py declares it)
@@ -21,37 +24,100 @@ class SlashCommand:
     forged submission never passes through a command). A command whose verbs mean something else with other
     words after them (`/faq add WORDS` searches, `/programs add now` is a usage error) asks `refusal_for` itself,
     once it has read the verb.
+
+    `feature` names the community profile's feature (storage.community.Features) the whole command belongs
+    to, `verb_features` the feature of single verbs (`/members map`: directory_map): a profile that switches
+    one off loses it from help, the manifest and App Home, and typed anyway it answers one kind line. A verb
+    that is off changes the command's lines to `…summary_no_VERB` / `…hint_no_VERB`. `staff` lists, in order,
+    the verbs ("" the command itself) the organisers' help describes, each in `help.organizer.lines.NAME`
+    (`NAME_VERB` for a verb): organisers' verbs and what organisers and leads may do (checked by the handler).
     """
 
     name: str
     opens_form: frozenset[str] = frozenset()
     organisers: Mapping[str, str] = field(default_factory=dict, hash=False)
+    feature: str | None = None
+    verb_features: Mapping[str, str] = field(default_factory=dict, hash=False)
+    staff: tuple[str, ...] = ()
 
     @property
     def slash(self) -> str:
         return f"/{self.name}"
 
-    def summary_key(self) -> str:
-        return f"help.commands.{self.name}.summary"
+    def summary_key(self, features: Features | None = None) -> str:
+        return f"help.commands.{self.name}.summary{self._suffix(features)}"
 
-    def hint_key(self) -> str:
-        return f"help.commands.{self.name}.hint"
+    def hint_key(self, features: Features | None = None) -> str:
+        return f"help.commands.{self.name}.hint{self._suffix(features)}"
+
+    def _suffix(self, features: Features | None) -> str:
+        return "".join(f"_no_{verb}" for verb in sorted(self.verbs_off(features))) if features else ""
+
+    def is_off(self, features: Features) -> bool:
+        """The whole command belongs to a feature this profile switches off."""
+        return self.feature is not None and not getattr(features, self.feature)
+
+    def verbs_off(self, features: Features) -> set[str]:
+        return {verb for verb, feature in self.verb_features.items() if not getattr(features, feature)}
+
+    def off_for(self, features: Features, text: str) -> bool:
+        """Whether this typed text (`map …`) belongs to a feature the profile switches off."""
+        return self.is_off(features) or first_word(text) in self.verbs_off(features)
+
+    def staff_lines(self, features: Features) -> list[str]:
+        """The organisers' help lines (catalogue keys) of what this profile keeps on."""
+        if self.is_off(features):
+            return []
+        off = self.verbs_off(features)
+        return [
+            f"help.organizer.lines.{self.name}" + (f"_{verb}" if verb else "") for verb in self.staff if verb not in off
+        ]
 
     def opens_form_for(self, text: str) -> bool:
         return ANY in self.opens_form or first_word(text) in self.opens_form
 
     def joined(self, *parts: SlashCommand) -> SlashCommand:
         """This command with the verbs other features declare for it (their forms and organisers' verbs)."""
-        forms, organisers = set(self.opens_form), dict(self.organisers)
+        forms, organisers, features = set(self.opens_form), dict(self.organisers), dict(self.verb_features)
+        staff = list(self.staff)
         for part in parts:
-            assert part.name == self.name, part.name
+            assert part.name == self.name and part.feature is None, part.name
             forms |= part.opens_form
             organisers |= part.organisers
-        return SlashCommand(self.name, opens_form=frozenset(forms), organisers=organisers)
+            features |= part.verb_features
+            staff += [verb for verb in part.staff if verb not in staff]
+        return SlashCommand(
+            self.name,
+            opens_form=frozenset(forms),
+            organisers=organisers,
+            feature=self.feature,
+            verb_features=features,
+            staff=tuple(staff),
+        )
 
     def refusal_for(self, text: str) -> str | None:
         """The refusal's catalogue key when this text is an organisers' verb; None when anyone may use it."""
         return self.organisers.get(ANY) or self.organisers.get(first_word(text))
+
+
+class HelpMenu(NamedTuple):
+    """What help lists for a community: (name, summary key) of each command it keeps on, and the organisers'
+    help lines (catalogue keys)."""
+
+    commands: list[tuple[str, str]]
+    staff: list[str]
+
+
+def help_menu(commands: Iterable[SlashCommand], features: Features) -> HelpMenu:
+    kept = [c for c in commands if not c.is_off(features)]
+    return HelpMenu(
+        [(c.name, c.summary_key(features)) for c in kept], [line for c in kept for line in c.staff_lines(features)]
+    )
+
+
+def commands_off(commands: Iterable[SlashCommand], features: Features) -> set[str]:
+    """The commands (names, no slash) of the features switched off: the manifest leaves them out."""
+    return {c.name for c in commands if c.is_off(features)}
 
 
 def first_word(text: str) -> str:

@@ -8,7 +8,7 @@ keeps its own calendar (bot/local/demo/story.py), so two runs print the same tra
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from rich.text import Text
 
@@ -38,8 +38,13 @@ PROFILE_JOURNEYS: list[tuple[str, Journey]] = [("demo.profile.title", journey_pr
 
 
 async def run(
-    settings: Settings, *, lang: str | None = None, printer: Callable[[str | Text], None] | None = None
+    settings: Settings,
+    *,
+    lang: str | None = None,
+    printer: Callable[[str | Text], None] | None = None,
+    only: Collection[str] | None = None,
 ) -> int:
+    """The transcript; `only` keeps the journeys with these title keys (tests compare one journey, cheaply)."""
     with tempfile.TemporaryDirectory(prefix="yakuba-demo-") as tmp, StoryClock(START) as story:
         ws = await LocalWorkspace.start(
             settings,
@@ -51,6 +56,8 @@ async def run(
             ws.printer(render.styled(ws.texts("demo.title")))
             journeys = JOURNEYS if ws.yakuba.deps.community.is_built_in_form else PROFILE_JOURNEYS
             for title, journey in journeys:
+                if only is not None and title not in only:
+                    continue
                 ws.printer("")
                 ws.printer(Text(f"=== {ws.texts(title)} ===", style="bold"))
                 await journey(ws, story)
