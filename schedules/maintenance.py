@@ -6,14 +6,14 @@ from datetime import datetime
 
 from bot.slack.context import Deps
 from schedules.job import Job
-from storage import events
+from storage import seen_events
 
 
 async def run(deps: Deps, now: datetime) -> str | None:
     sent = await deps.outbox.flush()
     deps.announcer.kick()  # resumes deliveries left pending or leased by a process that died
     if now.minute == 0:
-        await events.prune(deps.db)
+        await seen_events.prune(deps.db)
     return f"sent={sent}"
 
 
