@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.onboarding import welcome_message
+from bot.services import events
 from bot.slack.context import deps_of
 from bot.slack.events import once_per_event
 from storage import members, outbox
@@ -29,6 +30,7 @@ async def on_team_join(event: dict, context: AsyncBoltContext) -> None:
         intro=deps.community.welcome(deps.texts.lang) if custom else None,
         features=deps.community.features,
     )
+    payload = await events.with_next_setsumeikai(deps, payload, team_id=team_id)
     async with deps.db.write() as session:
         await members.join(session, team_id=team_id, user_id=user_id)
         # Keyed by the person, not the event: Slack may re-send a join under a new event_id.

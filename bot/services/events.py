@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.events import (
     archive_dm,
     confirm_dm,
+    newcomer_blocks,
     post_message,
     promoted_dm,
     waitlisted_dm,
@@ -349,3 +350,12 @@ async def next_setsumeikai(deps: Deps, *, team_id: str) -> Event | None:
         if store.is_open(event, now):
             return event
     return None
+
+
+async def with_next_setsumeikai(deps: Deps, payload: dict, *, team_id: str) -> dict:
+    """The welcome or approval DM, with the next 説明会 and its sign-up button when there is one."""
+    event = await next_setsumeikai(deps, team_id=team_id)
+    if event is None:
+        return payload
+    extra = newcomer_blocks(deps.texts, event, tz=deps.settings.tz)
+    return {**payload, "blocks": [*(payload.get("blocks") or []), *extra]}
