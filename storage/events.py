@@ -96,6 +96,28 @@ def _columns(spec: EventSpec) -> dict[str, Any]:
     }
 
 
+def spec_of(event: Event) -> EventSpec:
+    """A stored event as a spec again (what an edit starts from)."""
+    return EventSpec(
+        key=event.key,
+        title=event.title,
+        kind=event.kind,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        capacity=event.capacity,
+        deadline=event.deadline,
+        hosts=tuple(event.hosts or ()),
+        audience=event.audience,
+        join_url=event.join_url,
+        venue=event.venue,
+        description=event.description or "",
+        fee=event.fee,
+        archive_url=event.archive_url,
+        series_key=event.series_key,
+        recurrence=Recurrence.from_dict(event.recurrence) if event.recurrence else None,
+    )
+
+
 def is_open(event: Event, now: datetime) -> bool:
     """Sign-up is open until the deadline, or until the start when there is none."""
     return now < (event.deadline or event.starts_at)

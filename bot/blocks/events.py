@@ -89,7 +89,9 @@ def seats_line(texts: Texts, event: Event, counts: Counts) -> str:
     left = counts.left(event.capacity)
     if left:
         return texts("events.card.seats_left", left=left, capacity=event.capacity)
-    return texts("events.card.full", capacity=event.capacity, waiting=counts.waiting)
+    if counts.waiting:
+        return texts("events.card.full", capacity=event.capacity, waiting=counts.waiting)
+    return texts("events.card.full_none", capacity=event.capacity)
 
 
 def card(
