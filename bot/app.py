@@ -220,6 +220,7 @@ def create_app(
     deps.announcer = Announcer(deps)
     deps.checkins = CheckinRefresher(deps)
     deps.event_posts = PacedRefresher(deps, events.refresh, name="events.refresh")
+    deps.event_gate = events.SignupGate(single_writer=deps.db.is_sqlite)
     # Offline commands (db, jobs list, imports) build the app without a token; bolt insists on one, so it
     # gets an inert placeholder. serve/socket refuse to start without the real token before this point.
     bolt_client = client if settings.slack_bot_token else AsyncWebClient(token="xoxb-offline", base_url=client.base_url)

@@ -8,6 +8,7 @@ twice. A channel post shows seats, never the join link; its counts are rewritten
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections import Counter
@@ -34,6 +35,25 @@ from storage.models import Event
 from storage.programs import fold
 
 log = logging.getLogger(__name__)
+
+
+class SignupGate:
+    """Sign-ups and cancellations of one event take turns in this process before they take a connection.
+
+    The database lock alone decides who gets a seat (across replicas too); this gate only keeps a burst of
+    clicks from holding every pooled connection while they wait for it (a pool timeout would lose clicks).
+    SQLite has one writer whatever the event, so there one gate serves all events.
+    """
+
+    def __init__(self, *, single_writer: bool) -> None:
+        self.single_writer = single_writer
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def lock(self, key: int) -> asyncio.Lock:
+        key = 0 if self.single_writer else key
+        if key not in self._locks:
+            self._locks[key] = asyncio.Lock()
+        return self._locks[key]
 
 
 def post_key(event_id: int) -> str:
@@ -79,15 +99,16 @@ async def channel_of(deps: Deps, *, team_id: str, audience: str) -> str | None:
 
 async def sign_up(deps: Deps, *, team_id: str, event_id: int, user_id: str) -> store.SignupResult:
     tz, texts = deps.settings.tz, deps.texts
-    result = await store.sign_up(
-        deps.db,
-        team_id=team_id,
-        event_id=event_id,
-        user_id=user_id,
-        now=deps.clock(),
-        confirm=lambda event, _user: confirm_dm(texts, event, tz=tz),
-        waitlisted=lambda event, _user, place: waitlisted_dm(texts, event, place=place),
-    )
+    async with deps.event_gate.lock(event_id):
+        result = await store.sign_up(
+            deps.db,
+            team_id=team_id,
+            event_id=event_id,
+            user_id=user_id,
+            now=deps.clock(),
+            confirm=lambda event, _user: confirm_dm(texts, event, tz=tz),
+            waitlisted=lambda event, _user, place: waitlisted_dm(texts, event, place=place),
+        )
     if result.outcome in ("seat", "wait"):
         deps.event_posts.kick(event_id)
         deps.outbox.kick()
@@ -96,14 +117,15 @@ async def sign_up(deps: Deps, *, team_id: str, event_id: int, user_id: str) -> s
 
 async def cancel(deps: Deps, *, team_id: str, event_id: int, user_id: str) -> store.CancelResult:
     tz, texts = deps.settings.tz, deps.texts
-    result = await store.cancel(
-        deps.db,
-        team_id=team_id,
-        event_id=event_id,
-        user_id=user_id,
-        now=deps.clock(),
-        promoted=lambda event, _u: promoted_dm(texts, event, tz=tz),
-    )
+    async with deps.event_gate.lock(event_id):
+        result = await store.cancel(
+            deps.db,
+            team_id=team_id,
+            event_id=event_id,
+            user_id=user_id,
+            now=deps.clock(),
+            promoted=lambda event, _u: promoted_dm(texts, event, tz=tz),
+        )
     if result.outcome == "cancelled":
         deps.event_posts.kick(event_id)
         deps.outbox.kick()

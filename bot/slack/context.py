@@ -73,6 +73,12 @@ class Refresher(Protocol):
     def kick(self, row: int) -> None: ...
 
 
+class Gate(Protocol):
+    """Clicks that write one row's state in turn (event sign-ups) wait here, not holding a pooled connection."""
+
+    def lock(self, key: int) -> asyncio.Lock: ...
+
+
 class Outbound(Sender, Protocol):
     async def flush(self) -> int: ...
 
@@ -96,6 +102,7 @@ class Deps:
     announcer: Sender = field(init=False)
     checkins: Refresher = field(init=False)
     event_posts: Refresher = field(init=False)  # the events' channel posts (seats left, waitlist)
+    event_gate: Gate = field(init=False)
     # users.info answers for bot/slack/permissions.py: {user_id: (monotonic time, organiser?)}
     organizer_cache: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
     _tasks: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)
