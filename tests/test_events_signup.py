@@ -11,6 +11,7 @@ import icalendar
 from bot.blocks import events as blocks
 from bot.local import requests as req
 from bot.services import events as service
+from schedules import events as job
 from storage import events as store
 from storage import members as member_store
 from storage.models import Member
@@ -28,6 +29,7 @@ from tests.events_flow import (
     import_catalogue,
     ready,
 )
+from tests.membership_flow import approved, channels
 
 CLICKERS = 12
 SEATS = 3
@@ -223,3 +225,28 @@ async def test_the_welcome_points_to_the_next_setsumeikai(signed, people, tmp_pa
     assert signed.yakuba.deps.texts("events.newcomer.next", title=event.title, start="2026-11-27 19:00") in body(
         welcome
     )
+
+
+async def test_the_approval_dm_points_to_the_next_setsumeikai_and_the_waitlist_hears_at_the_start(
+    signed, people, tmp_path
+):
+    await ready(signed)
+    deps = signed.yakuba.deps
+    await import_catalogue(signed, catalogue(tmp_path, host=people.organizer, capacity=1))
+    event = await event_by_key(signed)
+    await channels(signed)
+    await approved(signed, people, people.member)
+    await deps.outbox.flush()
+    approval = [m for m in dms(signed, people.member) if button_of(m, blocks.JOIN)]
+    assert approval and button_of(approval[-1], blocks.JOIN)["value"] == str(event.id)
+
+    first, second = (signed.slack.add_user(n)["id"] for n in ("saki", "ato"))
+    for who in (first, second):
+        await click(signed, who, blocks.JOIN, str(event.id))
+        await signed.settle()
+    assert await store.people(deps.db, event_id=event.id, status=store.WAIT) == [second]
+    [(_, outcome)] = await signed.yakuba.scheduler.tick(job.JOB, START)
+    assert outcome == "done"
+    await deps.outbox.flush()
+    assert deps.texts("events.reminder.wait_closed", title=event.title) in body(dms(signed, second)[-1])
+    assert all(deps.texts("events.reminder.wait_closed", title=event.title) not in body(m) for m in dms(signed, first))
