@@ -86,7 +86,7 @@ async def on_events(ack: AsyncAck, command: dict, context: AsyncBoltContext, cli
             await ack(response_type="ephemeral", **notice(deps.texts("events.admin.not_found", key=rest)))
             return
         await service.publish(deps, event)
-        await ack(response_type="ephemeral", **notice(deps.texts("events.form.saved", title=event.title, outcome="✓")))
+        await ack(response_type="ephemeral", **notice(deps.texts("events.admin.published", title=event.title)))
     else:
         event = None
         if verb == "edit":

@@ -153,7 +153,10 @@ async def publish(deps: Deps, event: Event) -> bool:
             payload=payload,
             now=deps.clock(),
         )
-    await store.mark_shown(deps.db, event_id=event.id, version=event.version)
+    if queued:
+        await store.mark_shown(deps.db, event_id=event.id, version=event.version)
+    else:
+        deps.event_posts.kick(event.id)  # posted before: bring that post up to date instead
     deps.outbox.kick()
     return queued
 
@@ -165,8 +168,9 @@ async def refresh(deps: Deps, event_id: int) -> bool:
     if event is None:
         return True
     sent = await outbox.by_key(deps.db, team_id=event.team_id, key=post_key(event.id))
-    if sent is None:
-        return True  # never published: nothing to keep current
+    if sent is None:  # never published: nothing to keep current (and nothing for the sweep to look at again)
+        await store.mark_shown(deps.db, event_id=event.id, version=event.version)
+        return True
     if not sent.ts or not sent.channel:
         return False
     counts = await store.counts(deps.db, event_id=event.id)
