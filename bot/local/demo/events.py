@@ -75,7 +75,8 @@ async def journey_events(ws: LocalWorkspace, story: StoryClock) -> None:
     ws.show()
     ws.narrate("events.demo.once")
     again = await quietly(ws, lambda: scheduler.run_slot(job.JOB, before))
-    ws.printer("  · " + ws.texts("events.demo.outcome", outcome=again))
+    when = before.astimezone(tz).strftime("%H:%M")
+    ws.printer("  · " + ws.texts(f"demo.programs.outcome.{again}", when=when))  # the programmes' own words
 
     after = event.ends_at + timedelta(minutes=deps.settings.yakuba_event_survey_minutes)
     story.at(after)
