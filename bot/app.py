@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot import __version__
 from bot.config import OperatorError, Settings
+from bot.services import events
 from bot.services.announcer import Announcer
 from bot.services.disaster import CheckinRefresher
 from bot.services.membership import Placement
@@ -29,6 +30,7 @@ from bot.slack.identity import Backoff, SlackAuthError, SlackUnreachableError
 from bot.slack.inbox import WORKER, Inbox
 from bot.slack.metrics import Metrics
 from bot.slack.outbox import Outbox
+from bot.slack.refresher import PacedRefresher
 from bot.texts import Texts
 from schedules.scheduler import Scheduler
 from storage import community, migrate
@@ -217,6 +219,8 @@ def create_app(
     deps.outbox = Outbox(deps, steps={"invite": Placement(deps)})
     deps.announcer = Announcer(deps)
     deps.checkins = CheckinRefresher(deps)
+    deps.event_posts = PacedRefresher(deps, events.refresh, name="events.refresh")
+    deps.event_gate = events.SignupGate(single_writer=deps.db.is_sqlite)
     # Offline commands (db, jobs list, imports) build the app without a token; bolt insists on one, so it
     # gets an inert placeholder. serve/socket refuse to start without the real token before this point.
     bolt_client = client if settings.slack_bot_token else AsyncWebClient(token="xoxb-offline", base_url=client.base_url)

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     yakuba_jma_feed_url: str = JMA_EQVOL_FEED
     yakuba_disaster_min_intensity: str = "5-"  # JMA's code (storage.jma.Intensity's value)
     yakuba_checkin_retention_days: int = Field(default=30, ge=1)
+    # Events (#15): the second reminder goes out this many minutes before the start (the first the day before),
+    # and the survey this many minutes after the end.
+    yakuba_event_reminder_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    yakuba_event_survey_minutes: int = Field(default=15, ge=0, le=24 * 60)
 
     @field_validator("yakuba_lang")
     @classmethod

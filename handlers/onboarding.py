@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.onboarding import welcome_message
+from bot.services import events
 from bot.slack.context import deps_of
 from bot.slack.events import once_per_event
 from storage import members, outbox
@@ -23,6 +24,7 @@ async def on_team_join(event: dict, context: AsyncBoltContext) -> None:
         return
     team_id = context.team_id or deps.team_id
     payload = welcome_message(deps.texts, community=deps.community_name, profile=deps.community)
+    payload = await events.with_next_setsumeikai(deps, payload, team_id=team_id)
     async with deps.db.write() as session:
         await members.join(session, team_id=team_id, user_id=user_id)
         # Keyed by the person, not the event: Slack may re-send a join under a new event_id.

@@ -8,6 +8,7 @@ from schedules import (
     consent,
     digest,
     disaster,
+    events,
     faq_report,
     intro,
     maintenance,
@@ -28,4 +29,6 @@ JOBS: list[Job] = [
     intro.JOB,
     intro.CHECKIN_JOB,
     disaster.JOB,
+    events.JOB,
+    events.TOPICS_JOB,
 ]

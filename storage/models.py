@@ -663,3 +663,89 @@ class MemberApproval(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     bucket: Mapped[datetime] = mapped_column(primary_key=True)
     n: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+# --- events (説明会, 勉強会, 交流会, セミナー) ------------------------------------------------------------
+
+
+class Event(Base):
+    """One occurrence of an event members sign up for. `key` is stable per team (imports upsert by it); an
+    occurrence of a series has the key `SERIES@YYYY-MM-DD` and keeps the series' key and recurrence.
+
+    `version` grows with every change its channel post shows (a sign-up, a cancellation, an edit) and
+    `shown_version` is the version last written to Slack, as the disaster check-ins do."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key"),
+        Index("ix_events_upcoming", "team_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(120))
+    series_key: Mapped[str | None] = mapped_column(String(100), default=None)
+    recurrence: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # storage.recurrence.Recurrence
+    title: Mapped[str] = mapped_column(String(200))
+    # setsumeikai|benkyokai|koryukai|seminar|talk|lt|tour|other (storage.event_io.KIND_ALIASES reads the labels)
+    kind: Mapped[str] = mapped_column(String(16))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    capacity: Mapped[int | None] = mapped_column(default=None)  # None: no limit
+    deadline: Mapped[datetime | None] = mapped_column(default=None)  # None: until it starts
+    hosts: Mapped[list[str]] = mapped_column(JSON, default=list)  # Slack user ids
+    audience: Mapped[str] = mapped_column(String(80), default="all")  # all | pref:NN | ka:NAME
+    join_url: Mapped[str | None] = mapped_column(String(500), default=None)  # only ever sent to the signed-up
+    venue: Mapped[str | None] = mapped_column(String(200), default=None)
+    description: Mapped[str] = mapped_column(Text, default="")
+    fee: Mapped[str | None] = mapped_column(String(200), default=None)
+    archive_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    archive_id: Mapped[int | None] = mapped_column(default=None)  # the /archive entry made from archive_url
+    version: Mapped[int] = mapped_column(default=1)
+    shown_version: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EventSignup(Base):
+    """A member's place at one event: `seat`, `wait` (in `seq` order) or `cancelled`; one row per member."""
+
+    __tablename__ = "event_signups"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        Index("ix_event_signups_member", "team_id", "user_id"),
+        Index("ix_event_signups_queue", "event_id", "status", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # seat | wait | cancelled
+    seq: Mapped[int] = mapped_column(default=0)  # order of arrival at this event (the waitlist's order)
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    promoted_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class EventSurvey(Base):
+    """A member's answer to the survey after an event: satisfaction 1-5 (None: did not attend), a wished topic.
+
+    `share_name`: the member agreed that organisers see their name next to the topic."""
+
+    __tablename__ = "event_surveys"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        Index("ix_event_surveys_member", "team_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    attended: Mapped[bool | None] = mapped_column(default=None)
+    satisfaction: Mapped[int | None] = mapped_column(default=None)
+    topic: Mapped[str | None] = mapped_column(Text, default=None)
+    share_name: Mapped[bool] = mapped_column(default=False)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, disaster, intro
+from storage import audit, disaster, events, intro
 from storage import models as m
 from storage.community import CommunityProfile, shipped
 from storage.db import Database
@@ -159,6 +159,8 @@ async def collect(
             "audit_log": [_row(e, ("action", "actor", "subject", "detail", "at")) for e in entries],
             "introductions": await intro.collect(db, team_id=team_id, user_id=user_id),
             "disaster_checkins": await disaster.collect(db, team_id=team_id, user_id=user_id),
+            # Sign-ups (with the waitlist place), cancellations and survey answers (storage/events.py).
+            "events": await events.collect(db, team_id=team_id, user_id=user_id),
             "messages_to_you": [
                 {**_row(o, ("key", "status", "created_at", "sent_at")), "text": (o.payload or {}).get("text", "")}
                 for o in messages
@@ -457,6 +459,8 @@ async def forget(
             update(m.ApprovalRequest).where(m.ApprovalRequest.id.in_(request_ids)).values(user_id=alias, reason=None)
         )
         await _erase_mentions(session, team_id=team_id, user_id=user_id, alias=alias, dms=dms)
+        # Their seats, waitlist places and survey answers go; events they host or created no longer name them.
+        await events.forget(session, team_id=team_id, user_id=user_id, alias=alias)
         profile = "none"
         if member is not None and member.approved_at is not None:
             profile = "anonymised"

@@ -54,14 +54,14 @@ class Report:
         return self.file_error is None and not self.errors
 
 
-def _yaml_rows(text: str) -> list[tuple[int | None, Any]]:
+def _yaml_rows(text: str, key: str = "sections") -> list[tuple[int | None, Any]]:
     root = yaml.compose(text)
     data = yaml.safe_load(text)
     if data is None:
         return []
     if isinstance(data, dict) and isinstance(root, yaml.MappingNode):
-        root = next((v for k, v in root.value if k.value == "sections"), None)
-        data = data.get("sections")
+        root = next((v for k, v in root.value if k.value == key), None)
+        data = data.get(key)
     if not isinstance(data, list) or not isinstance(root, yaml.SequenceNode):
         raise bad_shape()
     return [(node.start_mark.line + 1, item) for node, item in zip(root.value, data, strict=True)]
@@ -71,13 +71,15 @@ def _csv_rows(text: str) -> list[tuple[int | None, Any]]:
     return [(line, {k.strip(): (v or "").strip() for k, v in row.items() if k}) for line, row in csv_records(text)]
 
 
-def read_rows(path: Path) -> list[tuple[int | None, Any]]:
-    """(line, raw row) pairs; FileProblem (or OSError, UnicodeDecodeError) when the file cannot be read at all."""
+def read_rows(path: Path, key: str = "sections") -> list[tuple[int | None, Any]]:
+    """(line, raw row) pairs; FileProblem (or OSError, UnicodeDecodeError) when the file cannot be read at all.
+
+    A YAML file is a list, or a mapping whose `key` holds the list (`sections:`, `events:`)."""
     text = path.read_text("utf-8")
     if path.suffix.lower() == ".csv":
         return _csv_rows(text)
     try:
-        return _yaml_rows(text)
+        return _yaml_rows(text, key)
     except yaml.YAMLError as exc:
         raise yaml_problem(exc) from exc
 

@@ -15,6 +15,7 @@ CONTRACT = {
     "/faq",
     "/archive",
     "/programs",
+    "/events",
     "/kenjinkai",
     "/ka",
     "/intro",
@@ -50,6 +51,7 @@ def test_http_manifest_lists_every_command_with_urls():
         assert command["url"] == "https://yakuba.example.jp/slack/events"
         assert 0 < len(command["description"]) <= 100
     assert commands["/faq"]["usage_hint"]
+    assert commands["/events"]["usage_hint"] == "[add|edit KEY|mine]"
     settings = manifest["settings"]
     assert settings["socket_mode_enabled"] is False
     assert settings["event_subscriptions"]["request_url"] == "https://yakuba.example.jp/slack/events"

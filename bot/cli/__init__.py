@@ -417,7 +417,7 @@ def members_sync() -> None:
 @click.argument("kind")
 @click.argument("file", type=click.Path(path_type=Path))
 def import_command(kind: str, file: Path) -> None:
-    """Import KIND (faqs|archives|programs|sections) from FILE; importing again updates, never duplicates."""
+    """Import KIND (faqs|archives|programs|sections|events) from FILE; importing again updates, never duplicates."""
     from bot.cli.operations import check_import, import_file
 
     settings = _settings(database=False)
@@ -431,7 +431,7 @@ def import_command(kind: str, file: Path) -> None:
 @click.argument("kind")
 @click.argument("file", type=click.Path(path_type=Path))
 def export_command(kind: str, file: Path) -> None:
-    """Export KIND (members|faqs) to FILE."""
+    """Export KIND (members|faqs|events) to FILE."""
     from bot.cli.operations import check_export, export_file
 
     settings = _settings(database=False, community=True)  # the profile says which columns follow

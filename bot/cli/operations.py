@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from bot.cli.events import cli_export_events, cli_import_events
 from bot.cli.faq import cli_export_faqs, cli_import_archives, cli_import_faqs
 from bot.cli.io import console, running
 from bot.cli.programs import cli_import_programs
@@ -58,8 +59,8 @@ async def run_job(settings: Settings, name: str, at: datetime | None) -> None:
 # --- `yakuba import KIND FILE` / `yakuba export KIND FILE` --------------------------------------------
 # Each feature adds its kind: an async function (settings, path) -> exit status.
 FileOperation = Callable[[Settings, Path], Awaitable[int]]
-IMPORT_KINDS = ("faqs", "archives", "programs", "sections")
-EXPORT_KINDS = ("members", "faqs")
+IMPORT_KINDS = ("faqs", "archives", "programs", "sections", "events")
+EXPORT_KINDS = ("members", "faqs", "events")
 
 
 IMPORTERS: dict[str, FileOperation] = {
@@ -67,8 +68,13 @@ IMPORTERS: dict[str, FileOperation] = {
     "sections": cli_import_sections,
     "faqs": cli_import_faqs,
     "archives": cli_import_archives,
+    "events": cli_import_events,
 }
-EXPORTERS: dict[str, FileOperation] = {"members": cli_export_members, "faqs": cli_export_faqs}
+EXPORTERS: dict[str, FileOperation] = {
+    "members": cli_export_members,
+    "faqs": cli_export_faqs,
+    "events": cli_export_events,
+}
 
 
 def _operation(verb: str, registry: dict[str, FileOperation], kind: str) -> FileOperation:

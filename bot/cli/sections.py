@@ -28,20 +28,23 @@ async def channel_names(client) -> dict[str, str]:
             return names
 
 
-def print_report(report: Report, texts: Texts) -> None:
+def print_report(report: Report, texts: Texts, *, feature: str = "sections") -> None:
+    """Each refused line with its reasons, then the counts (`feature`: whose catalogue says it)."""
     for line, name, problems in report.errors:
         for problem in problems:
+            # A reason is a key under <feature>.import.errors, or a whole key (the programmes' recurrence words).
+            reason = problem.key if "." in problem.key else f"{feature}.import.errors.{problem.key}"
             text = texts(
-                "sections.import.entry",
+                f"{feature}.import.entry",
                 line=line if line is not None else "?",
                 name=name,
-                reason=texts(f"sections.import.errors.{problem.key}", **problem.params),
+                reason=texts(reason, **problem.params),
             )
             console.print(f"[red]✗[/red] {escape(text)}", highlight=False, soft_wrap=True)
     console.print(
         escape(
             texts(
-                "sections.import.summary",
+                f"{feature}.import.summary",
                 total=report.total,
                 created=len(report.created),
                 updated=len(report.updated),

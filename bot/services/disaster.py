@@ -13,7 +13,6 @@ are folded into the next one, and one post is updated at most once per `interval
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, replace
@@ -27,6 +26,7 @@ from bot.blocks.disaster import checkin_message, help_dm
 from bot.services.disaster_feed import TIMEOUT_SECONDS, FeedState, FeedUnavailable, fetch_telegram, poll
 from bot.slack.context import Deps
 from bot.slack.permissions import is_organizer
+from bot.slack.refresher import PacedRefresher
 from storage import disaster as store
 from storage import members, outbox, prefectures
 from storage.jma import TITLE_HYPOCENTRE_INTENSITY, Intensity, PrefIntensity, Quake
@@ -81,41 +81,11 @@ async def refresh(deps: Deps, checkin_id: int) -> bool:
     return True
 
 
-class CheckinRefresher:
-    """One update loop per post in this process: presses mark it dirty, the loop folds them into one update."""
-
-    interval = 1.0  # seconds between two updates of one post (Slack allows about one write per channel second)
-    retries = 30  # updates tried again while the post is not sent yet; after that the watcher's sweep takes over
+class CheckinRefresher(PacedRefresher):
+    """The check-in posts' tallies, kept current by the shared paced refresher (bot/slack/refresher.py)."""
 
     def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-        self._dirty: set[int] = set()
-        self._loops: set[int] = set()
-
-    def kick(self, row: int) -> None:
-        self._dirty.add(row)
-        if row not in self._loops:
-            self._loops.add(row)
-            self.deps.spawn(self._loop(row), name="disaster.refresh")
-
-    async def _loop(self, row: int) -> None:
-        misses = 0
-        try:
-            while row in self._dirty:
-                self._dirty.discard(row)
-                try:
-                    done = await refresh(self.deps, row)
-                except Exception as exc:  # noqa: BLE001 - the watcher's sweep brings the post up to date later
-                    log.warning("check-in post not refreshed: %s", type(exc).__name__)
-                    done = False
-                if not done and misses < self.retries:
-                    # Not posted yet (the outbox is still sending it) or Slack was away: try again shortly.
-                    misses += 1
-                    self._dirty.add(row)
-                if row in self._dirty:
-                    await asyncio.sleep(self.interval)
-        finally:
-            self._loops.discard(row)
+        super().__init__(deps, refresh, name="disaster.refresh")
 
 
 # ------------------------------------------------------------------ from telegrams to posts

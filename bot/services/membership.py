@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.blocks import approvals as approval_blocks
 from bot.blocks import prefectures as prefecture_blocks
 from bot.blocks import profile_form
+from bot.services import events
 from bot.slack.context import Deps
 from storage import approvals, audit, members, outbox, prefectures
 from storage.community import ProfileField
@@ -334,7 +335,7 @@ async def _admit(deps: Deps, session: AsyncSession, *, member: Member, by: str, 
             key=f"approved-dm:{member.id}:{ref}",
             kind="dm",
             target=member.user_id,
-            payload=_approved_dm(deps, member.pref_code or "", None),
+            payload=await _approved_dm(deps, member.pref_code or "", None),
         )
 
 
@@ -377,8 +378,8 @@ PLACEMENT = "placement"  # outbox key prefix of the "invite" rows: placement:{me
 GREETING_KEYS = ("greeting:", "transfer-greeting:", "placed-greeting:")
 
 
-def _approved_dm(deps: Deps, pref_code: str, channel_id: str | None, *, pending: bool = False) -> dict:
-    return approval_blocks.approved_dm(
+async def _approved_dm(deps: Deps, pref_code: str, channel_id: str | None, *, pending: bool = False) -> dict:
+    payload = approval_blocks.approved_dm(
         deps.texts,
         community=deps.community_name,
         pref_code=pref_code,
@@ -387,6 +388,7 @@ def _approved_dm(deps: Deps, pref_code: str, channel_id: str | None, *, pending:
         pending=pending,
         profile=deps.community,
     )
+    return await events.with_next_setsumeikai(deps, payload, team_id=deps.team_id)
 
 
 def _transfer_dm(deps: Deps, pref_code: str | None, outcome: str) -> dict:
@@ -526,7 +528,7 @@ class Placement:
             if row.payload.get("greet"):
                 greeting = approval_blocks.greeting(texts, user_id=member.user_id, profile=profile)
                 queued.append((f"greeting:{member.id}:{ref}", "post", channel, greeting))
-            dm = _approved_dm(self.deps, profile.pref_code, channel)
+            dm = await _approved_dm(self.deps, profile.pref_code, channel)
             queued.append((f"approved-dm:{member.id}:{ref}", "dm", member.user_id, dm))
         elif reason == "transfer":
             key = "registration.transfer.greeting"
@@ -562,7 +564,7 @@ class Placement:
             )
             queued.append((f"placement-report:{member.id}:{row.id}", "post", admin, report))
         if reason == "approved":
-            dm = _approved_dm(self.deps, member.pref_code, row.target, pending=True)
+            dm = await _approved_dm(self.deps, member.pref_code, row.target, pending=True)
             queued.append((f"approved-dm:{member.id}:{ref}", "dm", member.user_id, dm))
         elif reason == "transfer":
             dm = _transfer_dm(self.deps, member.pref_code, "pending")

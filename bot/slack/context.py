@@ -46,9 +46,15 @@ class Sender(Protocol):
 
 
 class Refresher(Protocol):
-    """Keeps posts current (the disaster check-ins' tally): `kick(row)` asks for one paced, coalesced update."""
+    """Keeps posts current (check-in tallies, event seats): `kick(row)` asks for one paced, coalesced update."""
 
     def kick(self, row: int) -> None: ...
+
+
+class Gate(Protocol):
+    """Clicks that write one row's state in turn (event sign-ups) wait here, not holding a pooled connection."""
+
+    def lock(self, key: int) -> asyncio.Lock: ...
 
 
 class Outbound(Sender, Protocol):
@@ -73,6 +79,8 @@ class Deps:
     inbox: Backlog = field(init=False)
     announcer: Sender = field(init=False)
     checkins: Refresher = field(init=False)
+    event_posts: Refresher = field(init=False)  # the events' channel posts (seats left, waitlist)
+    event_gate: Gate = field(init=False)
     # users.info answers for bot/slack/permissions.py: {user_id: (monotonic time, organiser?)}
     organizer_cache: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
     _tasks: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)

@@ -20,7 +20,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from sqlalchemy.exc import DBAPIError, InterfaceError
 
 from bot.slack.context import deps_of
-from storage import events
+from storage import seen_events
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def once_per_event(handler: Callable[..., Awaitable[Any]]) -> Callable[[AsyncArg
         for delay in (*DB_RETRY_DELAYS, None):
             try:
                 if not claimed:
-                    if not await events.claim(deps.db, team_id=team_id, event_id=event_id, event_type=event_type):
+                    if not await seen_events.claim(deps.db, team_id=team_id, event_id=event_id, event_type=event_type):
                         log.info("duplicate event %s (%s) ignored", event_id, event_type)
                         return
                     claimed = True

@@ -32,8 +32,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.slack.context import Deps
 from bot.slack.leases import Renewal, me
-from storage import events
 from storage import inbox as store
+from storage import seen_events
 from storage.models import InboxItem
 from storage.types import utcnow
 
@@ -253,7 +253,7 @@ class Inbox:
     async def _work(self, kind: str, key: str, body: str, content_type: str) -> None:
         """One request through the worker's bolt app, which returns when the listener's work is done."""
         try:
-            if kind == "command" and not await events.claim(
+            if kind == "command" and not await seen_events.claim(
                 self.deps.db, team_id=self.deps.team_id, event_id=f"cmd:{key}"[:64], event_type="command"
             ):
                 return  # answered already (a crash came between the answer and the row's delete)

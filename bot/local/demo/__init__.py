@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.local import render
 from bot.local.demo.announcements import journey_announce
 from bot.local.demo.disaster import journey_disaster
+from bot.local.demo.events import journey_events
 from bot.local.demo.faq import journey_faq
 from bot.local.demo.intro import journey_intro
 from bot.local.demo.membership import journey_join, journey_move
@@ -28,6 +29,7 @@ JOURNEYS: list[tuple[str, Journey]] = [
     ("demo.journey.welcome", journey_join),
     ("demo.journey.faq", journey_faq),
     ("demo.journey.broadcast", journey_broadcast),
+    ("events.demo.title", journey_events),
     ("announcements.demo.title", journey_announce),
     ("demo.journey.move", journey_move),
     ("intro.demo.title", journey_intro),
