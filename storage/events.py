@@ -255,8 +255,12 @@ async def sign_up(
     now: datetime,
     confirm: Payload | None = None,
     waitlisted: WaitPayload | None = None,
+    audiences: set[str] | None = None,
 ) -> SignupResult:
     """A click on 参加する: a seat while one is left, else a place at the end of the waitlist.
+
+    `audiences` (from `audiences_of`) are the member's; an event for another audience is refused. None: anyone
+    (organisers).
 
     `confirm(event, user)` / `waitlisted(event, user)` build the DM queued with it (the join link only in the first).
     """
@@ -264,6 +268,8 @@ async def sign_up(
         event = await _locked(session, team_id=team_id, event_id=event_id)
         if event is None:
             return SignupResult("gone")
+        if audiences is not None and audience_key(event.audience) not in audiences:
+            return SignupResult("not_audience", event)
         mine = await session.scalar(
             select(EventSignup).where(EventSignup.event_id == event.id, EventSignup.user_id == user_id)
         )

@@ -134,6 +134,15 @@ async def test_events_lists_what_is_for_this_member_and_mine_sends_one_ics(signe
     assert [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")] == ["Asia/Tokyo"]
     assert JOIN_URL.encode() not in upload["content"]
 
+    # Another prefecture's 交流会 is not for her, even with its button in hand (a forwarded post, a forged click).
+    osaka = await event_by_key(signed, "osaka-koryukai")
+    await click(signed, people.member, blocks.JOIN, str(osaka.id))
+    await signed.settle()
+    assert signed.yakuba.deps.texts("events.signup.not_audience", title=osaka.title) in [
+        e["text"] for e in signed.slack.ephemerals(people.member)
+    ]
+    assert "大阪府人会" not in body(await (await signed.command(people.member, "/events", "mine")).json())
+
 
 def _form_values(**fields: str) -> dict:
     values = {}

@@ -99,6 +99,8 @@ async def channel_of(deps: Deps, *, team_id: str, audience: str) -> str | None:
 
 async def sign_up(deps: Deps, *, team_id: str, event_id: int, user_id: str) -> store.SignupResult:
     tz, texts = deps.settings.tz, deps.texts
+    # A button reaches whoever sees the post (or forges the click): the event's audience is checked here.
+    allowed = None if await is_organizer(deps, user_id) else await audiences(deps, team_id=team_id, user_id=user_id)
     async with deps.event_gate.lock(event_id):
         result = await store.sign_up(
             deps.db,
@@ -108,6 +110,7 @@ async def sign_up(deps: Deps, *, team_id: str, event_id: int, user_id: str) -> s
             now=deps.clock(),
             confirm=lambda event, _user: confirm_dm(texts, event, tz=tz),
             waitlisted=lambda event, _user, place: waitlisted_dm(texts, event, place=place),
+            audiences=allowed,
         )
     if result.outcome in ("seat", "wait"):
         deps.event_posts.kick(event_id)
