@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.load                         # 2000 requests, 32 in flight, plus a row at 8
     .venv/bin/python -m bench.load --events 1000 --concurrency 16
+    .venv/bin/python -m bench.load --profile /tmp/prof    # cProfile yakuba's server (inflated numbers)
 
 Progress goes to stderr, the report to stdout. About 2-4 minutes on 2 cores; --budget (default 300 s) is a
 hard cap on the whole run.
@@ -175,10 +176,19 @@ def child_main(args: argparse.Namespace) -> None:
         coro = ev._role_yakuba(args.slack_url, args.db)
     else:
         coro = _role_bare(args.slack_url)
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     try:
         loop.run_until_complete(coro)
     finally:
         loop.close()
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(Path(args.profile) / f"{args.role}.prof")
 
 
 class LoadChild(Child):
@@ -195,6 +205,7 @@ class LoadChild(Child):
                 "--max-life",
                 str(self.max_life),
                 *self.extra,
+                *self.profile,
                 cwd=ROOT,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -390,6 +401,9 @@ async def orchestrate(args: argparse.Namespace) -> int:
             builder = Builder("Y", fake_ready, first_url=joins_needed)
             bursts = [builder.burst(WARMUP)] + [builder.burst(sizes[level]) for level in levels]
             yak = child("yakuba", "--slack-url", fake_ready["url"], "--db", str(db_path))
+            if args.profile:
+                Path(args.profile).mkdir(parents=True, exist_ok=True)
+                yak.profile = ("--profile", str(Path(args.profile).resolve()))
             ready = await yak.start()
             budget.progress(f"yakuba: started (seeded {seeded})")
             settled: list[tuple[float, float] | None] = []
@@ -424,6 +438,8 @@ async def orchestrate(args: argparse.Namespace) -> int:
 
     # ------------------------------------------------------------------ report
     failures = []
+    if args.profile:
+        print(f"PROFILED RUN (cProfile in yakuba's server, profile in {args.profile}): numbers are inflated")
     print(
         f"yakuba load bench: {n} signed requests per burst (a quarter each team_join, app_mention, message.im, "
         f"slash commands), warm-up {WARMUP}; Python {platform.python_version()}, {os.cpu_count()} CPU(s), "
@@ -518,6 +534,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=2000, help="measured requests per burst (default 2000)")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32; 8 is added)")
     parser.add_argument("--budget", type=float, default=300.0, help="wall-clock limit in seconds (default 300)")
+    parser.add_argument("--profile", help="cProfile yakuba's server into DIR/yakuba.prof (numbers are inflated)")
     # Internal: how this module starts its own children.
     parser.add_argument("--role", choices=("fake-slack", "yakuba", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--max-life", type=float, default=360.0, help=argparse.SUPPRESS)

@@ -350,7 +350,6 @@ async def search(
 
         hits = await engine.search(
             session,
-            dialect=db.dialect,
             team_id=team_id,
             kind=KIND,
             query=query,
