@@ -212,7 +212,8 @@ class LoadChild(Child):
                 stderr=err,
                 limit=256 * 1024 * 1024,
             )
-        return await self._expect("ready", ev.CHILD_START)
+        # A profiled server starts several times slower (cProfile sees every import and the migrations).
+        return await self._expect("ready", ev.CHILD_START * (4 if self.profile else 1))
 
 
 # =================================================================== requests

@@ -7,12 +7,13 @@ import importlib.util
 import pytest
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from storage import faqs
 from storage.db import Database
 from storage.migrate import MIGRATIONS
 from storage.search import normalize as nz
+from storage.search import unindex
 from storage.search.analyzer import query_terms
 from storage.search.query import fts_all_terms, fts_any_token, plan
 from tests.faq_eval_lib import fresh_db
@@ -167,13 +168,21 @@ async def test_entries_indexed_before_content_words_are_found_and_migrated(db):
     assert hits[0].faq.question == "ワクチンの保管温度は何度ですか？"
     async with db.write_connection() as conn:  # revision 0016 on its own: other branches hang off 0012 too
         await conn.run_sync(_run_revision, "0016_faq_aliases")
-    async with db.read() as session:
-        s = await session.scalar(
-            text("SELECT d.s FROM search_docs d JOIN faqs f ON f.id = d.ref_id WHERE f.question LIKE 'ワクチンの保管%'")
-        )
-    assert {"w保管", "w温度", "wわくちん"} <= set(s.split())
-    hits = await faqs.search(db=db, team_id=TEAM, query=LONG_DM)
-    assert hits[0].faq.question == "ワクチンの保管温度は何度ですか？" and hits[0].confident
+    # Migrations run before the app starts, so the next search is a fresh process's (its index built anew).
+    restarted = Database(db.url)
+    try:
+        async with restarted.read() as session:
+            s = await session.scalar(
+                text(
+                    "SELECT d.s FROM search_docs d JOIN faqs f ON f.id = d.ref_id"
+                    " WHERE f.question LIKE 'ワクチンの保管%'"
+                )
+            )
+        assert {"w保管", "w温度", "wわくちん"} <= set(s.split())
+        hits = await faqs.search(db=restarted, team_id=TEAM, query=LONG_DM)
+        assert hits[0].faq.question == "ワクチンの保管温度は何度ですか？" and hits[0].confident
+    finally:
+        await restarted.dispose()
 
 
 HOSTILE = [
@@ -257,3 +266,42 @@ async def test_a_long_dm_with_words_no_entry_holds_still_narrows_among_many(db):
         "まずワクチンの保管温度を確認したいです。冷凍庫の設定はどうしていますか"
     )
     assert await top(db, dm) == ["ワクチンの保管温度は何度ですか？"]
+
+
+async def test_another_replicas_writes_are_seen_by_the_next_search(db, db_url):
+    # Two processes on one database: each keeps its own in-memory index, caught up by the team's generation.
+    other = Database(db_url)
+    try:
+        assert await top(db, "保管温度") == ["ワクチンの保管温度は何度ですか？"]
+        assert await top(other, "保管温度") == ["ワクチンの保管温度は何度ですか？"]
+        faq = await faqs.find(db=other, team_id=TEAM, question="ワクチンの保管温度は何度ですか？")
+        await faqs.update(
+            db=other, team_id=TEAM, faq_id=faq.id, question="ワクチンの輸送方法は？", answer="保冷バッグで運びます。"
+        )
+        await faqs.upsert(db=other, team_id=TEAM, question="集団接種の駐車場は？", answer="市役所の駐車場を使います。")
+        assert await top(db, "輸送方法") == ["ワクチンの輸送方法は？"]
+        assert await top(db, "保管温度") != ["ワクチンの保管温度は何度ですか？"]
+        assert await top(db, "駐車場") == ["集団接種の駐車場は？"]
+        # A document removed by the other process is gone here too (a deletion rebuilds the index).
+        async with other.write() as session:
+            await unindex(session, team_id=TEAM, kind="faq", ref_id=faq.id)
+        assert "ワクチンの輸送方法は？" not in await top(db, "輸送方法", 3)
+        assert await top(db, "駐車場") == ["集団接種の駐車場は？"]
+    finally:
+        await other.dispose()
+
+
+async def test_a_search_reads_only_the_generation_when_nothing_changed(db):
+    await top(db, "予約")
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        assert await top(db, "予約")
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    reads = [s for s in statements if "search_" in s]
+    assert len(reads) == 1 and "FROM search_generations" in reads[0], statements
