@@ -74,7 +74,7 @@ async def index(
     )
     if row is not None and (row.q, row.a, row.s, row.scope) == (values["q"], values["a"], values["s"], values["scope"]):
         return
-    version = await _bump(session, team_id, kind)
+    version = await bump(session, team_id, kind)
     if row is None:
         session.add(SearchDoc(team_id=team_id, kind=kind, ref_id=ref_id, version=version, **values))
     else:
@@ -90,10 +90,10 @@ async def unindex(session: AsyncSession, *, team_id: str, kind: str, ref_id: int
             SearchDoc.ref_id == ref_id,
         )
     )
-    await _bump(session, team_id, kind, reset=True)
+    await bump(session, team_id, kind, reset=True)
 
 
-async def _bump(session: AsyncSession, team_id: str, kind: str, *, reset: bool = False) -> int:
+async def bump(session: AsyncSession, team_id: str, kind: str, *, reset: bool = False) -> int:
     """The team's next search generation (a deletion also counts a reset), in the caller's transaction.
 
     The upsert locks the generation's row until commit, so two writers of one team take turns and their
@@ -253,11 +253,23 @@ async def search(
     default_idf = math.log(1 + (n + 0.5) / 0.5)
     slots = candidates(ix, p, idf)
     rows = [(ix.refs[slot], *ix.docs[slot]) for slot in slots]
-    prior = await priors([r[0] for r in rows]) if priors and rows else {}
     prepared = rank.prepare(p, idf, default_idf)
-    scored = [(ref_id, rank.score(prepared, q, a, s, prior.get(ref_id, 0.0))) for ref_id, q, a, s in rows]
+    scored = [(ref_id, rank.score(prepared, q, a, s)) for ref_id, q, a, s in rows]
     scored = [x for x in scored if x[1].total > 0]  # a candidate none of whose terms matched is no result
     scored.sort(key=lambda x: -x[1].total)
+    if priors and scored:
+        # 👍/👎 move a score by at most PRIOR_WEIGHT either way: only the documents that could then reach the
+        # first `limit` need theirs (the repository reads them with the rows it shows anyway).
+        kth = scored[min(limit, len(scored)) - 1][1].total
+        floor = kth * (1 - rank.PRIOR_WEIGHT) / (1 + rank.PRIOR_WEIGHT)
+        near = [ref_id for ref_id, sc in scored if sc.total >= floor]
+        prior = await priors(near)
+        by_ref = {r[0]: r for r in rows}
+        scored = [
+            (ref_id, rank.score(prepared, *by_ref[ref_id][1:], prior.get(ref_id, 0.0)) if ref_id in prior else sc)
+            for ref_id, sc in scored
+        ]
+        scored.sort(key=lambda x: -x[1].total)
     confidences = rank.confidences([s for _, s in scored])
     return [
         Hit(ref_id, round(s.relevance, 4), round(c, 4))

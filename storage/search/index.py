@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import weakref
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -42,7 +43,7 @@ class TeamIndex:
     docs: list[tuple[str, str, str] | None] = field(default_factory=list)  # slot → (q, a, s) token strings
     slot_of: dict[int, int] = field(default_factory=dict)  # ref_id → its live slot
     postings: dict[str, dict[str, array]] = field(default_factory=lambda: {c: {} for c in COLUMNS})
-    df: dict[str, int] = field(default_factory=dict)  # documents holding the token in any column
+    df: Counter = field(default_factory=Counter)  # documents holding the token in any column
     alive: int = 0  # bit set of live slots
     _bits: dict[tuple[str, str], int] = field(default_factory=dict)
     _bits_bytes: int = 0
@@ -53,26 +54,36 @@ class TeamIndex:
 
     def add(self, ref_id: int, q: str, a: str, s: str) -> None:
         """Index one document (replacing its earlier version, if any)."""
-        self.remove(ref_id)
-        slot = len(self.refs)
-        self.refs.append(ref_id)
-        self.docs.append((q, a, s))
-        self.slot_of[ref_id] = slot
-        seen: set[str] = set()
-        for col, text in zip(COLUMNS, (q, a, s), strict=True):
-            toks = set(text.split())
-            seen |= toks
-            posting = self.postings[col]
-            for tok in toks:
-                arr = posting.get(tok)
-                if arr is None:
-                    arr = posting[tok] = array("I")
-                arr.append(slot)
-        df = self.df
-        for tok in seen:
-            df[tok] = df.get(tok, 0) + 1
-        self.alive |= 1 << slot
-        self._forget_bits()
+        self.extend([(ref_id, q, a, s)])
+
+    def extend(self, rows) -> None:
+        """Index documents (ref_id, q, a, s), each replacing its earlier version, if any."""
+        refs, docs, slot_of, df = self.refs, self.docs, self.slot_of, self.df
+        pq, pa, ps = (self.postings[c] for c in COLUMNS)
+        first = len(refs)
+        replaced: list[int] = []
+        for ref_id, q, a, s in rows:
+            if ref_id in slot_of:
+                replaced.append(slot_of[ref_id])
+                self.remove(ref_id)
+            slot = len(refs)
+            refs.append(ref_id)
+            docs.append((q, a, s))
+            slot_of[ref_id] = slot
+            tq, ta, ts = set(q.split()), set(a.split()), set(s.split())
+            for toks, posting in ((tq, pq), (ta, pa), (ts, ps)):
+                for tok in toks:
+                    arr = posting.get(tok)
+                    if arr is None:
+                        arr = posting[tok] = array("I")
+                    arr.append(slot)
+            df.update(tq | ta | ts)
+        if len(refs) > first:
+            # Slots first..end are new and live.
+            self.alive |= ((1 << (len(refs) - first)) - 1) << first
+            for slot in replaced:  # a document given twice: its first slot of this batch is dead again
+                self.alive &= ~(1 << slot)
+            self._forget_bits()
 
     def remove(self, ref_id: int) -> None:
         slot = self.slot_of.pop(ref_id, None)
@@ -85,11 +96,10 @@ class TeamIndex:
         if doc is not None:
             df = self.df
             for tok in set(doc[0].split()) | set(doc[1].split()) | set(doc[2].split()):
-                left = df.get(tok, 0) - 1
-                if left > 0:
-                    df[tok] = left
+                if df[tok] > 1:
+                    df[tok] -= 1
                 else:
-                    df.pop(tok, None)
+                    del df[tok]
         self._forget_bits()
 
     def _forget_bits(self) -> None:
@@ -129,9 +139,7 @@ class TeamIndex:
     def compacted(self) -> TeamIndex:
         """The same documents without the slots of replaced ones, in the same order."""
         fresh = TeamIndex()
-        for ref_id, doc in zip(self.refs, self.docs, strict=True):
-            if doc is not None:
-                fresh.add(ref_id, *doc)
+        fresh.extend((ref, *doc) for ref, doc in zip(self.refs, self.docs, strict=True) if doc is not None)
         return fresh
 
     def newest(self, found: int, limit: int) -> list[int]:
@@ -190,8 +198,8 @@ class Indexes:
         )
         if since is not None:
             stmt = stmt.where(SearchDoc.version > since)
-        for ref_id, q, a, s in await session.execute(stmt.order_by(SearchDoc.id)):
-            index.add(ref_id, q or "", a or "", s or "")
+        rows = await session.execute(stmt.order_by(SearchDoc.id))
+        index.extend((ref_id, q or "", a or "", s or "") for ref_id, q, a, s in rows)
         if len(index.refs) > 2 * index.n + COMPACT_SLACK:
             index = index.compacted()
         index.generation, index.resets = gen, resets
