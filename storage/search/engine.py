@@ -184,17 +184,9 @@ def _any_token(ix: TeamIndex, p: QueryPlan) -> int:
     return found
 
 
-def _keep(ix: TeamIndex, found: int, others: list[TermPlan], limit: int) -> list[int]:
-    """At most `limit` of the documents found, newest first; when there are more, those that also hold the
-    question's other terms (rarest first, as long as enough are left) are kept first."""
-    if found.bit_count() > limit:
-        for t in others:
-            narrower = found & _term(ix, t, "*")
-            if narrower.bit_count() >= limit // 2:
-                found = narrower
-            if found.bit_count() <= limit:
-                break
-    return ix.newest(found, limit)
+def _newest(ix: TeamIndex, found: int) -> list[int]:
+    """At most PER_STEP of the documents found, newest first (as FTS5's ORDER BY rowid DESC LIMIT had it)."""
+    return ix.newest(found, PER_STEP)
 
 
 def candidates(ix: TeamIndex, p: QueryPlan, idf: dict[str, float]) -> list[int]:
@@ -206,21 +198,17 @@ def candidates(ix: TeamIndex, p: QueryPlan, idf: dict[str, float]) -> list[int]:
     entry apart; the ranking still weighs every term."""
     present = sorted((t for t in p.terms if _somewhere(t, idf)), key=lambda t: -_rarity(t, idf))
     terms = present[:NARROW]
-    steps: list[tuple[Callable[[], int], list[TermPlan]]] = []
+    steps: list[Callable[[], int]] = []
     for k in range(len(terms), 0, -1):
-        rest = present[k:]
-        steps += [
-            (lambda k=k: _all_terms(ix, terms[:k], "q"), rest),
-            (lambda k=k: _all_terms(ix, terms[:k], "*"), rest),
-        ]
+        steps += [lambda k=k: _all_terms(ix, terms[:k], "q"), lambda k=k: _all_terms(ix, terms[:k], "*")]
     # The typo-tolerant step takes every spelling of a term with one bigram dropped: over a long DM's dozen
     # terms that is a hundred branches, so only its rarest terms and those no entry holds (typos) take part.
     absent = [t for t in p.terms if t not in present]
     relaxed = replace(p, terms=tuple(present[:RELAXED] + absent[:RELAXED]))
-    steps += [(lambda: _relaxed(ix, relaxed), present), (lambda: _any_token(ix, p), present)]
+    steps += [lambda: _relaxed(ix, relaxed), lambda: _any_token(ix, p)]
     slots: dict[int, None] = {}
-    for i, (step, others) in enumerate(steps):
-        for slot in _keep(ix, step(), others, PER_STEP):
+    for i, step in enumerate(steps):
+        for slot in _newest(ix, step()):
             slots.setdefault(slot)
         # Enough, or a handful that contain every term, or anything once typos are tolerated.
         if len(slots) >= CANDIDATES or (i == 1 and len(slots) >= 5) or (i == len(steps) - 2 and slots):

@@ -13,8 +13,9 @@ generation and replaces those documents. A deletion bumps `resets`, which rebuil
 
 The steps (narrow on the rarest terms in the question side, then anywhere, then fewer terms, then one bigram
 missing, then any bigram) are those the FTS5 query had, with the same meaning for each token, so the eval
-splits rank the same; where a step finds more than it may keep, the candidates are narrowed further by the
-query's other terms, then the newest are kept.
+splits rank the same; where a step finds more than it may keep, the newest are kept, as before. (Keeping instead
+those that also hold more of the query's other terms was tried: among 100,000 generated entries it chose
+generated ones that share common words, tuning top-3 66.7 → 62.4 %.)
 """
 
 from __future__ import annotations
