@@ -80,6 +80,7 @@ async def index(
     else:
         row.q, row.a, row.s, row.scope, row.version = values["q"], values["a"], values["s"], values["scope"], version
     await session.flush()
+    INDEXES.touch_after_commit(session, team_id, kind)
 
 
 async def unindex(session: AsyncSession, *, team_id: str, kind: str, ref_id: int) -> None:
@@ -91,6 +92,7 @@ async def unindex(session: AsyncSession, *, team_id: str, kind: str, ref_id: int
         )
     )
     await bump(session, team_id, kind, reset=True)
+    INDEXES.touch_after_commit(session, team_id, kind)
 
 
 async def bump(session: AsyncSession, team_id: str, kind: str, *, reset: bool = False) -> int:

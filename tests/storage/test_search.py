@@ -15,6 +15,7 @@ from storage.migrate import MIGRATIONS
 from storage.search import normalize as nz
 from storage.search import unindex
 from storage.search.analyzer import query_terms
+from storage.search.engine import INDEXES
 from storage.search.query import fts_all_terms, fts_any_token, plan
 from tests.faq_eval_lib import fresh_db
 
@@ -268,8 +269,11 @@ async def test_a_long_dm_with_words_no_entry_holds_still_narrows_among_many(db):
     assert await top(db, dm) == ["ワクチンの保管温度は何度ですか？"]
 
 
-async def test_another_replicas_writes_are_seen_by_the_next_search(db, db_url):
-    # Two processes on one database: each keeps its own in-memory index, caught up by the team's generation.
+async def test_another_replicas_writes_are_seen_by_the_next_search(db, db_url, monkeypatch):
+    # Two processes on one database: each keeps its own in-memory index, caught up by the team's generation
+    # (read before every search here; in production at most every INDEXES.recheck_after seconds).
+    monkeypatch.setattr(INDEXES, "recheck_after", 0.0)
+    monkeypatch.setattr(INDEXES, "touch_after_commit", lambda *_args: None)  # as if written by another process
     other = Database(db_url)
     try:
         assert await top(db, "保管温度") == ["ワクチンの保管温度は何度ですか？"]
@@ -291,17 +295,31 @@ async def test_another_replicas_writes_are_seen_by_the_next_search(db, db_url):
         await other.dispose()
 
 
-async def test_a_search_reads_only_the_generation_when_nothing_changed(db):
-    await top(db, "予約")
-    statements: list[str] = []
-
+def _search_reads(db: Database, statements: list[str]):
     def seen(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
+        if "search_" in statement:
+            statements.append(statement)
 
+    return seen
+
+
+@pytest.mark.parametrize("recheck_after", [0.0, 3600.0])
+async def test_a_search_reads_at_most_the_generation_when_nothing_changed(db, monkeypatch, recheck_after):
+    monkeypatch.setattr(INDEXES, "recheck_after", recheck_after)
+    await top(db, "予約")
+    reads: list[str] = []
+    seen = _search_reads(db, reads)
     event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
     try:
         assert await top(db, "予約")
+        if recheck_after:  # read a moment ago: not even the generation
+            assert reads == []
+            # ... but a write of this process is seen at once.
+            await faqs.upsert(db=db, team_id=TEAM, question="予約の変更は？", answer="電話で受け付けます。")
+            reads.clear()
+            assert "予約の変更は？" in await top(db, "予約の変更", 3)
+            assert any("FROM search_generations" in r for r in reads), reads
+        else:
+            assert len(reads) == 1 and "FROM search_generations" in reads[0], reads
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
-    reads = [s for s in statements if "search_" in s]
-    assert len(reads) == 1 and "FROM search_generations" in reads[0], statements
