@@ -55,6 +55,15 @@ async def tables_and_columns(db: Database) -> tuple[set[str], set[str]]:
         return await conn.run_sync(look)
 
 
+async def fts_triggers(db: Database) -> int:
+    """SQLite's FTS5 triggers on search_docs (0004): a migration that rebuilt the table would lose them."""
+    if not db.is_sqlite:
+        return 3
+    async with db.read() as session:
+        sql = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'search_docs'"
+        return (await session.execute(text(sql))).scalar()
+
+
 async def test_upgrade_stamps_old_rows_at_generation_zero_and_downgrade_removes_only_the_new_parts(database):
     db = database
     await migrate.upgrade(db, "0021_profile_answers")
@@ -63,6 +72,7 @@ async def test_upgrade_stamps_old_rows_at_generation_zero_and_downgrade_removes_
     await migrate.upgrade(db)
     tables, columns = await tables_and_columns(db)
     assert "search_generations" in tables and "version" in columns
+    assert await fts_triggers(db) == 3
     async with db.engine.connect() as conn:
 
         def diff(sync_conn):
@@ -87,6 +97,7 @@ async def test_upgrade_stamps_old_rows_at_generation_zero_and_downgrade_removes_
     assert "0023_faq_index" not in await migrate.current(db)
     tables, columns = await tables_and_columns(db)
     assert "search_generations" not in tables and "version" not in columns
+    assert await fts_triggers(db) == 3
     async with db.read() as session:
         kept = (await session.execute(text("SELECT q FROM search_docs WHERE ref_id = 999"))).scalar()
     assert kept == " 保管 管温 温度 "

@@ -32,13 +32,13 @@ def upgrade() -> None:
         sa.Column("resets", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("team_id", "kind", name=op.f("pk_search_generations")),
     )
-    with op.batch_alter_table("search_docs") as batch:
-        batch.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("0")))
+    # Not a batch: on SQLite a batch that rebuilt search_docs would drop its FTS5 triggers (0004); a plain
+    # ADD COLUMN (and, in downgrade, DROP COLUMN, SQLite >= 3.35) leaves them alone.
+    op.add_column("search_docs", sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("0")))
     op.create_index("ix_search_docs_changed", "search_docs", ["team_id", "kind", "version"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_search_docs_changed", table_name="search_docs")
-    with op.batch_alter_table("search_docs") as batch:
-        batch.drop_column("version")
+    op.drop_column("search_docs", "version")
     op.drop_table("search_generations")
