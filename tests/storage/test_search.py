@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 
 import pytest
@@ -323,3 +324,17 @@ async def test_a_search_reads_at_most_the_generation_when_nothing_changed(db, mo
             assert len(reads) == 1 and "FROM search_generations" in reads[0], reads
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+
+
+async def test_a_burst_of_first_searches_builds_the_index_once(db, monkeypatch):
+    builds: list[int] = []
+    real = INDEXES._caught_up
+
+    async def counted(*args, **kwargs):
+        builds.append(1)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(INDEXES, "_caught_up", counted)
+    results = await asyncio.gather(*(top(db, "予約") for _ in range(8)))
+    assert builds == [1]
+    assert all(r == results[0] and r for r in results)
