@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.load                         # 2000 requests, 32 in flight, plus a row at 8
     .venv/bin/python -m bench.load --events 1000 --concurrency 16
+    .venv/bin/python -m bench.load --profile /tmp/prof    # cProfile yakuba's server (inflated numbers)
 
 Progress goes to stderr, the report to stdout. About 2-4 minutes on 2 cores; --budget (default 300 s) is a
 hard cap on the whole run.
@@ -175,10 +176,19 @@ def child_main(args: argparse.Namespace) -> None:
         coro = ev._role_yakuba(args.slack_url, args.db)
     else:
         coro = _role_bare(args.slack_url)
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     try:
         loop.run_until_complete(coro)
     finally:
         loop.close()
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(Path(args.profile) / f"{args.role}.prof")
 
 
 class LoadChild(Child):
@@ -195,13 +205,15 @@ class LoadChild(Child):
                 "--max-life",
                 str(self.max_life),
                 *self.extra,
+                *self.profile,
                 cwd=ROOT,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=err,
                 limit=256 * 1024 * 1024,
             )
-        return await self._expect("ready", ev.CHILD_START)
+        # A profiled server starts several times slower (cProfile sees every import and the migrations).
+        return await self._expect("ready", ev.CHILD_START * (4 if self.profile else 1))
 
 
 # =================================================================== requests
@@ -390,6 +402,9 @@ async def orchestrate(args: argparse.Namespace) -> int:
             builder = Builder("Y", fake_ready, first_url=joins_needed)
             bursts = [builder.burst(WARMUP)] + [builder.burst(sizes[level]) for level in levels]
             yak = child("yakuba", "--slack-url", fake_ready["url"], "--db", str(db_path))
+            if args.profile:
+                Path(args.profile).mkdir(parents=True, exist_ok=True)
+                yak.profile = ("--profile", str(Path(args.profile).resolve()))
             ready = await yak.start()
             budget.progress(f"yakuba: started (seeded {seeded})")
             settled: list[tuple[float, float] | None] = []
@@ -397,13 +412,13 @@ async def orchestrate(args: argparse.Namespace) -> int:
             async def settle() -> None:
                 # Let earlier requests' work (DMs, FAQ replies, command answers) finish before the next burst.
                 started, before = time.perf_counter(), await yak.stats()
-                idle_at, after = await ev.wait_idle(yak, budget.cap(IDLE_LIMIT))
+                idle_at, after = await ev.wait_idle(yak, budget.cap(args.idle_limit))
                 done = None if idle_at is None else (time.perf_counter() - started, after["cpu"] - before["cpu"])
                 settled.append(done)
 
             yak_runs = await measure("yakuba", yak, ready["url"], bursts, levels, budget, settle)
             last_ack = time.time()
-            idle_at, _ = await ev.wait_idle(yak, budget.cap(IDLE_LIMIT))
+            idle_at, _ = await ev.wait_idle(yak, budget.cap(args.idle_limit))
             async with aiohttp.ClientSession() as http:
                 final = await ev.get_json(http, state_url)
             log_mark = yak.stderr_size()
@@ -424,6 +439,8 @@ async def orchestrate(args: argparse.Namespace) -> int:
 
     # ------------------------------------------------------------------ report
     failures = []
+    if args.profile:
+        print(f"PROFILED RUN (cProfile in yakuba's server, profile in {args.profile}): numbers are inflated")
     print(
         f"yakuba load bench: {n} signed requests per burst (a quarter each team_join, app_mention, message.im, "
         f"slash commands), warm-up {WARMUP}; Python {platform.python_version()}, {os.cpu_count()} CPU(s), "
@@ -481,6 +498,14 @@ async def orchestrate(args: argparse.Namespace) -> int:
     idle = "NOT within the limit" if idle_at is None else f"{idle_at - last_ack:.2f}s after the last ack"
     waits = ", ".join("-" if s is None else f"{s[0]:.1f}s ({s[1]:.1f}s CPU)" for s in settled)
     print(f"yakuba idle again (DMs and FAQ replies sent): {idle}; waits before its measured bursts: {waits}")
+    first, after_first = yak_runs[levels[0]][0], settled[1] if len(settled) > 1 else None
+    if after_first is not None:
+        # The first measured burst's whole cost: its acks, then the work they queued (until idle again).
+        print(
+            f"yakuba's first measured burst ({first.events} requests at concurrency {levels[0]}) worked off in"
+            f" {first.wall + after_first[0]:.1f} s wall, {first.server_cpu + after_first[1]:.1f} s CPU"
+            f" ({first.server_cpu:.1f} s while acking, {after_first[1]:.1f} s after)"
+        )
     print(f"fake Slack calls: {final['calls']}; API errors: {final['api_errors'] or 0}")
     joins_sent = joins_needed
     print(
@@ -503,7 +528,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
     if late_count:
         failures.append(f"{late_count} commands missed bolt's 3 s ack window (the user saw the fallback help)")
     if idle_at is None:
-        failures.append(f"yakuba still busy {IDLE_LIMIT:.0f}s after the last burst")
+        failures.append(f"yakuba still busy {args.idle_limit:.0f}s after the last burst")
     if run_errors:
         failures.append("yakuba logged errors while running:\n" + "\n".join(run_errors))
     if shutdown_errors:
@@ -518,6 +543,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=2000, help="measured requests per burst (default 2000)")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32; 8 is added)")
     parser.add_argument("--budget", type=float, default=300.0, help="wall-clock limit in seconds (default 300)")
+    parser.add_argument(
+        "--idle-limit",
+        type=float,
+        default=IDLE_LIMIT,
+        help=f"seconds to wait for yakuba to be idle (default {IDLE_LIMIT:.0f})",
+    )
+    parser.add_argument("--profile", help="cProfile yakuba's server into DIR/yakuba.prof (numbers are inflated)")
     # Internal: how this module starts its own children.
     parser.add_argument("--role", choices=("fake-slack", "yakuba", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--max-life", type=float, default=360.0, help=argparse.SUPPRESS)

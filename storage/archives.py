@@ -107,7 +107,7 @@ async def list_all(*, db: Database, team_id: str) -> list[Archive]:
 async def search(*, db: Database, team_id: str, query: str, limit: int = 5) -> list[ArchiveHit]:
     """Archives for a query (series, 第N回, theme; readings and typos as for the FAQ)."""
     async with db.read() as session:
-        hits = await engine.search(session, dialect=db.dialect, team_id=team_id, kind=KIND, query=query, limit=limit)
+        hits = await engine.search(session, team_id=team_id, kind=KIND, query=query, limit=limit)
         if not hits:
             return []
         rows = {a.id: a for a in await session.scalars(select(Archive).where(Archive.id.in_([h.ref_id for h in hits])))}

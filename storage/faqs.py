@@ -343,14 +343,15 @@ async def search(
     """Best entries for a question as members type it; each with score and confidence in [0, 1]."""
 
     async with db.read() as session:
+        faqs: dict[int, Faq] = {}
 
         async def priors(ids: list[int]) -> dict[int, float]:
-            rows = await session.execute(select(Faq.id, Faq.helpful, Faq.unhelpful).where(Faq.id.in_(ids)))
-            return {i: (h - u) / (h + u + 3) for i, h, u in rows}
+            # The rows that may be shown, read once: their votes weigh the ranking, then they are the results.
+            faqs.update((f.id, f) for f in await session.scalars(select(Faq).where(Faq.id.in_(ids))))
+            return {f.id: (f.helpful - f.unhelpful) / (f.helpful + f.unhelpful + 3) for f in faqs.values()}
 
         hits = await engine.search(
             session,
-            dialect=db.dialect,
             team_id=team_id,
             kind=KIND,
             query=query,
@@ -359,7 +360,9 @@ async def search(
         )
         if not hits:
             return []
-        faqs = {f.id: f for f in await session.scalars(select(Faq).where(Faq.id.in_([h.ref_id for h in hits])))}
+        missing = [h.ref_id for h in hits if h.ref_id not in faqs]
+        if missing:
+            faqs.update((f.id, f) for f in await session.scalars(select(Faq).where(Faq.id.in_(missing))))
     out = [
         FaqHit(faqs[h.ref_id], h.score, h.confidence)
         for h in hits

@@ -332,7 +332,10 @@ class SearchDoc(Base):
     s = synonym groups. SQLite indexes it with FTS5 (search_fts); PostgreSQL with pg_trgm."""
 
     __tablename__ = "search_docs"
-    __table_args__ = (UniqueConstraint("team_id", "kind", "ref_id"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "kind", "ref_id"),
+        Index("ix_search_docs_changed", "team_id", "kind", "version"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
@@ -344,6 +347,22 @@ class SearchDoc(Base):
     # One FTS token naming team and kind, so a MATCH only walks this team's postings (a LIMIT applied
     # before a team filter would starve small teams sharing a database with a big one).
     scope: Mapped[str] = mapped_column(String(80), default="")
+    # The team's search generation that last wrote this row (SearchGeneration): a process whose in-memory
+    # index is at generation g reads only the rows with version > g to catch up.
+    version: Mapped[int] = mapped_column(default=0)
+
+
+class SearchGeneration(Base):
+    """How often one team's documents of one kind changed: bumped in the transaction of every write to
+    search_docs, read (by primary key) before every search, so each process's in-memory index knows when
+    to catch up. `resets` counts deletions, after which an index is rebuilt rather than caught up."""
+
+    __tablename__ = "search_generations"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    generation: Mapped[int] = mapped_column(default=0)
+    resets: Mapped[int] = mapped_column(default=0)
 
 
 class FaqChannel(Base):

@@ -1,34 +1,37 @@
-"""Index maintenance and search over `search_docs`: candidates in SQL, ranking in Python.
+"""Index maintenance and search: candidates from the in-process index (storage/search/index.py), ranking in rank.
 
-SQLite: FTS5 (unicode61 over space-separated bigram tokens) first with every term required, then
-with any bigram when that finds too little. PostgreSQL: the same tokens matched with LIKE
-'% token %' on the pg_trgm-indexed columns. Both hand at most CANDIDATES rows to `rank.score`.
+A write to search_docs stamps the row with its team's next search generation, in the same transaction, so every
+process's index sees it before its next search. The candidates come in steps that stop once enough are found:
+every one of the rarest terms in the question side, then anywhere, then one term fewer, and so on; then any term
+with one bigram missing (a typo); then any bigram. At most CANDIDATES documents go to `rank.score`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
-from sqlalchemy import case, delete, func, literal, or_, select, text
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import SearchDoc
+from storage.models import SearchDoc, SearchGeneration
 from storage.search import rank
 from storage.search.analyzer import doc_tokens, syn_tokens
-from storage.search.query import QueryPlan, fts_any_token, fts_relaxed, fts_terms, plan
+from storage.search.index import Indexes, TeamIndex
+from storage.search.query import QueryPlan, TermPlan, plan
 
 CANDIDATES = 60  # stop relaxing the query once this many are found
-PER_STEP = 120  # rows fetched per step (all of them are re-ranked)
-DF_TTL = 300.0  # seconds a looked-up document frequency is trusted (see _DfCache)
-DF_MAX = 200_000  # tokens kept per database before the cache starts afresh
+PER_STEP = 120  # documents kept per step (all of them are re-ranked)
 NARROW = 4  # the rarest terms that the narrowing steps require together
 RELAXED = 6  # the rarest terms (and as many unknown ones) that the typo-tolerant step looks for
+
+# This process's indexes (one per database engine, team and kind): a cache of what search_docs holds,
+# correct whatever other processes write, because every search first reads the generation.
+INDEXES = Indexes()
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,15 @@ async def index(
             SearchDoc.ref_id == ref_id,
         )
     )
+    if row is not None and (row.q, row.a, row.s, row.scope) == (values["q"], values["a"], values["s"], values["scope"]):
+        return
+    version = await bump(session, team_id, kind)
     if row is None:
-        session.add(SearchDoc(team_id=team_id, kind=kind, ref_id=ref_id, **values))
-    elif (row.q, row.a, row.s, row.scope) != (values["q"], values["a"], values["s"], values["scope"]):
-        row.q, row.a, row.s, row.scope = values["q"], values["a"], values["s"], values["scope"]
+        session.add(SearchDoc(team_id=team_id, kind=kind, ref_id=ref_id, version=version, **values))
+    else:
+        row.q, row.a, row.s, row.scope, row.version = values["q"], values["a"], values["s"], values["scope"], version
     await session.flush()
-    _index_changed(session)
+    INDEXES.touch_after_commit(session, team_id, kind)
 
 
 async def unindex(session: AsyncSession, *, team_id: str, kind: str, ref_id: int) -> None:
@@ -85,175 +91,142 @@ async def unindex(session: AsyncSession, *, team_id: str, kind: str, ref_id: int
             SearchDoc.ref_id == ref_id,
         )
     )
-    _index_changed(session)
+    await bump(session, team_id, kind, reset=True)
+    INDEXES.touch_after_commit(session, team_id, kind)
 
 
-_ROWS_SQL = text(
-    "SELECT d.ref_id, d.q, d.a, d.s, d.team_id, d.kind FROM"
-    " (SELECT rowid AS r FROM search_fts WHERE search_fts MATCH :m ORDER BY rowid DESC LIMIT :n) f"
-    " CROSS JOIN search_docs d ON d.id = f.r"
-)
+async def bump(session: AsyncSession, team_id: str, kind: str, *, reset: bool = False) -> int:
+    """The team's next search generation (a deletion also counts a reset), in the caller's transaction.
+
+    The upsert locks the generation's row until commit, so two writers of one team take turns and their
+    generations commit in order: a reader that sees generation g sees every row stamped up to g."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(SearchGeneration).values(team_id=team_id, kind=kind, generation=1, resets=int(reset))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[SearchGeneration.team_id, SearchGeneration.kind],
+        set_={
+            "generation": SearchGeneration.generation + 1,
+            "resets": SearchGeneration.resets + int(reset),
+        },
+    ).returning(SearchGeneration.generation)
+    return int(await session.scalar(stmt))
 
 
-async def _sqlite_rows(session, team_id: str, kind: str, match: str, limit: int) -> list:
-    """Newest matching rows of this team and kind.
-
-    No bm25 ordering: FTS5's bm25 costs ~30 µs per matching row (a common word in 100,000 entries
-    would take seconds); ranking is done in Python on what we fetch. The LIMIT applies before the
-    team filter, so when other teams' (or kinds') rows took places, the query is repeated with the
-    scope token, which restricts the MATCH itself (slower on one big team, so not the first try).
-    """
-    rows = list(await session.execute(_ROWS_SQL, {"m": match, "n": limit}))
-    mine = [r[:4] for r in rows if r[4] == team_id and r[5] == kind]
-    if len(rows) == limit and len(mine) < len(rows):
-        scoped = f'({match}) AND scope : "{scope_token(team_id, kind)}"'
-        rows = list(await session.execute(_ROWS_SQL, {"m": scoped, "n": limit}))
-        mine = [r[:4] for r in rows if r[4] == team_id and r[5] == kind]
-    return mine
-
-
-def _somewhere(t, idf: dict[str, float]) -> bool:
+def _somewhere(t: TermPlan, idf: dict[str, float]) -> bool:
     """Whether some document can hold the term: a spelling whose every bigram is in the index, or a synonym
-    group. (A one-character word is a prefix query, which the vocabulary lookup does not see: assumed yes.)"""
+    group. (A one-character word stands for every bigram it starts: assumed yes.)"""
     return any(all(x in idf or len(x) == 1 for x in alt) for alt in t.alts) or any(g in idf for g in t.groups)
 
 
-def _rarity(t, idf: dict[str, float]) -> float:
-    """The IDF of the term's most specific spelling; a one-character word (a prefix query, no IDF known)
-    matches many bigrams, so it comes last."""
+def _rarity(t: TermPlan, idf: dict[str, float]) -> float:
+    """The IDF of the term's most specific spelling; a one-character word (many bigrams, no IDF known) comes
+    last."""
     return max(min(idf.get(x, 99.0) if len(x) > 1 else 0.0 for x in alt) for alt in t.alts)
 
 
-async def _sqlite_candidates(session, team_id: str, kind: str, p: QueryPlan, idf: dict[str, float]) -> list:
-    """Narrow first, then relax: the rarest NARROW terms in the question, then anywhere, then one term fewer,
-    and so on; finally tolerate a typo. Stops once enough candidates are found.
+def _all_of(ix: TeamIndex, col: str, toks) -> int:
+    found = -1
+    for tok in sorted(toks, key=len, reverse=True):  # a one-character prefix last: it is the widest
+        found &= ix.bits(col, tok)
+        if not found:
+            return 0
+    return found if found != -1 else 0
+
+
+def _term(ix: TeamIndex, t: TermPlan, col: str) -> int:
+    """Documents holding the term in some spelling (every bigram of it) in `col` ("*": anywhere, where a
+    synonym group counts too; in the question side only its spellings count, as FTS5's nested column filter
+    had it)."""
+    found = 0
+    for alt in t.alts:
+        found |= _all_of(ix, col, alt)
+    if col == "*":
+        for g in t.groups:
+            found |= ix.bits("s", g)
+    return found
+
+
+def _all_terms(ix: TeamIndex, terms, col: str) -> int:
+    found = -1
+    for t in terms:
+        found &= _term(ix, t, col)
+        if not found:
+            return 0
+    return found if found != -1 else 0
+
+
+def _relaxed(ix: TeamIndex, p: QueryPlan) -> int:
+    """Any term with one bigram missing (a typo: 防災訓連 still has 防災 and 災訓) or by synonym."""
+    found = 0
+    for t in p.terms:
+        for alt in t.alts:
+            toks = sorted(alt)
+            if len(toks) >= 3:
+                for drop in toks:
+                    found |= _all_of(ix, "*", [x for x in toks if x != drop])
+            else:
+                for x in toks:
+                    found |= ix.bits("*", x)
+        for g in t.groups:
+            found |= ix.bits("s", g)
+    return found
+
+
+def _any_token(ix: TeamIndex, p: QueryPlan) -> int:
+    """Any bigram of any term, or of a kanji word's reading: the fallback that tolerates typos and partial
+    matches. Only here do readings of kanji words search (their kana bigrams are common)."""
+    found = 0
+    for t in p.terms:
+        for alt in (*t.alts, *t.weak):
+            for x in alt:
+                found |= ix.bits("*", x)
+        for g in t.groups:
+            found |= ix.bits("s", g)
+    return found
+
+
+def _newest(ix: TeamIndex, found: int) -> list[int]:
+    """At most PER_STEP of the documents found, newest first (as FTS5's ORDER BY rowid DESC LIMIT had it)."""
+    return ix.newest(found, PER_STEP)
+
+
+def candidates(ix: TeamIndex, p: QueryPlan, idf: dict[str, float]) -> list[int]:
+    """Narrow first, then relax: the rarest NARROW terms in the question side, then anywhere, then one term
+    fewer, and so on; finally tolerate a typo. Stops once enough candidates are found.
 
     Terms no document holds are left out of the narrowing steps (each would make every AND empty: a long DM
     nearly always has a word no entry uses), and so are all but the NARROW rarest, which is what tells an
     entry apart; the ranking still weighs every term."""
     present = sorted((t for t in p.terms if _somewhere(t, idf)), key=lambda t: -_rarity(t, idf))
     terms = present[:NARROW]
-    steps: list[str] = []
+    steps: list[Callable[[], int]] = []
     for k in range(len(terms), 0, -1):
-        steps += [fts_terms(terms[:k], column="q"), fts_terms(terms[:k])]
-    # The typo-tolerant step ORs every spelling of a term with one bigram dropped: over a long DM's dozen
+        steps += [lambda k=k: _all_terms(ix, terms[:k], "q"), lambda k=k: _all_terms(ix, terms[:k], "*")]
+    # The typo-tolerant step takes every spelling of a term with one bigram dropped: over a long DM's dozen
     # terms that is a hundred branches, so only its rarest terms and those no entry holds (typos) take part.
     absent = [t for t in p.terms if t not in present]
     relaxed = replace(p, terms=tuple(present[:RELAXED] + absent[:RELAXED]))
-    steps = [*steps, fts_relaxed(relaxed), fts_any_token(p)]
-    rows: dict[int, tuple] = {}
-    for i, match in enumerate(steps):
-        for r in await _sqlite_rows(session, team_id, kind, match, PER_STEP):
-            rows.setdefault(r[0], tuple(r))
+    steps += [lambda: _relaxed(ix, relaxed), lambda: _any_token(ix, p)]
+    slots: dict[int, None] = {}
+    for i, step in enumerate(steps):
+        for slot in _newest(ix, step()):
+            slots.setdefault(slot)
         # Enough, or a handful that contain every term, or anything once typos are tolerated.
-        if len(rows) >= CANDIDATES or (i == 1 and len(rows) >= 5) or (i == len(steps) - 2 and rows):
+        if len(slots) >= CANDIDATES or (i == 1 and len(slots) >= 5) or (i == len(steps) - 2 and slots):
             break
-    return list(rows.values())
+    return list(slots)
 
 
-class _DfCache:
-    """Document frequencies already looked up, per database, for DF_TTL seconds or until the index changes.
-
-    Looking a token up in FTS5's vocabulary reads its whole doclist (a common bigram in 100,000 entries costs
-    milliseconds) and IDF needs only an approximate figure, so each token is read once a while; a write through
-    `index`/`unindex` in this process starts afresh at once (another process's writes are seen within DF_TTL).
-    """
-
-    def __init__(self) -> None:
-        self.df: dict[str, int] = {}
-        self.n = 1
-        self.born = time.monotonic()
-
-
-_df_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _df_cache(session: AsyncSession) -> _DfCache:
-    bind = session.bind.sync_engine if hasattr(session.bind, "sync_engine") else session.bind
-    cache = _df_caches.get(bind)
-    if cache is None or time.monotonic() - cache.born > DF_TTL or len(cache.df) > DF_MAX:
-        cache = _df_caches[bind] = _DfCache()
-    return cache
-
-
-def _index_changed(session: AsyncSession) -> None:
-    bind = session.bind.sync_engine if hasattr(session.bind, "sync_engine") else session.bind
-    _df_caches.pop(bind, None)
-
-
-async def _sqlite_df(session, tokens: set[str]) -> tuple[dict[str, int], int]:
-    """Document frequencies of the query's tokens and the number of documents, in one round trip for the
-    tokens not known yet (see _DfCache); a token absent from the index is known as 0.
-
-    The number of documents is the largest id: count(*) reads a whole index (O(N) at 100,000 entries) and
-    IDF does not need the exact figure. The first row carries it under the empty term, which no token is.
-    """
-    if not tokens:
-        return {}, 1
-    cache = _df_cache(session)
-    # Only tokens found are kept: one absent now may be in an entry another process imports next (and
-    # looking up an absent token is cheap; a common one is what costs).
-    missing = tokens - cache.df.keys()
-    if missing or not cache.df:
-        rows = list(
-            await session.execute(
-                text(
-                    "SELECT '', coalesce(max(id), 1) FROM search_docs UNION ALL"
-                    " SELECT term, doc FROM search_fts_vocab WHERE term IN (SELECT value FROM json_each(:j))"
-                ),
-                {"j": json.dumps(sorted(missing), ensure_ascii=False)},
-            )
-        )
-        cache.df.update({r[0]: int(r[1]) for r in rows if r[0]})
-        cache.n = max(next((int(r[1]) for r in rows if not r[0]), 1), 1)
-    return {t: cache.df[t] for t in tokens if t in cache.df}, cache.n
-
-
-def _like(tok: str) -> str:
-    return "% " + tok.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %"
-
-
-def _pg_has(tok: str, groups: frozenset[str] = frozenset()):
-    pattern = _like(tok)
-    if tok in groups:
-        return SearchDoc.s.like(pattern, escape="\\")
-    return SearchDoc.q.like(pattern, escape="\\") | SearchDoc.a.like(pattern, escape="\\")
-
-
-async def _pg_candidates(session, team_id: str, kind: str, p: QueryPlan, limit: int) -> list:
-    """Documents holding the most query tokens; LIKE '% token %' is served by the pg_trgm GIN index."""
-    groups = p.groups()
-    toks = sorted(p.tokens())[:64]
-    toks += sorted(p.weak_tokens() - set(toks))[: 64 - len(toks)]  # readings of kanji words: typos (問心票)
-    hits = sum((case((_pg_has(t, groups), 1), else_=0) for t in toks), start=literal(0))
-    stmt = (
-        select(SearchDoc.ref_id, SearchDoc.q, SearchDoc.a, SearchDoc.s)
-        .where(SearchDoc.team_id == team_id, SearchDoc.kind == kind)
-        .where(or_(*(_pg_has(t, groups) for t in toks)))
-        .order_by(hits.desc())
-        .limit(limit)
-    )
-    return list(await session.execute(stmt))
-
-
-async def _pg_df(session, p: QueryPlan) -> tuple[dict[str, int], int]:
-    """Document frequencies by one scan of search_docs, for the tokens not known yet (see _DfCache; here an
-    absent token is kept as 0 too: PostgreSQL's candidates do not depend on it, only its IDF does)."""
-    toks, groups = sorted(p.tokens())[:64], p.groups()
-    cache = _df_cache(session)
-    missing = [t for t in toks if t not in cache.df]
-    if missing:
-        cols = [func.count().filter(_pg_has(t, groups)) for t in missing]
-        row = (await session.execute(select(func.max(SearchDoc.id), *cols).select_from(SearchDoc))).one()
-        cache.df.update({t: int(c) for t, c in zip(missing, row[1:], strict=True)})
-        cache.n = max(int(row[0] or 1), 1)
-    return {t: cache.df[t] for t in toks}, cache.n
+@lru_cache(maxsize=2048)
+def _plan(query: str) -> QueryPlan:
+    """The analysed query (Sudachi, readings, synonyms): members ask the same questions again and again."""
+    return plan(query)
 
 
 async def search(
     session: AsyncSession,
     *,
-    dialect: str,
     team_id: str,
     kind: str,
     query: str,
@@ -261,24 +234,32 @@ async def search(
     limit: int = 10,
 ) -> list[Hit]:
     """Best documents for `query`, scored in [0, 1], each with an auto-answer confidence."""
-    p = plan(query)
+    p = _plan(query or "")
     if p.empty:
         return []
-    if dialect == "sqlite":
-        df, n = await _sqlite_df(session, p.tokens())
-    else:
-        df, n = await _pg_df(session, p)
-    idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-    if dialect == "sqlite":
-        rows = await _sqlite_candidates(session, team_id, kind, p, idf)
-    else:
-        rows = await _pg_candidates(session, team_id, kind, p, CANDIDATES)
+    ix = await INDEXES.get(session, team_id, kind)
+    n = max(ix.n, 1)
+    idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t in p.tokens() if (d := ix.df.get(t))}
     default_idf = math.log(1 + (n + 0.5) / 0.5)
-    prior = await priors([r[0] for r in rows]) if priors and rows else {}
+    slots = candidates(ix, p, idf)
+    rows = [(ix.refs[slot], *ix.docs[slot]) for slot in slots]
     prepared = rank.prepare(p, idf, default_idf)
-    scored = [(ref_id, rank.score(prepared, q, a, s, prior.get(ref_id, 0.0))) for ref_id, q, a, s in rows]
+    scored = [(ref_id, rank.score(prepared, q, a, s)) for ref_id, q, a, s in rows]
     scored = [x for x in scored if x[1].total > 0]  # a candidate none of whose terms matched is no result
     scored.sort(key=lambda x: -x[1].total)
+    if priors and scored:
+        # 👍/👎 move a score by at most PRIOR_WEIGHT either way: only the documents that could then reach the
+        # first `limit` need theirs (the repository reads them with the rows it shows anyway).
+        kth = scored[min(limit, len(scored)) - 1][1].total
+        floor = kth * (1 - rank.PRIOR_WEIGHT) / (1 + rank.PRIOR_WEIGHT)
+        near = [ref_id for ref_id, sc in scored if sc.total >= floor]
+        prior = await priors(near)
+        by_ref = {r[0]: r for r in rows}
+        scored = [
+            (ref_id, rank.score(prepared, *by_ref[ref_id][1:], prior.get(ref_id, 0.0)) if ref_id in prior else sc)
+            for ref_id, sc in scored
+        ]
+        scored.sort(key=lambda x: -x[1].total)
     confidences = rank.confidences([s for _, s in scored])
     return [
         Hit(ref_id, round(s.relevance, 4), round(c, 4))

@@ -1,7 +1,7 @@
-"""Query plans: the analysed terms of a question, their index tokens, and safe FTS5 expressions.
+"""Query plans: the analysed terms of a question and the index tokens that count as each of them.
 
-User text never reaches FTS5 as syntax: every token is double-quoted (quotes inside doubled), so
-`"`, `*`, `NEAR(`, `OR`, `AND` and emoji are only ever searched for as text.
+User text never reaches SQL: the plan's tokens are looked up in the in-process index (storage/search/index.py),
+so `"`, `*`, `NEAR(`, `OR`, `AND` and emoji are only ever searched for as text.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class QueryPlan:
         return out
 
     def weak_tokens(self) -> set[str]:
-        """Bigrams of kanji words' readings: searched only as a last resort (see fts_any_token)."""
+        """Bigrams of kanji words' readings: searched only as a last resort (see engine._any_token)."""
         return {x for t in self.terms for alt in t.weak for x in alt}
 
 
@@ -69,56 +69,3 @@ def plan(query: str) -> QueryPlan:
     text = nz.strip_question(query)[:500]
     echo.update(bigrams(reading(text)))
     return QueryPlan(tuple(plans), frozenset(echo), frozenset(word_token(w) for w in content_words(text)))
-
-
-def quote(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
-
-
-def _token(tok: str) -> str:
-    """A quoted token; a one-character word is a prefix query (any bigram starting with it)."""
-    return quote(tok) + "*" if len(tok) == 1 else quote(tok)
-
-
-def _term_expr(t: TermPlan) -> str:
-    parts = ["(" + " AND ".join(_token(tok) for tok in sorted(alt)) + ")" for alt in t.alts]
-    parts += [f"s : {quote(g)}" for g in sorted(t.groups)]
-    return "(" + " OR ".join(parts) + ")"
-
-
-def fts_terms(terms: list[TermPlan] | tuple[TermPlan, ...], *, column: str | None = None) -> str:
-    """Every given term must match in some spelling (or by synonym): the narrowing query."""
-    expr = " AND ".join(_term_expr(t) for t in terms)
-    return f"{column} : ({expr})" if column else expr
-
-
-def fts_all_terms(p: QueryPlan) -> str:
-    return fts_terms(p.terms)
-
-
-def fts_relaxed(p: QueryPlan) -> str:
-    """Any term with one bigram missing (a typo: 防災訓連 still has 防災 and 災訓) or by synonym."""
-    parts: list[str] = []
-    for t in p.terms:
-        for alt in t.alts:
-            toks = sorted(alt)
-            if len(toks) >= 3:
-                parts += ["(" + " AND ".join(_token(x) for x in toks if x != drop) + ")" for drop in toks]
-            else:
-                parts += [_token(x) for x in toks]
-        parts += [f"s : {quote(g)}" for g in sorted(t.groups)]
-    return " OR ".join(dict.fromkeys(parts))
-
-
-def fts_any_token(p: QueryPlan) -> str:
-    """Any bigram of any term, or of a kanji word's reading: the fallback that tolerates typos and partial
-    matches. Only here do readings of kanji words search: their kana bigrams are common, so their document
-    frequencies are not looked up (they weigh as rare) and the narrower steps never carry them."""
-    grams: set[str] = set()
-    groups: set[str] = set()
-    for t in p.terms:
-        for alt in (*t.alts, *t.weak):
-            grams |= alt
-        groups |= t.groups
-    parts = [_token(g) for g in sorted(grams)] + [f"s : {quote(g)}" for g in sorted(groups)]
-    return " OR ".join(parts)

@@ -58,6 +58,10 @@ class _Term:
     weak: tuple[_Alt, ...]
     groups: frozenset[str]
     word_groups: tuple[frozenset[str], ...]
+    # Every token of its spellings (and of its weak readings): a document holding none of them is skipped
+    # without adding anything up (most terms of a long question are absent from most candidates).
+    spelled: frozenset[str] = frozenset()
+    weakly: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,9 @@ def prepare(p: QueryPlan, idf: dict[str, float], default_idf: float) -> Prepared
         # IDF per bigram, grown with the length of the word (会計年度任用職員 says more than 人).
         weight = t.term.weight * max(a.total / len(a.tokens) * math.sqrt(len(a.tokens)) for a in alts)
         word_groups = tuple(frozenset(f"s{g}" for g in w) for w in t.term.groups)
-        terms.append(_Term(weight, alts, weak, t.groups, word_groups))
+        spelled = frozenset(x for alt in alts for x, _ in alt.tokens)
+        weakly = frozenset(x for alt in weak for x, _ in alt.tokens)
+        terms.append(_Term(weight, alts, weak, t.groups, word_groups, spelled, weakly))
     singles = any(x.startswith("^") for t in terms for a in (*t.alts, *t.weak) for x, _ in a.tokens)
     return Prepared(tuple(terms), p.echo, p.words, singles)
 
@@ -100,6 +106,11 @@ def _split(text: str) -> frozenset[str]:
 def _with_heads(text: str) -> frozenset[str]:
     toks = _split(text)
     return toks | {"^" + t[0] for t in toks}
+
+
+@lru_cache(maxsize=32768)
+def _doc_words(text: str) -> frozenset[str]:
+    return frozenset(x for x in _split(text) if x[0] == "w")
 
 
 def _tokens(text: str, singles: bool) -> tuple[frozenset[str], frozenset[str]]:
@@ -122,16 +133,17 @@ def score(p: Prepared, q: str, a: str, s: str, prior: float = 0.0) -> Score:
     aset: frozenset[str] | None = None
     num = q_num = den = 0.0
     for t in p.terms:
-        cq = max(_coverage(alt, qset) for alt in t.alts)
+        cq = 0.0 if t.spelled.isdisjoint(qset) else max(_coverage(alt, qset) for alt in t.alts)
         ca = 0.0
         if cq < 1.0:
             aset = aset if aset is not None else _tokens(a, p.singles)[1]
-            ca = max(_coverage(alt, aset) for alt in t.alts)
+            if not t.spelled.isdisjoint(aset):
+                ca = max(_coverage(alt, aset) for alt in t.alts)
         cs = cr = 0.0
         # Every word of the term must be matched by synonym, else 職員 alone would stand for 会計年度任用職員.
         if t.word_groups and t.groups & sset:
             cs = SYNONYM_WEIGHT * sum(1 for w in t.word_groups if w & sset) / len(t.word_groups)
-        if t.weak and cq < READING_WEIGHT:
+        if t.weak and cq < READING_WEIGHT and not t.weakly.isdisjoint(qset):
             # The whole reading, or nothing: a few shared kana bigrams (れんらくもう ~ くんれん) are noise.
             cr = READING_WEIGHT * max(_coverage(alt, qset) >= 1.0 for alt in t.weak)
         best_q = max(cq, cs, cr)
@@ -144,7 +156,7 @@ def score(p: Prepared, q: str, a: str, s: str, prior: float = 0.0) -> Score:
     # How much of the entry the query explains: its content words (when indexed with them) and its
     # question-side bigrams, which readings and romaji reach too (けんじんかい explains 県人会).
     echo = len(p.echo & qwords) / max(len(qwords), 1)
-    doc_words = {x for x in sset if x[0] == "w"}
+    doc_words = _doc_words(s)
     entry = (len(p.words & doc_words) / len(doc_words) + echo) / 2 if doc_words else echo
     entry = min(1.0, entry) if coverage > 0 else 0.0
     total = (1 - ENTRY_WEIGHT) * coverage + ENTRY_WEIGHT * entry

@@ -87,7 +87,7 @@ async def test_upgrade_keeps_members_typed_and_downgrade_removes_only_the_new_co
     async with db.write() as session:
         row = (await session.scalars(select(Member))).one()
         row.answers = {"phone": "03-1234-5678"}
-    # One step below 0021 on its own line (`rev-1`): revisions built on it (0022_events) go first.
+    # One step below 0021 on its own line (`rev-1`): revisions built on it (0022_events, 0023_faq_index) go first.
     await migrate.downgrade(db, "0021_profile_answers-1")
     assert "0021_profile_answers" not in await migrate.current(db)
     assert not set(MINE) & await columns(db)

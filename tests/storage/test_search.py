@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 
 import pytest
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from storage import faqs
 from storage.db import Database
 from storage.migrate import MIGRATIONS
 from storage.search import normalize as nz
+from storage.search import unindex
 from storage.search.analyzer import query_terms
-from storage.search.query import fts_all_terms, fts_any_token, plan
+from storage.search.engine import INDEXES
+from storage.search.query import plan
 from tests.faq_eval_lib import fresh_db
 
 # What handlers/faq.py shows (commands, mentions and DMs) at all (a hit under it is not worth showing).
@@ -167,13 +170,21 @@ async def test_entries_indexed_before_content_words_are_found_and_migrated(db):
     assert hits[0].faq.question == "ワクチンの保管温度は何度ですか？"
     async with db.write_connection() as conn:  # revision 0016 on its own: other branches hang off 0012 too
         await conn.run_sync(_run_revision, "0016_faq_aliases")
-    async with db.read() as session:
-        s = await session.scalar(
-            text("SELECT d.s FROM search_docs d JOIN faqs f ON f.id = d.ref_id WHERE f.question LIKE 'ワクチンの保管%'")
-        )
-    assert {"w保管", "w温度", "wわくちん"} <= set(s.split())
-    hits = await faqs.search(db=db, team_id=TEAM, query=LONG_DM)
-    assert hits[0].faq.question == "ワクチンの保管温度は何度ですか？" and hits[0].confident
+    # Migrations run before the app starts, so the next search is a fresh process's (its index built anew).
+    restarted = Database(db.url)
+    try:
+        async with restarted.read() as session:
+            s = await session.scalar(
+                text(
+                    "SELECT d.s FROM search_docs d JOIN faqs f ON f.id = d.ref_id"
+                    " WHERE f.question LIKE 'ワクチンの保管%'"
+                )
+            )
+        assert {"w保管", "w温度", "wわくちん"} <= set(s.split())
+        hits = await faqs.search(db=restarted, team_id=TEAM, query=LONG_DM)
+        assert hits[0].faq.question == "ワクチンの保管温度は何度ですか？" and hits[0].confident
+    finally:
+        await restarted.dispose()
 
 
 HOSTILE = [
@@ -222,11 +233,11 @@ async def test_hostile_queries_never_error(db):
     assert len(await top(db, '"予約" OR NEAR(予約 会場)', 3)) >= 1
 
 
-def test_every_token_is_quoted():
-    expr = fts_all_terms(plan('NEAR("x" OR y*) AND'))
-    assert "NEAR(" not in expr.replace('"near(', "")
+def test_query_syntax_is_only_text():
+    # What FTS5 would have read as operators are words or nothing here: no plan carries them as syntax.
+    assert {t.term.surface for t in plan('NEAR("x" OR y*) AND').terms} <= {"near", "x", "or", "y", "and"}
     for p in (plan('"'), plan("*"), plan("OR AND")):
-        fts_any_token(p)  # builds without error
+        assert all(x.strip('"*()') for x in p.tokens())
 
 
 async def test_teams_do_not_see_each_other(db):
@@ -257,3 +268,73 @@ async def test_a_long_dm_with_words_no_entry_holds_still_narrows_among_many(db):
         "まずワクチンの保管温度を確認したいです。冷凍庫の設定はどうしていますか"
     )
     assert await top(db, dm) == ["ワクチンの保管温度は何度ですか？"]
+
+
+async def test_another_replicas_writes_are_seen_by_the_next_search(db, db_url, monkeypatch):
+    # Two processes on one database: each keeps its own in-memory index, caught up by the team's generation
+    # (read before every search here; in production at most every INDEXES.recheck_after seconds).
+    monkeypatch.setattr(INDEXES, "recheck_after", 0.0)
+    monkeypatch.setattr(INDEXES, "touch_after_commit", lambda *_args: None)  # as if written by another process
+    other = Database(db_url)
+    try:
+        assert await top(db, "保管温度") == ["ワクチンの保管温度は何度ですか？"]
+        assert await top(other, "保管温度") == ["ワクチンの保管温度は何度ですか？"]
+        faq = await faqs.find(db=other, team_id=TEAM, question="ワクチンの保管温度は何度ですか？")
+        await faqs.update(
+            db=other, team_id=TEAM, faq_id=faq.id, question="ワクチンの輸送方法は？", answer="保冷バッグで運びます。"
+        )
+        await faqs.upsert(db=other, team_id=TEAM, question="集団接種の駐車場は？", answer="市役所の駐車場を使います。")
+        assert await top(db, "輸送方法") == ["ワクチンの輸送方法は？"]
+        assert await top(db, "保管温度") != ["ワクチンの保管温度は何度ですか？"]
+        assert await top(db, "駐車場") == ["集団接種の駐車場は？"]
+        # A document removed by the other process is gone here too (a deletion rebuilds the index).
+        async with other.write() as session:
+            await unindex(session, team_id=TEAM, kind="faq", ref_id=faq.id)
+        assert "ワクチンの輸送方法は？" not in await top(db, "輸送方法", 3)
+        assert await top(db, "駐車場") == ["集団接種の駐車場は？"]
+    finally:
+        await other.dispose()
+
+
+def _search_reads(db: Database, statements: list[str]):
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        if "search_" in statement:
+            statements.append(statement)
+
+    return seen
+
+
+@pytest.mark.parametrize("recheck_after", [0.0, 3600.0])
+async def test_a_search_reads_at_most_the_generation_when_nothing_changed(db, monkeypatch, recheck_after):
+    monkeypatch.setattr(INDEXES, "recheck_after", recheck_after)
+    await top(db, "予約")
+    reads: list[str] = []
+    seen = _search_reads(db, reads)
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        assert await top(db, "予約")
+        if recheck_after:  # read a moment ago: not even the generation
+            assert reads == []
+            # ... but a write of this process is seen at once.
+            await faqs.upsert(db=db, team_id=TEAM, question="予約の変更は？", answer="電話で受け付けます。")
+            reads.clear()
+            assert "予約の変更は？" in await top(db, "予約の変更", 3)
+            assert any("FROM search_generations" in r for r in reads), reads
+        else:
+            assert len(reads) == 1 and "FROM search_generations" in reads[0], reads
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+
+
+async def test_a_burst_of_first_searches_builds_the_index_once(db, monkeypatch):
+    builds: list[int] = []
+    real = INDEXES._caught_up
+
+    async def counted(*args, **kwargs):
+        builds.append(1)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(INDEXES, "_caught_up", counted)
+    results = await asyncio.gather(*(top(db, "予約") for _ in range(8)))
+    assert builds == [1]
+    assert all(r == results[0] and r for r in results)
