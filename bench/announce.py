@@ -62,7 +62,16 @@ def is_announcement(call) -> bool:
 async def run_case(slack: FakeSlack, yakuba, base: str, organizer: str, *, text: str, count: int, lower: float):
     """One broadcast from the click to its last accepted post; the caller has set the fake's limits."""
     before = len(slack.calls)
-    baseline = len(slack.calls_to("chat.postMessage", where=lambda c: c.status == 200 and is_announcement(c)))
+    # Count accepted posts as they arrive (slack.wait_for would rescan the whole call log on every call).
+    all_posted, posted = asyncio.Event(), [0]
+
+    def count_post(call) -> None:
+        if call.method == "chat.postMessage" and call.status == 200 and is_announcement(call):
+            posted[0] += 1
+            if posted[0] >= count:
+                all_posted.set()
+
+    unsubscribe = slack.on_call(count_post)
     async with ClientSession() as http:
         url = slack.new_response_url(channel="C0GENERAL", user=organizer)
         body = req.command_body("/announce", text, user_id=organizer, channel_id="C0GENERAL", response_url=url)
@@ -83,12 +92,8 @@ async def run_case(slack: FakeSlack, yakuba, base: str, organizer: str, *, text:
         started = time.time()
         async with http.post(f"{base}/slack/events", data=click, headers=req.sign(click, SECRET)) as response:
             assert response.status == 200
-    await slack.wait_for(
-        "chat.postMessage",
-        count=count + baseline,
-        timeout=lower + 180,
-        where=lambda c: c.status == 200 and is_announcement(c),
-    )
+    await asyncio.wait_for(all_posted.wait(), lower + 180)
+    unsubscribe()
     calls = [c for c in slack.calls[before:] if c.method == "chat.postMessage" and is_announcement(c)]
     accepted = [c for c in calls if c.status == 200]
     done = max(c.at for c in accepted) - started
