@@ -43,7 +43,7 @@ def backoff(attempts: int) -> timedelta:
 class Announcer:
     def __init__(self, deps: Deps, *, per_minute: int | None = None) -> None:
         self.deps = deps
-        self.pacer = Pacer(per_minute or deps.settings.yakuba_announce_per_minute)
+        self.pacer = Pacer(per_minute or deps.settings.yakuba_announce_per_minute, clock=deps.ticks)
         # The one client's session, token and base URL, but no built-in retries: a 429 must reach the pacer
         # (slack_sdk's handler would sleep Retry-After plus jitter inside the call) and a blind re-send after
         # a broken connection could post twice.
