@@ -227,7 +227,7 @@ class Announcer:
                     return 1
                 await self._retry(row, error, uncertain=response.status_code >= 500)
                 return 1
-            self.pacer.accepted()
+            self.pacer.accepted(sent_at=sent_at)
             await self._save(row, deliveries.sent(result.get("channel"), result.get("ts")))
             return 1
 
