@@ -151,7 +151,7 @@ async def running(members: int, per_minute: int | None = None):
 
 
 async def rate_cases(args: argparse.Namespace) -> int:
-    rows, ok, once = [], True, True
+    rows, met, once = [], True, True
     for limit in args.limits:
         burst = max(1, limit // 2)
         count = max(47, burst + 10 * limit)
@@ -173,8 +173,8 @@ async def rate_cases(args: argparse.Namespace) -> int:
                 )
                 stored = await send_rates.remembered(yakuba.deps.db, team_id=yakuba.deps.team_id)
                 rows.append([f"{limit}/s burst {burst}", run, *_cells(r), alone["seconds"], stored])
+                met = met and r["ratio"] <= 1.3 and r["share"] <= 0.05
                 once = once and r["once"]
-                ok = ok and r["once"] and (run == "cold" or (r["ratio"] <= 1.3 and r["share"] <= 0.05))
                 await asyncio.sleep(1.1)
     print(
         table(
@@ -195,7 +195,7 @@ async def rate_cases(args: argparse.Namespace) -> int:
             digits=2,
         )
     )
-    print(f"target (warm runs) ratio <= 1.3 and <= 5 % answered 429: {'met' if ok else 'NOT met'}")
+    print(f"target (first and remembered) ratio <= 1.3 and <= 5 % answered 429: {'met' if met else 'NOT met'}")
     return 0 if once else 1
 
 
