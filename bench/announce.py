@@ -62,7 +62,16 @@ def is_announcement(call) -> bool:
 async def run_case(slack: FakeSlack, yakuba, base: str, organizer: str, *, text: str, count: int, lower: float):
     """One broadcast from the click to its last accepted post; the caller has set the fake's limits."""
     before = len(slack.calls)
-    baseline = len(slack.calls_to("chat.postMessage", where=lambda c: c.status == 200 and is_announcement(c)))
+    # Count accepted posts as they arrive (slack.wait_for would rescan the whole call log on every call).
+    all_posted, posted = asyncio.Event(), [0]
+
+    def count_post(call) -> None:
+        if call.method == "chat.postMessage" and call.status == 200 and is_announcement(call):
+            posted[0] += 1
+            if posted[0] >= count:
+                all_posted.set()
+
+    unsubscribe = slack.on_call(count_post)
     async with ClientSession() as http:
         url = slack.new_response_url(channel="C0GENERAL", user=organizer)
         body = req.command_body("/announce", text, user_id=organizer, channel_id="C0GENERAL", response_url=url)
@@ -83,12 +92,8 @@ async def run_case(slack: FakeSlack, yakuba, base: str, organizer: str, *, text:
         started = time.time()
         async with http.post(f"{base}/slack/events", data=click, headers=req.sign(click, SECRET)) as response:
             assert response.status == 200
-    await slack.wait_for(
-        "chat.postMessage",
-        count=count + baseline,
-        timeout=lower + 180,
-        where=lambda c: c.status == 200 and is_announcement(c),
-    )
+    await asyncio.wait_for(all_posted.wait(), lower + 180)
+    unsubscribe()
     calls = [c for c in slack.calls[before:] if c.method == "chat.postMessage" and is_announcement(c)]
     accepted = [c for c in calls if c.status == 200]
     done = max(c.at for c in accepted) - started
@@ -146,7 +151,7 @@ async def running(members: int, per_minute: int | None = None):
 
 
 async def rate_cases(args: argparse.Namespace) -> int:
-    rows, ok, once = [], True, True
+    rows, met, once = [], True, True
     for limit in args.limits:
         burst = max(1, limit // 2)
         count = max(47, burst + 10 * limit)
@@ -168,8 +173,8 @@ async def rate_cases(args: argparse.Namespace) -> int:
                 )
                 stored = await send_rates.remembered(yakuba.deps.db, team_id=yakuba.deps.team_id)
                 rows.append([f"{limit}/s burst {burst}", run, *_cells(r), alone["seconds"], stored])
+                met = met and r["ratio"] <= 1.3 and r["share"] <= 0.05
                 once = once and r["once"]
-                ok = ok and r["once"] and (run == "cold" or (r["ratio"] <= 1.3 and r["share"] <= 0.05))
                 await asyncio.sleep(1.1)
     print(
         table(
@@ -190,7 +195,7 @@ async def rate_cases(args: argparse.Namespace) -> int:
             digits=2,
         )
     )
-    print(f"target (warm runs) ratio <= 1.3 and <= 5 % answered 429: {'met' if ok else 'NOT met'}")
+    print(f"target (first and remembered) ratio <= 1.3 and <= 5 % answered 429: {'met' if met else 'NOT met'}")
     return 0 if once else 1
 
 

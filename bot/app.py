@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -199,6 +200,7 @@ def create_app(
     settings: Settings,
     *,
     clock: Callable[[], datetime] = utcnow,
+    ticks: Callable[[], float] = time.monotonic,
     team_id: str = "",
     process_before_response: bool = False,
 ) -> Yakuba:
@@ -211,6 +213,7 @@ def create_app(
         client=client,
         texts=Texts(settings.yakuba_lang),
         clock=clock,
+        ticks=ticks,
         team_id=team_id,
         commands=handlers.COMMANDS,
         metrics=metrics,

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -130,12 +130,25 @@ def failed(error: str) -> dict[str, Any]:
 
 
 async def record(db: Database, results: list[tuple[int, dict[str, Any]]]) -> None:
-    """Outcomes of sends, many per transaction; only rows still leased (status sending) change."""
-    async with db.write() as session:
-        for row_id, values in results:
-            await session.execute(
-                update(Delivery).where(Delivery.id == row_id, Delivery.status == "sending").values(**values)
+    """Outcomes of sends, many per transaction; only rows still leased (status sending) change.
+
+    One executemany per shape of outcome (sent, retry, failed): a broadcast at 50 posts/s records about as
+    many rows a second, and a statement per row cost more CPU than the post itself.
+    """
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row_id, values in results:
+        shapes.setdefault(tuple(sorted(values)), []).append(
+            {"row_id": row_id, **{f"v_{k}": v for k, v in values.items()}}
+        )
+    table = Delivery.__table__
+    async with db.write_connection() as conn:
+        for keys, params in shapes.items():
+            statement = (
+                table.update()
+                .where(table.c.id == bindparam("row_id"), table.c.status == "sending")
+                .values({key: bindparam(f"v_{key}") for key in keys})
             )
+            await conn.execute(statement, params)
 
 
 async def progress_in(session: AsyncSession, *, announcement_id: int) -> tuple[Counter, list[tuple[str, str]]]:

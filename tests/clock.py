@@ -30,17 +30,25 @@ class TestClock:
         self._base = start.astimezone(UTC)
         self._t0 = time.monotonic()
         self._frozen = frozen
+        self._ahead = 0.0  # every move forward, for ticks()
 
     def __call__(self) -> datetime:
         if self._frozen:
             return self._base
         return self._base + timedelta(seconds=time.monotonic() - self._t0)
 
+    def ticks(self) -> float:
+        """Seconds that only run forward (the app's pacing reads these): real time plus every move forward."""
+        return time.monotonic() + self._ahead
+
     def set(self, moment: datetime) -> None:
+        self._ahead += max(0.0, (moment - self()).total_seconds())
         self._base, self._t0 = moment.astimezone(UTC), time.monotonic()
 
     def advance(self, delta: timedelta) -> None:
         self.set(self() + delta)
 
     def freeze(self, moment: datetime | None = None) -> None:
+        if moment is not None:
+            self._ahead += max(0.0, (moment - self()).total_seconds())
         self._base, self._frozen = (moment or self()).astimezone(UTC), True

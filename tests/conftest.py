@@ -273,6 +273,6 @@ def quiet_ticker(yakuba: Yakuba) -> Yakuba:
 
 @pytest.fixture
 async def signed(aiohttp_client, settings: Settings, slack: FakeSlack, clock: TestClock) -> SignedSlack:
-    yakuba = quiet_ticker(create_app(settings, clock=clock))
+    yakuba = quiet_ticker(create_app(settings, clock=clock, ticks=clock.ticks))
     http = await aiohttp_client(init_web(yakuba))
     return SignedSlack(http=http, yakuba=yakuba, slack=slack, clock=clock)

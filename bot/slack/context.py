@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -68,6 +69,8 @@ class Deps:
     client: AsyncWebClient
     texts: Texts
     clock: Callable[[], datetime] = utcnow
+    # Seconds that only run forward, for pacing (the announcer's window and learned rate); tests pass their clock's.
+    ticks: Callable[[], float] = time.monotonic
     team_id: str = ""
     bot_user_id: str = ""
     metrics: Metrics = field(default_factory=Metrics)

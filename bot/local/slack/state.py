@@ -56,6 +56,7 @@ class Workspace:
     files: dict[str, dict] = field(default_factory=dict)
     _seq: dict[str, int] = field(default_factory=dict)
     _last_us: int = 0
+    _dms: dict[str, str] = field(default_factory=dict)  # user id -> DM id: a broadcast to 5,000 DMs looks each up
 
     def __post_init__(self) -> None:
         self._put_user(BOT_USER_ID, "yakuba", "Yakuba", is_bot=True)
@@ -161,8 +162,12 @@ class Workspace:
         return self.channels[cid]
 
     def dm_for(self, uid: str, *, create: bool = True) -> dict | None:
+        known = self.channels.get(self._dms.get(uid, ""))
+        if known is not None and known["is_im"] and known["user"] == uid:
+            return known
         for ch in self.channels.values():
             if ch["is_im"] and ch["user"] == uid:
+                self._dms[uid] = ch["id"]
                 return ch
         if not create:
             return None
@@ -183,6 +188,7 @@ class Workspace:
             "members": {uid, BOT_USER_ID},
         }
         self.history[did] = []
+        self._dms[uid] = did
         return self.channels[did]
 
     def mpim_for(self, uids: list[str], *, create: bool = True) -> dict | None:
