@@ -44,9 +44,11 @@ def manifest(
     name: str = "yakuba",
     community: CommunityProfile | None = None,
 ) -> dict[str, Any]:
-    """The manifest for this community: commands of the features its profile switches off are left out."""
+    """The manifest for this community: commands of the features its profile switches off are left out; a
+    profile other than the built-in オンライン市役所 one is described by its own name in neutral words."""
     events_url = f"{url.rstrip('/')}/slack/events" if url else None
-    features = (community or shipped()).features
+    community = community or shipped()
+    features, built_in = community.features, community.is_built_in
     commands = []
     for command in COMMANDS:
         if command.is_off(features):
@@ -54,7 +56,7 @@ def manifest(
         # A shared command that loses a verb (`/members map`) says so in its own catalogue lines.
         entry: dict[str, Any] = {
             "command": command.slash,
-            "description": texts(command.summary_key(features)).replace("`", "")[:100],
+            "description": texts(command.summary_key(features, built_in=built_in)).replace("`", "")[:100],
             "should_escape": False,
         }
         hint = texts(command.hint_key(features))
@@ -72,8 +74,16 @@ def manifest(
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
             "name": name,
-            "description": texts("manifest.description")[:140],
-            "long_description": texts("manifest.long_description")[:4000],
+            "description": (
+                texts("manifest.description")
+                if built_in
+                else texts("manifest.description_neutral", community=community.name)
+            )[:140],
+            "long_description": (
+                texts("manifest.long_description")
+                if built_in
+                else texts("manifest.long_description_neutral", community=community.name)
+            )[:4000],
             "background_color": "#1d4e89",
         },
         "features": {

@@ -32,6 +32,7 @@ COMMAND = SlashCommand(
     organisers=dict.fromkeys(("add", "edit", "pause", "resume"), "programs.admin.not_allowed"),
     feature="programs",
     staff=("",),
+    built_in_words=True,  # the built-in summary names the town hall broadcast
 )
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ async def on_programs(ack: AsyncAck, command: dict, context: AsyncBoltContext, c
     verb = words[0].lower() if words else "today"
     rest = words[1].strip() if len(words) > 1 else ""
     if (verb not in MEMBER_VERBS and verb not in COMMAND.organisers) or (verb in ("today", "week", "add") and rest):
-        await ack(response_type="ephemeral", **usage_message(deps.texts, "programs"))
+        await ack(response_type="ephemeral", **usage_message(deps.texts, "programs", deps.usage_keys("programs")))
         return
     if (refusal := COMMAND.refusal_for(verb)) and not await is_organizer(deps, user):
         await ack(response_type="ephemeral", **notice(deps.texts(refusal)))

@@ -44,7 +44,13 @@ def _form(deps: Deps, member, *, org_type: str | None = None) -> dict:
     registered = member is not None and member.name and (member.pref_code or not _has_prefecture(deps))
     profile = Profile.of(member) if registered else None
     if deps.community.is_built_in_form:
-        return register_modal(deps.texts, community=deps.community_name, profile=profile, org_type=org_type)
+        return register_modal(
+            deps.texts,
+            community=deps.community_name,
+            profile=profile,
+            org_type=org_type,
+            approval=deps.community.approval,
+        )
     return profile_form.profile_modal(
         deps.texts, deps.community, profile=profile, answers=member.answers if registered else None
     )

@@ -127,7 +127,8 @@ def card_count(signed, people) -> int:
 async def test_modal_shows_the_profile_fields_in_order_with_purpose_and_consent(signed, people):
     texts = signed.yakuba.deps.texts
     view = await open_form(signed, people.member)
-    assert view["blocks"][0]["text"]["text"] == texts("registration.modal.intro", community="地域つなぐ会")
+    intro = texts("registration.modal.intro_auto", community="地域つなぐ会", domains="lg.jp")  # approval: auto
+    assert view["blocks"][0]["text"]["text"] == intro
     inputs = [b for b in view["blocks"] if b["type"] == "input"]
     fields = community().fields
     assert [b["label"]["text"] for b in inputs[: len(KEYS)]] == [f.label.ja for f in fields]

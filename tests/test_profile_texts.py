@@ -9,7 +9,14 @@ import pytest
 
 from bot.config import Settings
 from bot.local import requests as req
-from tests.membership_flow import channels
+from bot.manifest import manifest
+from bot.texts import Texts
+from schedules import intro as jobs
+from storage import intro
+from storage.community import Approval, in_force
+from tests.community_flow import add_member
+from tests.membership_flow import TEAM, channels, open_form
+from tests.test_intro import FIRST
 from tests.test_profile_registration import PROFILE, auto_applicant, submit, values
 
 OFF = {"prefecture_channels": False, "sections": False, "programs": False, "directory_map": False}
@@ -153,7 +160,8 @@ async def test_app_home_names_no_feature_switched_off(signed, people):
     await signed.settle()
     view = signed.slack.home_view(people.member)
     sections = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
-    assert texts("home.today_neutral", lines=texts("home.no_programs")) in sections and "庁内放送" not in shown(view)
+    assert texts("home.today_neutral", lines=texts("home.no_programs_neutral")) in sections
+    assert "庁内放送" not in shown(view) and texts("home.no_programs") not in shown(view)  # 放送予定
 
 
 async def test_the_edit_form_and_forget_read_no_built_in_words_in_another_profile(signed, people):
@@ -167,3 +175,62 @@ async def test_the_edit_form_and_forget_read_no_built_in_words_in_another_profil
     forget = shown(json.loads(await (await signed.command(people.member, "/mydata", "forget")).text()))
     assert lines_of(texts, "privacy.forget.confirm_neutral")[1] in forget
     assert "入庁" not in forget and "役職" not in forget
+
+
+async def test_programs_read_as_a_neutral_schedule_in_help_and_the_manifest(signed, people):
+    texts = signed.yakuba.deps.texts
+    neutral = texts("help.commands.programs.summary_neutral")
+    for user in (people.member, people.organizer):
+        answer = await help_of(signed, user)
+        assert f"`/programs` — {neutral}" in answer and texts("help.commands.programs.summary") not in answer
+    usage = await help_of(signed, people.member, "/programs", "nosuchverb")
+    assert neutral in usage and "庁内放送" not in usage
+    commands = {
+        c["command"]: c for c in manifest(texts, community=signed.yakuba.deps.community)["features"]["slash_commands"]
+    }
+    assert commands["/programs"]["description"] == neutral
+    switch(signed, programs=False)
+    assert neutral not in await help_of(signed, people.organizer)
+    commands = {
+        c["command"] for c in manifest(texts, community=signed.yakuba.deps.community)["features"]["slash_commands"]
+    }
+    assert "/programs" not in commands
+
+
+def test_the_manifest_describes_another_community_by_its_name(settings):
+    community = in_force(settings.yakuba_community)
+    for lang in ("ja", "en"):
+        texts = Texts(lang)
+        shown_to = manifest(texts, community=community)["display_information"]
+        assert shown_to["description"] == texts("manifest.description_neutral", community="地域つなぐ会")
+        assert shown_to["long_description"] == texts("manifest.long_description_neutral", community="地域つなぐ会")
+        for built_in in ("manifest.description", "manifest.long_description"):
+            assert texts(built_in) not in shown_to.values()
+        assert "公務員" not in str(shown_to) and "public-servant" not in str(shown_to)
+
+
+@pytest.mark.start("2026-11-20T09:00+09:00")  # before the first round: the start-up catch-up skips nothing
+async def test_introductions_in_a_community_open_to_anyone_name_it_not_public_servants(signed, people):
+    texts = signed.yakuba.deps.texts
+    for i, pref in enumerate(("13", "27")):
+        user = signed.slack.add_user(f"intro{i}", f"紹介 {i}")["id"]
+        await add_member(signed, user, org_type="prefecture", pref=pref, muni=None, name=f"紹介{i}")
+        await intro.set_optin(signed.yakuba.deps.db, team_id=TEAM, user_id=user, active=True)
+    assert await signed.yakuba.scheduler.tick(jobs.JOB, FIRST.replace(second=30)) == [(FIRST, "done")]
+    await signed.settle()
+    [[message]] = signed.slack.group_dms().values()
+    body = shown(message)
+    assert texts("intro.message.lead_neutral", community="地域つなぐ会") in body
+    assert texts("intro.message.lead") not in body and "公務員" not in body
+
+
+async def test_the_form_of_an_auto_approved_community_says_who_is_approved_at_once(signed, people):
+    texts = signed.yakuba.deps.texts
+    view = shown(await open_form(signed, people.member))
+    assert texts("registration.modal.intro_auto", community="地域つなぐ会", domains="lg.jp") in view
+    assert texts("registration.modal.intro", community="地域つなぐ会") not in view
+    deps = signed.yakuba.deps
+    deps.community = deps.community.model_copy(update={"approval": Approval()})  # manual: organisers approve all
+    view = shown(await open_form(signed, people.member))
+    assert texts("registration.modal.intro", community="地域つなぐ会") in view
+    assert texts("registration.modal.intro_auto", community="地域つなぐ会", domains="lg.jp") not in view

@@ -81,8 +81,10 @@ def home_view(texts: Texts, data: HomeData) -> dict[str, Any]:
         blocks.append(section(texts("home.sections", sections=texts("home.no_sections"))))
     if data.features.programs:
         lines = join("\n", (texts("home.program_line", time=t, title=title) for t, title in data.today))
-        today = "home.today" if data.built_in else "home.today_neutral"
-        blocks.append(section(texts(today, lines=lines or texts("home.no_programs"))))
+        today, none = (
+            ("home.today", "home.no_programs") if data.built_in else ("home.today_neutral", "home.no_programs_neutral")
+        )
+        blocks.append(section(texts(today, lines=lines or texts(none))))
     register = button(
         texts("home.edit" if registered else "home.register"),
         OPEN_REGISTRATION,

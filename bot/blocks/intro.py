@@ -47,9 +47,11 @@ def starter(texts: Texts, people: list[Person]) -> str:
     return texts("intro.message.starter_any")
 
 
-def intro_message(texts: Texts, people: list[Person]) -> dict[str, Any]:
-    """The group DM: who is who (the 課 they share with the others), one starter, and what happens next."""
-    blocks: list[Block] = [header(texts("intro.message.header")), section(texts("intro.message.lead"))]
+def intro_message(texts: Texts, people: list[Person], *, community: str | None = None) -> dict[str, Any]:
+    """The group DM: who is who (the 課 they share with the others), one starter, and what happens next.
+    `community`: the name of a community open to anyone, greeted as fellow members rather than public servants."""
+    lead = texts("intro.message.lead_neutral", community=community) if community else texts("intro.message.lead")
+    blocks: list[Block] = [header(texts("intro.message.header")), section(lead)]
     for person in people:
         others = frozenset().union(*(p.sections for p in people if p.user_id != person.user_id))
         lines = [texts("intro.message.person", name=esc(person.name), government=esc(person.government))]

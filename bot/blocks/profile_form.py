@@ -145,7 +145,7 @@ def profile_modal(
                 else "registration.modal.intro_edit_plain"
             )
             if profile
-            else texts("registration.modal.intro", community=community.name)
+            else ids.form_intro(texts, community.name, community.approval)
         )
     ]
     for f in community.fields:

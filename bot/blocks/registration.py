@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.blocks.common import Block, esc, mrkdwn, plain, safe, section
 from bot.texts import Texts
+from storage.community import Approval
 from storage.data import Municipality, municipality, prefecture, prefectures
 from storage.members import ORG_TYPES, Profile
 
@@ -90,10 +91,24 @@ def municipality_required(org_type: str | None) -> bool:
     return org_type == "municipality"
 
 
+def form_intro(texts: Texts, community: str, approval: Approval | None = None) -> str:
+    """What happens once the form is sent: an organiser approves (`manual`), or with `auto` a Slack email
+    under a listed domain is approved at once and the others wait for an organiser."""
+    if approval is not None and approval.mode == "auto":
+        return texts("registration.modal.intro_auto", community=community, domains=", ".join(approval.domains))
+    return texts("registration.modal.intro", community=community)
+
+
 def register_modal(
-    texts: Texts, *, community: str, profile: Profile | None = None, org_type: str | None = None
+    texts: Texts,
+    *,
+    community: str,
+    profile: Profile | None = None,
+    org_type: str | None = None,
+    approval: Approval | None = None,
 ) -> dict[str, Any]:
-    """The form; with `profile` it is pre-filled to edit an existing registration.
+    """The form; with `profile` it is pre-filled to edit an existing registration; `approval` (the profile's
+    rule) says what happens once it is sent.
 
     `org_type` is the kind chosen so far (the form is rebuilt when it changes): it decides whether the
     municipality is marked required, so the label never says optional to someone validation asks it of.
@@ -131,9 +146,7 @@ def register_modal(
     if p:
         confirm["initial_options"] = [confirm_option]
     blocks: list[Block] = [
-        section(
-            texts("registration.modal.intro_edit") if p else texts("registration.modal.intro", community=community)
-        ),
+        section(texts("registration.modal.intro_edit") if p else form_intro(texts, community, approval)),
         _text_input(
             texts,
             NAME_BLOCK,

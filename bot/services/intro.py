@@ -188,6 +188,9 @@ async def run_round(deps: Deps, slot: datetime) -> RoundResult:
         seed=seed_of(team_id, slot),
     )
     by_user = {r.member.user_id: r for r in rows}
+    # A community open to anyone is no public servants' one: its members meet as members of it, by name.
+    open_to_anyone = deps.community.eligibility.who == "anyone"
+    community = deps.community_name if open_to_anyone else None
     async with deps.db.write() as session:
         saved = await store.save_round(session, team_id=team_id, slot=slot, eligible=len(rows), groups=grouping.groups)
         if saved is None:
@@ -200,7 +203,7 @@ async def run_round(deps: Deps, slot: datetime) -> RoundResult:
                 (
                     f"{store.INTRO_KEY}:{saved.id}:{no}",
                     ",".join(group),
-                    intro_message(deps.texts, [person_of(deps, by_user[u]) for u in group]),
+                    intro_message(deps.texts, [person_of(deps, by_user[u]) for u in group], community=community),
                 )
                 for no, group in enumerate(grouping.groups, start=1)
             ],

@@ -124,7 +124,7 @@ class Deps:
     @property
     def help_menu(self) -> HelpMenu:
         """Every command for help, less those (and the verbs) of features the profile switches off."""
-        return help_menu(self.commands, self.community.features)
+        return help_menu(self.commands, self.community.features, built_in=self.community.is_built_in)
 
     def declaration(self, name: str) -> SlashCommand | None:
         return next((c for c in self.commands if c.name == name.removeprefix("/")), None)
@@ -138,7 +138,7 @@ class Deps:
         """(summary, hint) catalogue keys of one command's usage, without the verbs switched off."""
         declared = self.declaration(name) or SlashCommand(name)
         features = self.community.features
-        return declared.summary_key(features), declared.hint_key(features)
+        return declared.summary_key(features, built_in=self.community.is_built_in), declared.hint_key(features)
 
     def is_organizer(self, user_id: str) -> bool:
         """Organisers by configuration; workspace admins/owners are checked by `bot.slack.permissions`."""

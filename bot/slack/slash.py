@@ -31,6 +31,7 @@ class SlashCommand:
     that is off changes the command's lines to `…summary_no_VERB` / `…hint_no_VERB`. `staff` lists, in order,
     the verbs ("" the command itself) the organisers' help describes, each in `help.organizer.lines.NAME`
     (`NAME_VERB` for a verb): organisers' verbs and what organisers and leads may do (checked by the handler).
+    `built_in_words`: its summary uses the built-in profile's own words; any other profile reads `…summary_neutral`.
     """
 
     name: str
@@ -39,13 +40,15 @@ class SlashCommand:
     feature: str | None = None
     verb_features: Mapping[str, str] = field(default_factory=dict, hash=False)
     staff: tuple[str, ...] = ()
+    built_in_words: bool = False
 
     @property
     def slash(self) -> str:
         return f"/{self.name}"
 
-    def summary_key(self, features: Features | None = None) -> str:
-        return f"help.commands.{self.name}.summary{self._suffix(features)}"
+    def summary_key(self, features: Features | None = None, *, built_in: bool = True) -> str:
+        neutral = "" if built_in or not self.built_in_words else "_neutral"
+        return f"help.commands.{self.name}.summary{self._suffix(features)}{neutral}"
 
     def hint_key(self, features: Features | None = None) -> str:
         return f"help.commands.{self.name}.hint{self._suffix(features)}"
@@ -93,6 +96,7 @@ class SlashCommand:
             feature=self.feature,
             verb_features=features,
             staff=tuple(staff),
+            built_in_words=self.built_in_words,
         )
 
     def refusal_for(self, text: str) -> str | None:
@@ -108,10 +112,12 @@ class HelpMenu(NamedTuple):
     staff: list[str]
 
 
-def help_menu(commands: Iterable[SlashCommand], features: Features) -> HelpMenu:
+def help_menu(commands: Iterable[SlashCommand], features: Features, *, built_in: bool = True) -> HelpMenu:
+    """`built_in`: the built-in オンライン市役所 profile is in force (its own words), else neutral summaries."""
     kept = [c for c in commands if not c.is_off(features)]
     return HelpMenu(
-        [(c.name, c.summary_key(features)) for c in kept], [line for c in kept for line in c.staff_lines(features)]
+        [(c.name, c.summary_key(features, built_in=built_in)) for c in kept],
+        [line for c in kept for line in c.staff_lines(features)],
     )
 
 
