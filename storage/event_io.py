@@ -25,7 +25,7 @@ import yaml
 from storage import events
 from storage.db import Database
 from storage.io_errors import FileProblem
-from storage.models import Event
+from storage.models import EVENT_FIELDS, Event
 from storage.recurrence import DEFAULT_TZ, Recurrence, RecurrenceError, occurrences
 from storage.section_io import Problem, Report, read_rows
 
@@ -48,24 +48,7 @@ LIMITS = {"title": 200, "venue": 200, "fee": 200, "description": 3000}
 LIST_SPLIT = re.compile(r"[|,、，\s]+")
 PREFECTURE_CODES = frozenset(f"{n:02d}" for n in range(1, 48))  # JIS X 0401
 HORIZON = timedelta(days=91)  # how far ahead a series is laid out (a later import or edit lays out more)
-FIELDS = (
-    "key",
-    "title",
-    "kind",
-    "starts_at",
-    "ends_at",
-    "capacity",
-    "deadline",
-    "audience",
-    "join_url",
-    "venue",
-    "hosts",
-    "description",
-    "fee",
-    "archive_url",
-    "recurrence",
-    "publish",
-)
+FIELDS = (*EVENT_FIELDS, "recurrence", "publish")
 EXPORTED = FIELDS[:-1]
 
 

@@ -687,6 +687,26 @@ class MemberApproval(Base):
 # --- events (説明会, 勉強会, 交流会, セミナー) ------------------------------------------------------------
 
 
+# An event's own fields, in the order of the import file and of the /events form (storage/event_io.py and
+# bot/blocks/events.py read this one list).
+EVENT_FIELDS = (
+    "key",
+    "title",
+    "kind",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "deadline",
+    "audience",
+    "join_url",
+    "venue",
+    "hosts",
+    "description",
+    "fee",
+    "archive_url",
+)
+
+
 class Event(Base):
     """One occurrence of an event members sign up for. `key` is stable per team (imports upsert by it); an
     occurrence of a series has the key `SERIES@YYYY-MM-DD` and keeps the series' key and recurrence.

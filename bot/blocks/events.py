@@ -28,7 +28,7 @@ from bot.texts import Texts
 from bot.texts.markup import Mrkdwn, safe
 from storage.data import prefecture
 from storage.events import KINDS, Counts, is_open
-from storage.models import Event
+from storage.models import EVENT_FIELDS, Event
 
 JOIN = "events.join"
 CANCEL = "events.cancel"
@@ -40,22 +40,7 @@ TOPIC = "events.topic"  # opens the topic modal
 TOPIC_CALLBACK = "events.topic_form"  # private_metadata = event id
 FORM_CALLBACK = "events.form"  # private_metadata = event id ("" for a new one)
 FIELD = "value"  # every input's action_id: the block_id says which field it is
-FORM_FIELDS = (
-    "key",
-    "title",
-    "kind",
-    "starts_at",
-    "ends_at",
-    "capacity",
-    "deadline",
-    "audience",
-    "join_url",
-    "venue",
-    "hosts",
-    "description",
-    "fee",
-    "archive_url",
-)
+FORM_FIELDS = EVENT_FIELDS
 _OPTIONAL = {"capacity", "deadline", "join_url", "venue", "hosts", "description", "fee", "archive_url"}
 _LONG = {"description"}
 

@@ -8,7 +8,6 @@ from sqlalchemy import inspect
 
 from storage import migrate
 from storage.models import Base
-from tests.storage.test_profile_migration import database  # noqa: F401 - the fixture (SQLite, or its own PostgreSQL)
 
 TABLES = {"events", "event_signups", "event_surveys"}
 
@@ -18,7 +17,7 @@ async def _tables(db) -> set[str]:
         return await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
 
 
-async def test_upgrade_matches_the_models_and_downgrade_removes_only_the_event_tables(database):  # noqa: F811
+async def test_upgrade_matches_the_models_and_downgrade_removes_only_the_event_tables(database):
     db = database
     await migrate.upgrade(db)
     assert await _tables(db) >= TABLES

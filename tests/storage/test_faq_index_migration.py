@@ -5,9 +5,6 @@ SQLite always; PostgreSQL too when YAKUBA_TEST_POSTGRES is set (a database of it
 
 from __future__ import annotations
 
-import os
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -20,29 +17,6 @@ DOC = (
     "INSERT INTO search_docs (team_id, kind, ref_id, q, a, s, scope) VALUES"
     " ('T1', 'faq', 999, ' 保管 管温 温度 ', ' 冷凍 凍庫 ', ' w保管 ', 'zfaqzt1')"
 )
-
-
-@pytest.fixture
-async def database(tmp_path):
-    admin = os.environ.get("YAKUBA_TEST_POSTGRES")
-    if not admin:
-        db = Database(f"sqlite+aiosqlite:///{tmp_path}/i.db")
-        yield db
-        await db.dispose()
-        return
-    import asyncpg
-
-    name = f"yakuba_faq_index_mig_{os.getpid()}"
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
-    finally:
-        await conn.close()
-    base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    db = Database(f"{base}/{name}")
-    yield db
-    await db.dispose()
 
 
 async def tables_and_columns(db: Database) -> tuple[set[str], set[str]]:

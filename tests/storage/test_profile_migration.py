@@ -5,9 +5,6 @@ SQLite always; PostgreSQL too when YAKUBA_TEST_POSTGRES is set (a database of it
 
 from __future__ import annotations
 
-import os
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
@@ -23,29 +20,6 @@ MEMBER = (
     " 'municipality', '13', '131016', '総務部', '主査', '[\"防災課\"]', false,"
     " '2026-01-01', '2026-01-01', '2026-01-01')"
 )
-
-
-@pytest.fixture
-async def database(tmp_path):
-    admin = os.environ.get("YAKUBA_TEST_POSTGRES")
-    if not admin:
-        db = Database(f"sqlite+aiosqlite:///{tmp_path}/p.db")
-        yield db
-        await db.dispose()
-        return
-    import asyncpg
-
-    name = f"yakuba_profile_mig_{os.getpid()}"
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
-    finally:
-        await conn.close()
-    base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    db = Database(f"{base}/{name}")
-    yield db
-    await db.dispose()
 
 
 async def columns(db: Database) -> set[str]:
