@@ -115,30 +115,32 @@ async def _say(respond: AsyncRespond, text: str) -> None:
     await respond(replace_original=False, response_type="ephemeral", **notice(text))
 
 
-async def on_join(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
+async def _clicked(
+    ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond
+) -> tuple[Deps, str, str, int] | None:
+    """A 参加する / キャンセル click: (deps, team, user, event id) once acked, or None after answering "gone"."""
     await ack()
     deps = deps_of(context)
-    team, user = _team(body, context, deps.team_id), body["user"]["id"]
     event_id = row_id(action.get("value"))
     if event_id is None:
         await _say(respond, deps.texts("events.signup.gone"))
+        return None
+    return deps, _team(body, context, deps.team_id), body["user"]["id"], event_id
+
+
+async def on_join(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
+    if (clicked := await _clicked(ack, body, action, context, respond)) is None:
         return
+    deps, team, user, event_id = clicked
     result = await service.sign_up(deps, team_id=team, event_id=event_id, user_id=user)
     title = result.event.title if result.event is not None else ""
-    place = 0
-    if result.outcome in ("wait", "already_wait"):
-        place = await store.place_in_line(deps.db, event_id=event_id, user_id=user) or 0
-    await _say(respond, deps.texts(f"events.signup.{result.outcome}", title=title, place=place))
+    await _say(respond, deps.texts(f"events.signup.{result.outcome}", title=title, place=result.place or 0))
 
 
 async def on_cancel(ack: AsyncAck, body: dict, action: dict, context: AsyncBoltContext, respond: AsyncRespond) -> None:
-    await ack()
-    deps = deps_of(context)
-    team, user = _team(body, context, deps.team_id), body["user"]["id"]
-    event_id = row_id(action.get("value"))
-    if event_id is None:
-        await _say(respond, deps.texts("events.signup.gone"))
+    if (clicked := await _clicked(ack, body, action, context, respond)) is None:
         return
+    deps, team, user, event_id = clicked
     result = await service.cancel(deps, team_id=team, event_id=event_id, user_id=user)
     title = result.event.title if result.event is not None else ""
     key = {"cancelled": "cancelled", "not_signed": "not_signed"}.get(result.outcome, "gone")

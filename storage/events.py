@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import outbox
@@ -67,6 +67,7 @@ class SignupResult:
     outcome: str  # seat | wait | already_seat | already_wait | closed | gone
     event: Event | None = None
     counts: Counts = field(default_factory=lambda: Counts(0, 0))
+    place: int | None = None  # on the waitlist: 1 for the first in line
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,20 @@ async def _counts(session: AsyncSession, event_id: int) -> Counts:
     return Counts(found.get(SEAT, 0), found.get(WAIT, 0))
 
 
+async def _place(session: AsyncSession, mine: EventSignup) -> int:
+    """A waiting sign-up's place in line, in the order of `people` (seq, then id)."""
+    ahead = await session.scalar(
+        select(func.count())
+        .select_from(EventSignup)
+        .where(
+            EventSignup.event_id == mine.event_id,
+            EventSignup.status == WAIT,
+            or_(EventSignup.seq < mine.seq, and_(EventSignup.seq == mine.seq, EventSignup.id < mine.id)),
+        )
+    )
+    return (ahead or 0) + 1
+
+
 async def counts(db: Database, *, event_id: int) -> Counts:
     async with db.read() as session:
         return await _counts(session, event_id)
@@ -274,7 +289,8 @@ async def sign_up(
             select(EventSignup).where(EventSignup.event_id == event.id, EventSignup.user_id == user_id)
         )
         if mine is not None and mine.status in (SEAT, WAIT):
-            return SignupResult(f"already_{mine.status}", event, await _counts(session, event.id))
+            place = await _place(session, mine) if mine.status == WAIT else None
+            return SignupResult(f"already_{mine.status}", event, await _counts(session, event.id), place)
         if not is_open(event, now):
             return SignupResult("closed", event, await _counts(session, event.id))
         counted = await _counts(session, event.id)
@@ -293,7 +309,8 @@ async def sign_up(
             await _enqueue(session, event, user_id, key, confirm(event, user_id), now)
         elif status == WAIT and waitlisted is not None:
             await _enqueue(session, event, user_id, key, waitlisted(event, user_id, counted.waiting + 1), now)
-        return SignupResult(status, event, await _counts(session, event.id))
+        place = counted.waiting + 1 if status == WAIT else None
+        return SignupResult(status, event, await _counts(session, event.id), place)
 
 
 async def cancel(

@@ -55,6 +55,9 @@ async def test_the_last_seats_go_to_exactly_one_each_under_concurrent_clicks(sig
     print(f"\nconcurrent sign-up on {deps.db.dialect}: {figures}")
     assert len(seated) == SEATS and len(waiting) == CLICKERS - SEATS
     assert sorted(seated + waiting) == sorted(users)  # each member once, nobody lost
+    # A waiting member who clicks again hears their place in line, read in the sign-up's own transaction.
+    again = [await service.sign_up(deps, team_id=TEAM, event_id=event.id, user_id=u) for u in reversed(waiting)]
+    assert [(r.outcome, r.place) for r in again] == [("already_wait", n) for n in range(len(waiting), 0, -1)]
     places = [await store.place_in_line(deps.db, event_id=event.id, user_id=u) for u in waiting]
     assert places == list(range(1, CLICKERS - SEATS + 1))
     # Each member was told once: a confirmation (with the link) or their place on the waitlist (without it).
