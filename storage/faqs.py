@@ -346,9 +346,10 @@ async def search(
         faqs: dict[int, Faq] = {}
 
         async def priors(ids: list[int]) -> dict[int, float]:
-            # The rows that may be shown, read once: their votes weigh the ranking, then they are the results.
-            faqs.update((f.id, f) for f in await session.scalars(select(Faq).where(Faq.id.in_(ids))))
-            return {f.id: (f.helpful - f.unhelpful) / (f.helpful + f.unhelpful + 3) for f in faqs.values()}
+            # Only the votes of the documents that could reach the results: often every candidate (a short
+            # query ties many entries), so not whole rows (loading 120 entries cost ~8 ms of the 11 at 100,000).
+            votes = await session.execute(select(Faq.id, Faq.helpful, Faq.unhelpful).where(Faq.id.in_(ids)))
+            return {i: (h - u) / (h + u + 3) for i, h, u in votes}
 
         hits = await engine.search(
             session,
@@ -360,9 +361,8 @@ async def search(
         )
         if not hits:
             return []
-        missing = [h.ref_id for h in hits if h.ref_id not in faqs]
-        if missing:
-            faqs.update((f.id, f) for f in await session.scalars(select(Faq).where(Faq.id.in_(missing))))
+        # The rows that may be shown, read once.
+        faqs.update((f.id, f) for f in await session.scalars(select(Faq).where(Faq.id.in_([h.ref_id for h in hits]))))
     out = [
         FaqHit(faqs[h.ref_id], h.score, h.confidence)
         for h in hits

@@ -329,7 +329,8 @@ class Archive(Base):
 
 class SearchDoc(Base):
     """Index tokens of one searchable row (kind faq|archive): q = question side, a = answer side,
-    s = synonym groups. SQLite indexes it with FTS5 (search_fts); PostgreSQL with pg_trgm."""
+    s = synonym groups. Searched through the in-process index (storage/search/index.py), built from these
+    columns; the database keeps no full-text index of them (dropped in 0024)."""
 
     __tablename__ = "search_docs"
     __table_args__ = (
