@@ -50,6 +50,7 @@ class Fault:
     arrived: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     arrived_at: float | None = None
     released: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # the held call took effect
 
     def release(self) -> None:
         """End a delay now: held calls are answered (and take effect) at once."""
@@ -162,6 +163,7 @@ class FakeSlack(LocalSlack):
                 fault.arrived.set()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(fault.released.wait(), fault.seconds)
+                fault.answered.set()  # waiters wake after the call has taken effect (no await in between)
             elif fault.kind == "fail":
                 return Reply({"ok": False, "error": _HTTP_ERRORS.get(fault.status, "request_failed")}, fault.status)
             elif fault.kind == "rate_limit":
